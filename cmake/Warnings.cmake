@@ -1,0 +1,16 @@
+# Warnings for lpsim's own targets only (never for third-party headers).
+function(lpsim_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow=local)
+  if(LPSIM_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()
+
+# One library target per folder: sources are the folder's *.cpp and impl/*.cpp.
+function(lpsim_folder_library target)
+  file(GLOB _srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp
+       ${CMAKE_CURRENT_SOURCE_DIR}/impl/*.cpp ${CMAKE_CURRENT_SOURCE_DIR}/*/impl/*.cpp)
+  add_library(${target} STATIC ${_srcs})
+  target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR})
+  lpsim_warnings(${target})
+endfunction()

@@ -1,0 +1,64 @@
+// What one layer of a network is: its kind, its parameters, its shapes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lpsim {
+
+enum class LayerKind : std::uint8_t {
+  Input,       // the data: out_shape given
+  Conv2d,      // out_features = output channels; kernel, stride, padding, groups
+  Linear,      // out_features; applied to the last dimension (tokens keep their positions)
+  BatchNorm,
+  Activation,  // ReLU and friends
+  Pool,        // max / avg, kernel, stride, padding; global = whole spatial extent
+  Add,         // residual add of two or more same-shaped inputs
+  Concat,      // along channels (dimension 0)
+  Flatten,
+  LstmCell,    // one LSTM layer over a sequence: hidden size = out_features
+  Attention,   // multi-head self-attention matmuls (QK^T and AV), heads
+  Embedding,   // vocabulary = vocab, out_features = embedding size
+  LayerNorm,
+  Softmax,     // softmax + cross-entropy loss at the end of the network
+};
+std::string_view layer_kind_name(LayerKind);
+
+// Per-sample tensor shape (no batch dimension): {C, H, W} for images,
+// {T, F} for sequences of T tokens with F features, {F} for vectors.
+struct Shape {
+  std::vector<std::int64_t> dims;
+  std::int64_t elements() const {
+    std::int64_t n = 1;
+    for (auto d : dims) n *= d;
+    return n;
+  }
+  friend bool operator==(const Shape&, const Shape&) = default;
+};
+std::string to_string(const Shape&);
+
+struct Layer {
+  std::string name;
+  LayerKind kind = LayerKind::Input;
+
+  // Parameters (those that apply to `kind`).
+  std::int64_t out_features = 0;  // conv out channels, linear/LSTM/embedding width
+  std::int64_t kernel_h = 1, kernel_w = 1;
+  std::int64_t stride = 1, padding = 0, groups = 1;
+  bool bias = false;
+  bool pool_max = true;     // Pool: max (true) or average
+  bool pool_global = false; // Pool: over the whole spatial extent
+  std::string activation = "relu";
+  std::int64_t heads = 1;   // Attention
+  std::int64_t vocab = 0;   // Embedding
+
+  // Shapes, filled by Graph::infer_shapes (Input: out_shape given).
+  std::vector<Shape> in_shapes;
+  Shape out_shape;
+
+  std::int64_t parameters() const;  // learnable scalars (weights + bias + BN affine)
+};
+
+}  // namespace lpsim
