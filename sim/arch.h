@@ -1,0 +1,79 @@
+// A design point: one accelerator configuration, read from an architecture
+// YAML file (schema in docs/architecture.md), validated once, then plain structs.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/precision.h"
+
+namespace lpsim {
+
+enum class Dataflow : std::uint8_t { WeightStationary, OutputStationary, InputStationary };
+std::string_view dataflow_name(Dataflow);  // "ws" | "os" | "is"
+
+struct PeConfig {
+  std::string type = "fixed";          // fixed | bit_serial | bit_fusion | multi_pass
+  std::vector<Format> native_formats;  // fixed / multi_pass: widths the MAC supports natively
+  Role serial_operand = Role::A;       // bit_serial: operand streamed a bit per cycle
+  int serial_max_bits = 16;            // bit_serial: widest operand supported
+  int brick_bits = 2;                  // bit_fusion: width of one BitBrick
+  int fusion_bits = 8;                 // bit_fusion: widest operand fused spatially
+  int pass_bits = 16;                  // multi_pass: native width of the MAC
+  double energy_pj_per_mac = 0;        // optional override at the native/max width (0 = from table)
+  double area_um2 = 0;                 // optional override (0 = from table)
+};
+
+struct ArrayConfig {
+  std::int64_t rows = 0;
+  std::int64_t cols = 0;
+};
+
+struct BufferConfig {
+  std::string name;
+  std::int64_t capacity_bytes = 0;
+  std::int64_t banks = 1;
+  std::int64_t port_bits = 64;            // width of one bank port
+  double read_bits_per_cycle = 0;         // 0 = banks * port_bits
+  double write_bits_per_cycle = 0;        // 0 = banks * port_bits
+  std::vector<Role> holds;                // operand roles it stages (W, A, E, G, Opt)
+};
+
+struct DramConfig {
+  double bandwidth_gbps = 0;   // gigabytes per second
+  double latency_ns = 0;
+  double pj_per_bit = 0;       // 0 = from the energy table
+};
+
+struct VectorUnitConfig {
+  std::int64_t lanes = 0;      // element ops per cycle for non-GEMM ops
+};
+
+struct ArchConfig {
+  std::string name;
+  std::string source;          // file path, or "built-in default"
+  double clock_ghz = 0;
+  PeConfig pe;
+  ArrayConfig array;
+  Dataflow dataflow = Dataflow::WeightStationary;
+  std::vector<BufferConfig> buffers;
+  DramConfig dram;
+  VectorUnitConfig vector;
+  bool double_buffering = true;
+  double node_nm = 45;
+  std::string energy_table;    // optional YAML override path ("" = built-in)
+};
+
+// Reads and validates `path`, then applies `overrides` ("key.path=value",
+// from --set) before validation. Every error is an InputError naming the
+// file, the key path and the allowed range.
+ArchConfig load_arch(const std::string& path, const std::vector<std::string>& overrides = {});
+// The documented default design point (docs/architecture.md), with overrides.
+ArchConfig default_arch(const std::vector<std::string>& overrides = {});
+// Names of the shipped example design points in sim/arch/ ("tpu_int8", ...),
+// and the path of one by name (or the argument unchanged if it is a path).
+std::vector<std::string> shipped_arch_names();
+std::string resolve_arch_path(const std::string& name_or_path);
+
+}  // namespace lpsim
