@@ -10,6 +10,10 @@ endfunction()
 function(lpsim_folder_library target)
   file(GLOB _srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp
        ${CMAKE_CURRENT_SOURCE_DIR}/impl/*.cpp ${CMAKE_CURRENT_SOURCE_DIR}/*/impl/*.cpp)
+  if(NOT _srcs)  # a folder whose sources are still to come
+    file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/${target}_empty.cpp "")
+    set(_srcs ${CMAKE_CURRENT_BINARY_DIR}/${target}_empty.cpp)
+  endif()
   add_library(${target} STATIC ${_srcs})
   target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR})
   lpsim_warnings(${target})
