@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/precision.h"
 
@@ -20,6 +21,13 @@ struct ScheduleContext {
   std::int64_t epoch() const { return iteration / iterations_per_epoch; }
 };
 
+// A fixed precision for one named layer over the whole run (file schedules
+// may list them); it overrides the all-layer precision for that layer.
+struct LayerPrecision {
+  std::string layer;
+  PrecisionSet precision;
+};
+
 class Schedule {
  public:
   virtual ~Schedule() = default;
@@ -31,6 +39,12 @@ class Schedule {
   // gradient-diversity switching): only the trainer can run them, and `at`
   // returns the schedule's starting precision.
   virtual bool needs_training_state() const { return false; }
+  // Per-layer precisions fixed for the whole run; the synthesizer writes them
+  // as per-layer segments. Empty for every built-in kind but file:.
+  virtual std::vector<LayerPrecision> layer_overrides() const { return {}; }
+  // Training-state schedules: the precisions they may switch between, in
+  // order (MuPPET: each fixed-point level, then FP32). Empty for the others.
+  virtual std::vector<PrecisionSet> levels() const { return {}; }
 };
 
 // Parses: static:8/8 | static:fp32 | progressive:3-8/8[,ramp=0.5] |
