@@ -24,7 +24,10 @@ enum class LayerKind : std::uint8_t {
   LayerNorm,
   Softmax,     // softmax + cross-entropy loss at the end of the network
 };
-std::string_view layer_kind_name(LayerKind);
+std::string_view layer_kind_name(LayerKind);  // "conv2d", "linear", ... (graph file spelling)
+// The kind spelled `name` (as layer_kind_name writes it); false if none.
+bool layer_kind_from_name(std::string_view name, LayerKind& kind);
+std::string layer_kind_names();  // all spellings, comma-separated, for error messages
 
 // Per-sample tensor shape (no batch dimension): {C, H, W} for images,
 // {T, F} for sequences of T tokens with F features, {F} for vectors.
@@ -60,5 +63,8 @@ struct Layer {
 
   std::int64_t parameters() const;  // learnable scalars (weights + bias + BN affine)
 };
+
+// A layer of `kind` named `name` with every other field at its default.
+Layer make_layer(std::string name, LayerKind kind);
 
 }  // namespace lpsim

@@ -33,4 +33,9 @@ struct DatasetInfo {
 const DatasetInfo& dataset_info(const std::string& name);  // InputError if unknown
 std::vector<std::string> dataset_names();
 
+// Whether zoo model `model` can be built for `dataset` (its input shape fits:
+// image models need their exact image shape, language models any token
+// sequence [T]). False for an unknown model; InputError for an unknown dataset.
+bool model_accepts(const std::string& model, const std::string& dataset);
+
 }  // namespace lpsim
