@@ -2,10 +2,10 @@
 // and printing. Laws and sources: docs/energy.md.
 #include "power/energy_table.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-
-#include <fmt/format.h>
 
 #include "core/error.h"
 #include "power/impl/energy_keys.h"
@@ -102,8 +102,8 @@ double EnergyTable::fp_add_pj(const Format& f) const {
 double EnergyTable::fp_mul_pj(const Format& a, const Format& b) const {
   require_float(a, "fp_mul_pj");
   require_float(b, "fp_mul_pj");
-  return power_law(double(significand_bits(a)) * significand_bits(b), 11.0 * 11,
-                   entry("fp_mul_16"), 24.0 * 24, entry("fp_mul_32"));
+  return power_law(double(significand_bits(a)) * significand_bits(b), 11.0 * 11, entry("fp_mul_16"),
+                   24.0 * 24, entry("fp_mul_32"));
 }
 
 Format EnergyTable::accumulator_format(const Format& a, const Format& b) const {
@@ -135,8 +135,8 @@ double EnergyTable::mac_pj(const Format& a, const Format& b) const {
 
 double EnergyTable::sram_pj_per_bit(std::int64_t capacity_bytes) const {
   if (capacity_bytes < 1)
-    throw InternalError(fmt::format("sram_pj_per_bit: capacity {} bytes: must be >= 1",
-                                    capacity_bytes));
+    throw InternalError(
+        fmt::format("sram_pj_per_bit: capacity {} bytes: must be >= 1", capacity_bytes));
   return sram_read64_law(double(capacity_bytes), entry("sram_read64_8kb"),
                          entry("sram_read64_32kb"), entry("sram_read64_1mb")) /
          kBitsPer64bRead;
@@ -158,22 +158,22 @@ double EnergyTable::mac_area_um2(const Format& a, const Format& b) const {
   }
   const double mul = power_law(double(significand_bits(x)) * significand_bits(y), 11.0 * 11,
                                entry("fp_mul_16_um2"), 24.0 * 24, entry("fp_mul_32_um2"));
-  const double add = power_law(significand_bits(acc), 11, entry("fp_add_16_um2"), 24,
-                               entry("fp_add_32_um2"));
+  const double add =
+      power_law(significand_bits(acc), 11, entry("fp_add_16_um2"), 24, entry("fp_add_32_um2"));
   return mul + add;
 }
 
 double EnergyTable::sram_area_um2(std::int64_t capacity_bytes) const {
   if (capacity_bytes < 0)
-    throw InternalError(fmt::format("sram_area_um2: capacity {} bytes: must be >= 0",
-                                    capacity_bytes));
+    throw InternalError(
+        fmt::format("sram_area_um2: capacity {} bytes: must be >= 0", capacity_bytes));
   return double(capacity_bytes) * 8 * entry("sram_bitcell_um2");
 }
 
 EnergyTable horowitz45() {
   EnergyTable t;
   t.source = "built-in horowitz45";
-  t.node_nm = 45;   // Horowitz ISSCC'14: 45 nm
+  t.node_nm = 45;     // Horowitz ISSCC'14: 45 nm
   t.voltage_v = 0.9;  // Horowitz ISSCC'14: 0.9 V
   for (const auto& k : impl::energy_key_info()) {
     t.entries[k.key] = k.builtin_value;
@@ -209,11 +209,10 @@ EnergyTable scale_to_node(const EnergyTable& table, double node_nm) {
     auto it = out.entries.find(k.key);
     if (it == out.entries.end()) continue;
     it->second *= factor;
-    out.entry_sources[k.key] =
-        fmt::format("{}; x {:.4g} ({} {} -> {} nm, Stillmaker & Baas 2017)",
-                    table.entry_sources.count(k.key) ? table.entry_sources.at(k.key) : "?",
-                    factor, k.scaling == impl::NodeScalingKind::Energy ? "energy" : "area",
-                    table.node_nm, node_nm);
+    out.entry_sources[k.key] = fmt::format(
+        "{}; x {:.4g} ({} {} -> {} nm, Stillmaker & Baas 2017)",
+        table.entry_sources.count(k.key) ? table.entry_sources.at(k.key) : "?", factor,
+        k.scaling == impl::NodeScalingKind::Energy ? "energy" : "area", table.node_nm, node_nm);
   }
   return out;
 }
@@ -233,8 +232,8 @@ std::vector<EnergyTableRow> energy_table_rows(const EnergyTable& table) {
 }
 
 std::string format_energy_table(const EnergyTable& t) {
-  std::string out = fmt::format("energy table: {} ({} nm, {} V)\n", t.source, t.node_nm,
-                                t.voltage_v);
+  std::string out =
+      fmt::format("energy table: {} ({} nm, {} V)\n", t.source, t.node_nm, t.voltage_v);
   const auto rows = energy_table_rows(t);
   std::size_t w = 0;
   for (const auto& r : rows) w = std::max(w, r.key.size());
@@ -246,11 +245,11 @@ std::string format_energy_table(const EnergyTable& t) {
   out += "\nderived by the laws of docs/energy.md:\n";
   auto mac = [&](const char* label, const Format& a) {
     const Format acc = t.accumulator_format(a, a);
-    out += fmt::format("  MAC {:<9} x {:<9} (acc {:<5})  {:>9.4f} pJ  (mul {:.4f} + add {:.4f})\n",
-                       label, label, acc.is_float() ? acc.name() : "int" + acc.name(),
-                       t.mac_pj(a, a),
-                       a.is_float() ? t.fp_mul_pj(a, a) : t.int_mul_pj(a.bits, a.bits),
-                       t.accumulator_add_pj(a, a));
+    out +=
+        fmt::format("  MAC {:<9} x {:<9} (acc {:<5})  {:>9.4f} pJ  (mul {:.4f} + add {:.4f})\n",
+                    label, label, acc.is_float() ? acc.name() : "int" + acc.name(), t.mac_pj(a, a),
+                    a.is_float() ? t.fp_mul_pj(a, a) : t.int_mul_pj(a.bits, a.bits),
+                    t.accumulator_add_pj(a, a));
   };
   mac("int2", Format::integer(2));
   mac("int4", Format::integer(4));

@@ -13,7 +13,7 @@
 namespace lpsim {
 
 struct EnergyTable {
-  std::string source;   // "built-in horowitz45" or the YAML path(s) it came from
+  std::string source;  // "built-in horowitz45" or the YAML path(s) it came from
   double node_nm = 45;
   double voltage_v = 0.9;
   // Raw entries in pJ (mW/mm^2 for leakage, um^2 for *_um2), keyed as in the YAML file,
@@ -37,7 +37,8 @@ struct EnergyTable {
   double fp_mul_pj(const Format& a, const Format& b) const;
   // One multiply-accumulate with operands a, b: the multiply plus the add into
   // an accumulator of `acc` (int: a_bits + b_bits + 8 guard bits unless given;
-  // float: fp32 unless float_accumulator says otherwise). The sum always equals mul + add as reported separately.
+  // float: fp32 unless float_accumulator says otherwise). The sum always equals mul + add as
+  // reported separately.
   double mac_pj(const Format& a, const Format& b) const;
   double accumulator_add_pj(const Format& a, const Format& b) const;
   // SRAM: energy per bit read/written for a buffer of `capacity_bytes`
@@ -59,8 +60,9 @@ EnergyTable horowitz45();
 // Reads a YAML table; entries it names override `base`. InputError names the
 // file and the key for an unknown key, a non-number or a non-positive value.
 EnergyTable load_energy_table(const std::string& path, const EnergyTable& base = horowitz45());
-// Scales every dynamic-energy entry from table.node_nm to node_nm (law and
-// source in docs/energy.md). InputError outside the supported node range.
+// Scales every on-chip dynamic-energy entry and every area from table.node_nm
+// to node_nm; DRAM energy and leakage density stay (law and source in
+// docs/energy.md). InputError outside the supported node range.
 EnergyTable scale_to_node(const EnergyTable& table, double node_nm);
 
 // Every key a table has and a YAML table may set, in print order.
@@ -68,7 +70,7 @@ const std::vector<std::string>& energy_table_keys();
 
 // One line of the effective table, for `lpsim energy-table [--json]`.
 struct EnergyTableRow {
-  std::string key;     // as in the YAML file
+  std::string key;  // as in the YAML file
   double value = 0;
   std::string unit;    // "pJ", "pJ/64b", "mW/mm^2", "um^2", "nm", "V"
   std::string source;  // citation, YAML path or scaling applied

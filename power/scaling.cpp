@@ -1,9 +1,9 @@
 // Technology-node scaling after Stillmaker & Baas 2017 (see scaling.h).
 #include "power/scaling.h"
 
-#include <cmath>
-
 #include <fmt/format.h>
+
+#include <cmath>
 
 #include "core/error.h"
 
@@ -21,16 +21,11 @@ struct EnergyFit {
 };
 // Area factors relative to 45 nm: Stillmaker & Baas area scaling table (row 45 nm).
 constexpr EnergyFit kFits[] = {
-    {180, 1.8, 0.0, 24.64, -17.98, 19},
-    {130, 1.3, 7.171, -6.709, 2.904, 6.4},
-    {90, 1.2, 4.762, -4.781, 2.092, 2.8},
-    {65, 1.1, 3.755, -4.398, 1.975, 1.5},
-    {45, 1.0, 1.018, -0.3107, 0.1539, 1},
-    {32, 0.9, 0.8367, -0.4341, 0.1701, 0.46},
-    {20, 0.9, 0.373, -0.1582, 0.04104, 0.21},
-    {16, 0.85, 0.2958, -0.1241, 0.03024, 0.19},
-    {14, 0.8, 0.2363, -0.09675, 0.02239, 0.17},
-    {10, 0.75, 0.2068, -0.09311, 0.02375, 0.1},
+    {180, 1.8, 0.0, 24.64, -17.98, 19},         {130, 1.3, 7.171, -6.709, 2.904, 6.4},
+    {90, 1.2, 4.762, -4.781, 2.092, 2.8},       {65, 1.1, 3.755, -4.398, 1.975, 1.5},
+    {45, 1.0, 1.018, -0.3107, 0.1539, 1},       {32, 0.9, 0.8367, -0.4341, 0.1701, 0.46},
+    {20, 0.9, 0.373, -0.1582, 0.04104, 0.21},   {16, 0.85, 0.2958, -0.1241, 0.03024, 0.19},
+    {14, 0.8, 0.2363, -0.09675, 0.02239, 0.17}, {10, 0.75, 0.2068, -0.09311, 0.02375, 0.1},
     {7, 0.7, 0.1776, -0.09097, 0.02447, 0.059},
 };
 
@@ -39,10 +34,10 @@ double fit_value(const EnergyFit& f, double v) { return f.a2 * v * v + f.a1 * v 
 const EnergyFit& fit_at(double node_nm) {
   for (const auto& f : kFits)
     if (f.node_nm == node_nm) return f;
-  throw InputError(fmt::format(
-      "technology node {} nm: Stillmaker & Baas list 180, 130, 90, 65, 45, 32, 20, 16, "
-      "14, 10, 7 nm",
-      node_nm));
+  throw InputError(
+      fmt::format("technology node {} nm: Stillmaker & Baas list 180, 130, 90, 65, 45, 32, 20, 16, "
+                  "14, 10, 7 nm",
+                  node_nm));
 }
 
 std::vector<NodeScaling> build_table() {
@@ -56,9 +51,10 @@ std::vector<NodeScaling> build_table() {
 
 void check_node(double node_nm) {
   if (!(node_nm >= kMinNodeNm && node_nm <= kMaxNodeNm))
-    throw InputError(fmt::format("technology node {} nm: must be {}..{} nm (the range of "
-                                 "Stillmaker & Baas 2017)",
-                                 node_nm, kMinNodeNm, kMaxNodeNm));
+    throw InputError(
+        fmt::format("technology node {} nm: must be {}..{} nm (the range of "
+                    "Stillmaker & Baas 2017)",
+                    node_nm, kMinNodeNm, kMaxNodeNm));
 }
 
 }  // namespace

@@ -7,7 +7,7 @@
 
 namespace lpsim {
 
-inline constexpr double kMinNodeNm = 7;    // Stillmaker & Baas cover 180 nm .. 7 nm
+inline constexpr double kMinNodeNm = 7;  // Stillmaker & Baas cover 180 nm .. 7 nm
 inline constexpr double kMaxNodeNm = 180;
 
 // One node of the scaling table: its nominal supply, its energy-per-operation
@@ -15,8 +15,8 @@ inline constexpr double kMaxNodeNm = 180;
 struct NodeScaling {
   double node_nm;
   double nominal_vdd_v;
-  double energy_factor;   // E(node, nominal Vdd) / E(45 nm, 1.0 V)
-  double area_factor;     // area(node) / area(45 nm)
+  double energy_factor;  // E(node, nominal Vdd) / E(45 nm, 1.0 V)
+  double area_factor;    // area(node) / area(45 nm)
 };
 // The listed nodes, 180 nm first.
 const std::vector<NodeScaling>& node_scaling_table();

@@ -26,8 +26,7 @@ const std::vector<EnergyKeyInfo>& energy_key_info() {
        kH + "64-bit DRAM read 1300-2600, low end (as Han et al. NIPS'15: 640 pJ/32 bit)", None},
       // No cited law scales leakage density across nodes: left alone, override it.
       {"leakage_mw_per_mm2", "mW/mm^2", 138.3,
-       "derived: McPAT 45 nm in-order core, 1.058 W / 7.65 mm^2 (liangwang/lumos Tech.py)",
-       None},
+       "derived: McPAT 45 nm in-order core, 1.058 W / 7.65 mm^2 (liangwang/lumos Tech.py)", None},
       {"int_add_8_um2", "um^2", 36, kHa + "8-bit add", Area},
       {"int_add_16_um2", "um^2", 67, kHa + "16-bit add", Area},
       {"int_add_32_um2", "um^2", 137, kHa + "32-bit add", Area},
@@ -37,8 +36,7 @@ const std::vector<EnergyKeyInfo>& energy_key_info() {
       {"fp_add_32_um2", "um^2", 4184, kHa + "32-bit FP add", Area},
       {"fp_mul_16_um2", "um^2", 1640, kHa + "16-bit FP mult", Area},
       {"fp_mul_32_um2", "um^2", 7700, kHa + "32-bit FP mult", Area},
-      {"sram_bitcell_um2", "um^2", 0.346, "Mistry et al. IEDM'07, Intel 45 nm: 6T SRAM cell",
-       Area},
+      {"sram_bitcell_um2", "um^2", 0.346, "Mistry et al. IEDM'07, Intel 45 nm: 6T SRAM cell", Area},
   };
   return keys;
 }

@@ -1,14 +1,14 @@
 // load_energy_table: a user's YAML table overriding entries of a base table.
 // Schema: docs/energy.md ("User tables").
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
 #include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
-
-#include <fmt/format.h>
-#include <yaml-cpp/yaml.h>
 
 #include "core/error.h"
 #include "power/energy_table.h"
@@ -36,8 +36,7 @@ double positive_number(const YAML::Node& n, const std::string& path, const std::
     auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
     ok = ec == std::errc() && p == text.data() + text.size();
   }
-  if (!ok)
-    throw InputError(fmt::format("{}: {} = {}: must be a number > 0", path, key, text));
+  if (!ok) throw InputError(fmt::format("{}: {} = {}: must be a number > 0", path, key, text));
   if (!std::isfinite(v) || !(v > 0))
     throw InputError(fmt::format("{}: {} = {}: must be > 0", path, key, text));
   return v;
@@ -60,10 +59,12 @@ void check_order(const EnergyTable& t, const std::string& path,
                  std::initializer_list<const char*> keys) {
   const char* prev = nullptr;
   for (const char* k : keys) {
+    if (!t.entries.count(k)) return;  // a partial table over an empty base: nothing to order
     if (prev && t.entry(k) < t.entry(prev))
-      throw InputError(fmt::format("{}: {} = {}: must be >= {} = {} (cost must not fall as "
-                                   "width or capacity grows)",
-                                   path, k, t.entry(k), prev, t.entry(prev)));
+      throw InputError(
+          fmt::format("{}: {} = {}: must be >= {} = {} (cost must not fall as "
+                      "width or capacity grows)",
+                      path, k, t.entry(k), prev, t.entry(prev)));
     prev = k;
   }
 }
@@ -73,8 +74,7 @@ void check_order(const EnergyTable& t, const std::string& path,
 EnergyTable load_energy_table(const std::string& path, const EnergyTable& base) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec))
-    throw InputError(fmt::format("{}: energy table file not found (or not a regular file)",
-                                 path));
+    throw InputError(fmt::format("{}: energy table file not found (or not a regular file)", path));
   std::ifstream in(path);
   if (!in) throw InputError(fmt::format("{}: cannot read the energy table file", path));
   std::stringstream text;
@@ -88,15 +88,15 @@ EnergyTable load_energy_table(const std::string& path, const EnergyTable& base) 
                                  e.mark.column + 1, e.msg));
   }
   if (!root.IsMap())
-    throw InputError(fmt::format("{}: expected a mapping of energy-table keys to numbers "
-                                 "(docs/energy.md)",
-                                 path));
+    throw InputError(
+        fmt::format("{}: expected a mapping of energy-table keys to numbers "
+                    "(docs/energy.md)",
+                    path));
 
   EnergyTable t = base;
   std::set<std::string> seen;
   for (const auto& kv : root) {
-    if (!kv.first.IsScalar())
-      throw InputError(fmt::format("{}: a key is not a plain name", path));
+    if (!kv.first.IsScalar()) throw InputError(fmt::format("{}: a key is not a plain name", path));
     const std::string key = kv.first.Scalar();
     const YAML::Node& value = kv.second;
     if (!seen.insert(key).second)
@@ -115,20 +115,21 @@ EnergyTable load_energy_table(const std::string& path, const EnergyTable& base) 
     } else if (key == "float_accumulator") {
       const std::string where = fmt::format("{}: {}", path, key);
       if (!value.IsScalar())
-        throw InputError(fmt::format("{} = {}: must be a float format such as fp32", where,
-                                     shown(value)));
+        throw InputError(
+            fmt::format("{} = {}: must be a float format such as fp32", where, shown(value)));
       Format f = parse_format(value.Scalar(), where);
       if (!f.is_float())
-        throw InputError(fmt::format("{} = {}: must be a float format (fp32, fp16, bf16, "
-                                     "e<E>m<M>)",
-                                     where, value.Scalar()));
+        throw InputError(
+            fmt::format("{} = {}: must be a float format (fp32, fp16, bf16, "
+                        "e<E>m<M>)",
+                        where, value.Scalar()));
       t.float_accumulator = f;
     } else if (is_entry_key(key)) {
       t.entries[key] = positive_number(value, path, key);
       t.entry_sources[key] = path;
     } else {
-      throw InputError(fmt::format("{}: unknown key '{}': expected one of {}", path, key,
-                                   known_keys()));
+      throw InputError(
+          fmt::format("{}: unknown key '{}': expected one of {}", path, key, known_keys()));
     }
   }
 

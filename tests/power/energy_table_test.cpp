@@ -1,12 +1,12 @@
 // Tests for power/energy_table.h: the Horowitz 45 nm points and the laws between
 // them. Expected numbers come from Horowitz ISSCC'14 (REFERENCES.md) and the
 // formulas of docs/energy.md, written out here.
-#include <catch2/catch.hpp>
+#include "power/energy_table.h"
 
+#include <catch2/catch.hpp>
 #include <cmath>
 
 #include "core/error.h"
-#include "power/energy_table.h"
 
 using namespace lpsim;
 
@@ -47,7 +47,7 @@ TEST_CASE("integer add is piecewise linear in bits through the 8, 16 and 32-bit 
   const EnergyTable t = horowitz45();
   CHECK(t.int_add_pj(12) == Approx(0.03 + (0.05 - 0.03) * 4 / 8));
   CHECK(t.int_add_pj(24) == Approx(0.05 + (0.1 - 0.05) * 8 / 16));
-  CHECK(t.int_add_pj(4) == Approx(0.03 * 4 / 8));       // proportional below 8 bits
+  CHECK(t.int_add_pj(4) == Approx(0.03 * 4 / 8));                   // proportional below 8 bits
   CHECK(t.int_add_pj(64) == Approx(0.1 + 32 * (0.1 - 0.05) / 16));  // last segment extended
   for (int b = 1; b < 80; ++b) CHECK(t.int_add_pj(b) < t.int_add_pj(b + 1));
 }
@@ -104,10 +104,10 @@ TEST_CASE("float add follows a power law in significand bits through fp16 and fp
 
 TEST_CASE("a float MAC accumulates in fp32 unless the table names another accumulator") {
   EnergyTable t = horowitz45();
-  CHECK(t.mac_pj(kFp16, kFp16) == Approx(1.1 + 0.9));   // fp16 mult + fp32 add
+  CHECK(t.mac_pj(kFp16, kFp16) == Approx(1.1 + 0.9));  // fp16 mult + fp32 add
   CHECK(t.mac_pj(kFp32, kFp32) == Approx(3.7 + 0.9));
   t.float_accumulator = kFp16;
-  CHECK(t.mac_pj(kFp16, kFp16) == Approx(1.1 + 0.4));   // fp16 mult + fp16 add
+  CHECK(t.mac_pj(kFp16, kFp16) == Approx(1.1 + 0.4));  // fp16 mult + fp16 add
   // an operand wider than the accumulator widens it
   CHECK(t.accumulator_format(kFp32, kFp32) == kFp32);
 }

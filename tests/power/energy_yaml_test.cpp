@@ -1,11 +1,10 @@
 // Tests for load_energy_table: the shipped table, overrides and each bad input.
-#include <catch2/catch.hpp>
+#include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <string>
-
-#include <unistd.h>
 
 #include "core/error.h"
 #include "power/energy_table.h"
@@ -19,10 +18,10 @@ class TempYaml {
  public:
   explicit TempYaml(const std::string& text) {
     static int n = 0;
-    path_ = (std::filesystem::temp_directory_path() /
-             ("lpsim_power_test_" + std::to_string(::getpid()) + "_" + std::to_string(n++) +
-              ".yaml"))
-                .string();
+    path_ =
+        (std::filesystem::temp_directory_path() /
+         ("lpsim_power_test_" + std::to_string(::getpid()) + "_" + std::to_string(n++) + ".yaml"))
+            .string();
     std::ofstream(path_) << text;
   }
   ~TempYaml() { std::filesystem::remove(path_); }

@@ -1,14 +1,14 @@
 // Tests for power/scaling.h and scale_to_node: factors recomputed here from
 // Stillmaker & Baas 2017, Table 5 (energy fit a2 V^2 + a1 V + a0) and their
 // area table, at each node's nominal PTM supply.
-#include <catch2/catch.hpp>
+#include "power/scaling.h"
 
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
 
 #include "core/error.h"
 #include "power/energy_table.h"
-#include "power/scaling.h"
 
 using namespace lpsim;
 
@@ -56,7 +56,7 @@ TEST_CASE("scaling to 32 nm uses the 32 nm row the authors' corrigendum spells o
 
 TEST_CASE("areas scale by the Stillmaker & Baas area factor, DRAM and leakage do not scale") {
   const EnergyTable s = scale_to_node(horowitz45(), 7);
-  CHECK(s.entry("int_mul_8_um2") == Approx(282 * 0.059));   // area 45 -> 7 nm: 0.059
+  CHECK(s.entry("int_mul_8_um2") == Approx(282 * 0.059));  // area 45 -> 7 nm: 0.059
   CHECK(s.dram_pj_per_bit() == 1300.0 / 64);
   CHECK(s.leakage_mw_per_mm2() == horowitz45().leakage_mw_per_mm2());
 }
