@@ -1,0 +1,473 @@
+// Graph files (JSON / YAML) and SCALE-Sim topology CSVs.
+#include "models/graph_io.h"
+
+#include <cerrno>
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+
+namespace lpsim {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kFormatName = "lpsim-graph";
+constexpr int kFormatVersion = 1;
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": cannot open: " + std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw InputError(path + ": cannot read");
+  return text.str();
+}
+
+std::string short_value(const json& v) {
+  std::string s = v.dump();
+  if (s.size() > 40) s = s.substr(0, 37) + "...";
+  return s;
+}
+
+// Reads the keys of one layer object, checking types and ranges, and
+// remembering which keys were used so that unknown ones are reported.
+class LayerReader {
+ public:
+  LayerReader(const json& obj, std::string where) : obj_(obj), where_(std::move(where)) {}
+
+  [[noreturn]] void fail(const std::string& key, const std::string& what) const {
+    throw InputError(where_ + ": key '" + key + "': " + what);
+  }
+
+  bool has(const std::string& key) const { return obj_.contains(key); }
+
+  const json& get(const std::string& key) {
+    used_.insert(key);
+    auto it = obj_.find(key);
+    if (it == obj_.end()) fail(key, "missing");
+    return *it;
+  }
+
+  std::int64_t integer(const std::string& key, std::int64_t min) {
+    const json& v = get(key);
+    if (!v.is_number_integer() || v.get<std::int64_t>() < min) {
+      fail(key, short_value(v) + ": must be an integer >= " + std::to_string(min));
+    }
+    return v.get<std::int64_t>();
+  }
+  std::int64_t integer(const std::string& key, std::int64_t min, std::int64_t fallback) {
+    return has(key) ? integer(key, min) : (used_.insert(key), fallback);
+  }
+
+  bool boolean(const std::string& key, bool fallback) {
+    if (!has(key)) return fallback;
+    const json& v = get(key);
+    if (!v.is_boolean()) fail(key, short_value(v) + ": must be true or false");
+    return v.get<bool>();
+  }
+
+  std::string string(const std::string& key) {
+    const json& v = get(key);
+    if (!v.is_string()) fail(key, short_value(v) + ": must be a string");
+    return v.get<std::string>();
+  }
+
+  // An integer (square) or a list [h, w].
+  std::pair<std::int64_t, std::int64_t> pair(const std::string& key) {
+    const json& v = get(key);
+    if (v.is_number_integer() && v.get<std::int64_t>() >= 1) {
+      return {v.get<std::int64_t>(), v.get<std::int64_t>()};
+    }
+    if (v.is_array() && v.size() == 2 && v[0].is_number_integer() && v[1].is_number_integer() &&
+        v[0].get<std::int64_t>() >= 1 && v[1].get<std::int64_t>() >= 1) {
+      return {v[0].get<std::int64_t>(), v[1].get<std::int64_t>()};
+    }
+    fail(key, short_value(v) + ": must be an integer >= 1 or a list [h, w] of them");
+  }
+
+  std::vector<std::int64_t> dims(const std::string& key) {
+    const json& v = get(key);
+    std::vector<std::int64_t> out;
+    if (v.is_array() && !v.empty()) {
+      for (const json& d : v) {
+        if (!d.is_number_integer() || d.get<std::int64_t>() < 1) {
+          out.clear();
+          break;
+        }
+        out.push_back(d.get<std::int64_t>());
+      }
+    }
+    if (out.empty()) fail(key, short_value(v) + ": must be a non-empty list of integers >= 1");
+    return out;
+  }
+
+  void reject_unknown() const {
+    for (auto it = obj_.begin(); it != obj_.end(); ++it) {
+      if (!used_.count(it.key())) fail(it.key(), "unknown for this layer kind");
+    }
+  }
+
+ private:
+  const json& obj_;
+  std::string where_;
+  std::set<std::string> used_;
+};
+
+Layer read_layer(LayerReader& r, const std::string& name, LayerKind kind) {
+  Layer l = make_layer(name, kind);
+  switch (kind) {
+    case LayerKind::Input:
+      l.out_shape.dims = r.dims("shape");
+      break;
+    case LayerKind::Conv2d: {
+      l.out_features = r.integer("out_channels", 1);
+      std::tie(l.kernel_h, l.kernel_w) = r.pair("kernel");
+      l.stride = r.integer("stride", 1, 1);
+      l.padding = r.integer("padding", 0, 0);
+      l.groups = r.integer("groups", 1, 1);
+      l.bias = r.boolean("bias", false);
+      break;
+    }
+    case LayerKind::Linear:
+      l.out_features = r.integer("out_features", 1);
+      l.bias = r.boolean("bias", false);
+      break;
+    case LayerKind::Activation:
+      l.activation = r.has("function") ? r.string("function") : "relu";
+      break;
+    case LayerKind::Pool: {
+      const std::string mode = r.string("mode");
+      if (mode != "max" && mode != "avg") r.fail("mode", "'" + mode + "': must be max or avg");
+      l.pool_max = mode == "max";
+      l.pool_global = r.boolean("global", false);
+      if (!l.pool_global) {
+        std::tie(l.kernel_h, l.kernel_w) = r.pair("kernel");
+        l.stride = r.integer("stride", 1);
+        l.padding = r.integer("padding", 0, 0);
+      }
+      break;
+    }
+    case LayerKind::LstmCell:
+      l.out_features = r.integer("hidden", 1);
+      l.bias = r.boolean("bias", true);
+      break;
+    case LayerKind::Attention:
+      l.heads = r.integer("heads", 1);
+      break;
+    case LayerKind::Embedding:
+      l.vocab = r.integer("vocab", 1);
+      l.out_features = r.integer("dim", 1);
+      break;
+    case LayerKind::BatchNorm:
+    case LayerKind::Add:
+    case LayerKind::Concat:
+    case LayerKind::Flatten:
+    case LayerKind::LayerNorm:
+    case LayerKind::Softmax:
+      break;
+  }
+  return l;
+}
+
+Graph graph_from_tree(const json& root, const std::string& where) {
+  if (!root.is_object()) throw InputError(where + ": the top level must be an object with 'layers'");
+  std::string name = std::filesystem::path(where).stem().string();
+  for (auto it = root.begin(); it != root.end(); ++it) {
+    const std::string& key = it.key();
+    const json& v = it.value();
+    if (key == "format") {
+      if (v != kFormatName) {
+        throw InputError(where + ": key 'format' = " + short_value(v) + ": must be \"" +
+                         kFormatName + "\"");
+      }
+    } else if (key == "version") {
+      if (v != kFormatVersion) {
+        throw InputError(where + ": key 'version' = " + short_value(v) +
+                         ": this lpsim reads version " + std::to_string(kFormatVersion));
+      }
+    } else if (key == "name") {
+      if (!v.is_string()) throw InputError(where + ": key 'name': must be a string");
+      name = v.get<std::string>();
+    } else if (key != "layers") {
+      throw InputError(where + ": key '" + key + "': unknown; known: format, version, name, layers");
+    }
+  }
+  if (!root.contains("layers") || !root["layers"].is_array() || root["layers"].empty()) {
+    throw InputError(where + ": key 'layers': must be a non-empty list of layers");
+  }
+  Graph g(name);
+  const json& layers = root["layers"];
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    std::string at = where + ": layers[" + std::to_string(i) + "]";
+    const json& obj = layers[i];
+    if (!obj.is_object()) throw InputError(at + ": must be an object");
+    LayerReader r(obj, at);
+    const std::string lname = r.string("name");
+    at += " ('" + lname + "')";
+    LayerReader named(obj, at);
+    named.string("name");
+    const std::string kind_name = named.string("kind");
+    LayerKind kind = LayerKind::Input;
+    if (!layer_kind_from_name(kind_name, kind)) {
+      named.fail("kind", "'" + kind_name + "' unknown; known: " + layer_kind_names());
+    }
+    std::vector<int> inputs;
+    if (kind != LayerKind::Input) {
+      const json& ins = named.get("inputs");
+      if (!ins.is_array() || ins.empty()) {
+        named.fail("inputs", "must be a non-empty list of earlier layers' names");
+      }
+      for (const json& in : ins) {
+        const int idx = in.is_string() ? g.find(in.get<std::string>()) : -1;
+        if (idx < 0) named.fail("inputs", short_value(in) + " is not the name of an earlier layer");
+        inputs.push_back(idx);
+      }
+    }
+    Layer layer = read_layer(named, lname, kind);
+    named.reject_unknown();
+    try {
+      g.add(std::move(layer), inputs);
+    } catch (const InputError& e) {
+      throw InputError(where + ": " + e.what());
+    }
+  }
+  try {
+    g.infer_shapes();
+  } catch (const InputError& e) {
+    throw InputError(where + ": " + e.what());
+  }
+  return g;
+}
+
+// YAML -> JSON tree: plain scalars become booleans, integers or floats where
+// they spell one; quoted scalars stay strings.
+json yaml_to_json(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      return nullptr;
+    case YAML::NodeType::Sequence: {
+      json out = json::array();
+      for (const auto& item : node) out.push_back(yaml_to_json(item));
+      return out;
+    }
+    case YAML::NodeType::Map: {
+      json out = json::object();
+      for (const auto& kv : node) out[kv.first.as<std::string>()] = yaml_to_json(kv.second);
+      return out;
+    }
+    case YAML::NodeType::Scalar: {
+      const std::string s = node.Scalar();
+      if (node.Tag() == "!") return s;  // quoted
+      if (s == "true") return true;
+      if (s == "false") return false;
+      std::int64_t i = 0;
+      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), i);
+      if (ec == std::errc() && p == s.data() + s.size()) return i;
+      double d = 0;
+      auto [pd, ecd] = std::from_chars(s.data(), s.data() + s.size(), d);
+      if (ecd == std::errc() && pd == s.data() + s.size()) return d;
+      return s;
+    }
+  }
+  return nullptr;
+}
+
+json layer_to_json(const Graph& g, int i) {
+  const Layer& l = g.layer(i);
+  json o;
+  o["name"] = l.name;
+  o["kind"] = std::string(layer_kind_name(l.kind));
+  if (l.kind != LayerKind::Input) {
+    json ins = json::array();
+    for (int in : g.inputs(i)) ins.push_back(g.layer(in).name);
+    o["inputs"] = ins;
+  }
+  auto kernel = [&]() -> json {
+    if (l.kernel_h == l.kernel_w) return l.kernel_h;
+    return json::array({l.kernel_h, l.kernel_w});
+  };
+  switch (l.kind) {
+    case LayerKind::Input:
+      o["shape"] = l.out_shape.dims;
+      break;
+    case LayerKind::Conv2d:
+      o["out_channels"] = l.out_features;
+      o["kernel"] = kernel();
+      o["stride"] = l.stride;
+      o["padding"] = l.padding;
+      o["groups"] = l.groups;
+      o["bias"] = l.bias;
+      break;
+    case LayerKind::Linear:
+      o["out_features"] = l.out_features;
+      o["bias"] = l.bias;
+      break;
+    case LayerKind::Activation:
+      o["function"] = l.activation;
+      break;
+    case LayerKind::Pool:
+      o["mode"] = l.pool_max ? "max" : "avg";
+      o["global"] = l.pool_global;
+      if (!l.pool_global) {
+        o["kernel"] = kernel();
+        o["stride"] = l.stride;
+        o["padding"] = l.padding;
+      }
+      break;
+    case LayerKind::LstmCell:
+      o["hidden"] = l.out_features;
+      o["bias"] = l.bias;
+      break;
+    case LayerKind::Attention:
+      o["heads"] = l.heads;
+      break;
+    case LayerKind::Embedding:
+      o["vocab"] = l.vocab;
+      o["dim"] = l.out_features;
+      break;
+    case LayerKind::BatchNorm:
+    case LayerKind::Add:
+    case LayerKind::Concat:
+    case LayerKind::Flatten:
+    case LayerKind::LayerNorm:
+    case LayerKind::Softmax:
+      break;
+  }
+  return o;
+}
+
+std::string trim(std::string_view s) {
+  const auto first = s.find_first_not_of(" \t\r\n\"");
+  if (first == std::string_view::npos) return "";
+  const auto last = s.find_last_not_of(" \t\r\n\"");
+  return std::string(s.substr(first, last - first + 1));
+}
+
+std::optional<std::int64_t> parse_int(const std::string& s) {
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+Graph graph_from_json(const std::string& json_text, const std::string& where) {
+  json root;
+  try {
+    root = json::parse(json_text);
+  } catch (const json::parse_error& e) {
+    // Byte offset -> line number for the message.
+    const std::size_t byte = std::min<std::size_t>(e.byte, json_text.size());
+    const auto line = 1 + std::count(json_text.begin(), json_text.begin() + static_cast<long>(byte), '\n');
+    throw InputError(where + ":" + std::to_string(line) + ": invalid JSON: " + e.what());
+  }
+  return graph_from_tree(root, where);
+}
+
+Graph graph_from_yaml(const std::string& yaml_text, const std::string& where) {
+  YAML::Node node;
+  try {
+    node = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    throw InputError(where + ":" + std::to_string(e.mark.line + 1) + ": invalid YAML: " + e.msg);
+  }
+  return graph_from_tree(yaml_to_json(node), where);
+}
+
+Graph read_graph_file(const std::string& path) {
+  const std::string ext = std::filesystem::path(path).extension().string();
+  if (ext == ".json") return graph_from_json(read_text(path), path);
+  if (ext == ".yaml" || ext == ".yml") return graph_from_yaml(read_text(path), path);
+  throw InputError(path + ": unknown graph file type '" + ext + "': use .json, .yaml or .yml");
+}
+
+std::string graph_to_json(const Graph& graph) {
+  json root;
+  root["format"] = kFormatName;
+  root["version"] = kFormatVersion;
+  root["name"] = graph.name();
+  json layers = json::array();
+  for (int i = 0; i < graph.size(); ++i) layers.push_back(layer_to_json(graph, i));
+  root["layers"] = layers;
+  return root.dump(1) + "\n";
+}
+
+void write_graph_file(const std::string& path, const Graph& graph) {
+  write_file_atomic(path, graph_to_json(graph));
+}
+
+Graph read_topology_csv(const std::string& path) {
+  static const char* const kColumns[] = {"Layer name",   "IFMAP Height", "IFMAP Width",
+                                         "Filter Height", "Filter Width", "Channels",
+                                         "Num Filter",   "Strides"};
+  std::istringstream text(read_text(path));
+  Graph g(std::filesystem::path(path).stem().string());
+  std::string line;
+  int line_no = 0;
+  bool seen_first = false;
+  while (std::getline(text, line)) {
+    ++line_no;
+    std::vector<std::string> fields;
+    std::size_t start = 0;
+    while (true) {
+      const auto comma = line.find(',', start);
+      fields.push_back(trim(std::string_view(line).substr(start, comma - start)));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    while (!fields.empty() && fields.back().empty()) fields.pop_back();  // trailing comma
+    if (fields.empty()) continue;
+    const std::string at = path + ":" + std::to_string(line_no);
+    if (!seen_first) {
+      seen_first = true;
+      if (fields.size() > 1 && !parse_int(fields[1])) continue;  // the header row
+    }
+    if (fields.size() != 8) {
+      throw InputError(at + ": " + std::to_string(fields.size()) +
+                       " columns; a topology row has 8: Layer name, IFMAP Height, IFMAP Width, "
+                       "Filter Height, Filter Width, Channels, Num Filter, Strides");
+    }
+    if (fields[0].empty()) throw InputError(at + ": column 'Layer name' is empty");
+    std::int64_t v[8] = {};
+    for (int c = 1; c < 8; ++c) {
+      const auto value = parse_int(fields[static_cast<std::size_t>(c)]);
+      if (!value || *value < 1) {
+        throw InputError(at + ": column '" + kColumns[c] + "' = '" +
+                         fields[static_cast<std::size_t>(c)] + "': must be an integer >= 1");
+      }
+      v[c] = *value;
+    }
+    Layer in = make_layer(fields[0] + ".ifmap", LayerKind::Input);
+    in.out_shape.dims = {v[5], v[1], v[2]};
+    Layer conv = make_layer(fields[0], LayerKind::Conv2d);
+    conv.kernel_h = v[3];
+    conv.kernel_w = v[4];
+    conv.out_features = v[6];
+    conv.stride = v[7];
+    try {
+      g.add(std::move(conv), {g.add(std::move(in))});
+      g.infer_shapes();
+    } catch (const InputError& e) {
+      throw InputError(at + ": " + e.what());
+    }
+  }
+  if (g.size() == 0) throw InputError(path + ": no layer rows");
+  return g;
+}
+
+}  // namespace lpsim

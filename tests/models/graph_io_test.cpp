@@ -1,0 +1,163 @@
+// Tests for models/graph_io.h: graph files (JSON / YAML) and SCALE-Sim topologies.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "core/error.h"
+#include "models/graph_io.h"
+#include "models/training_step.h"
+#include "models/zoo.h"
+
+using namespace lpsim;
+
+namespace {
+
+std::string temp_file(const std::string& name, const std::string& text) {
+  const auto path = std::filesystem::temp_directory_path() / ("lpsim_models_test_" + name);
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+void check_same_graph(const Graph& a, const Graph& b) {
+  REQUIRE(a.size() == b.size());
+  CHECK(a.name() == b.name());
+  for (int i = 0; i < a.size(); ++i) {
+    const Layer& x = a.layer(i);
+    const Layer& y = b.layer(i);
+    INFO(x.name);
+    CHECK(x.name == y.name);
+    CHECK(x.kind == y.kind);
+    CHECK(a.inputs(i) == b.inputs(i));
+    CHECK((x.out_features == y.out_features && x.kernel_h == y.kernel_h &&
+           x.kernel_w == y.kernel_w && x.stride == y.stride && x.padding == y.padding &&
+           x.groups == y.groups && x.bias == y.bias && x.heads == y.heads && x.vocab == y.vocab));
+    if (x.kind == LayerKind::Pool) CHECK((x.pool_max == y.pool_max && x.pool_global == y.pool_global));
+    if (x.kind == LayerKind::Activation) CHECK(x.activation == y.activation);
+    CHECK(x.out_shape == y.out_shape);
+  }
+}
+
+const char* const kTinyJson = R"({
+  "name": "tiny",
+  "layers": [
+    {"name": "x", "kind": "input", "shape": [3, 8, 8]},
+    {"name": "c1", "kind": "conv2d", "inputs": ["x"], "out_channels": 4, "kernel": 3, "padding": 1},
+    {"name": "r1", "kind": "activation", "inputs": ["c1"]},
+    {"name": "p", "kind": "pool", "inputs": ["r1"], "mode": "max", "kernel": 2, "stride": 2},
+    {"name": "f", "kind": "flatten", "inputs": ["p"]},
+    {"name": "fc", "kind": "linear", "inputs": ["f"], "out_features": 10, "bias": true},
+    {"name": "loss", "kind": "softmax", "inputs": ["fc"]}
+  ]
+})";
+
+}  // namespace
+
+TEST_CASE("a JSON graph file gives the layers, defaults and shapes it describes") {
+  const Graph g = graph_from_json(kTinyJson, "tiny.json");
+  REQUIRE(g.size() == 7);
+  const Layer& c1 = g.layer(1);
+  CHECK((c1.kind == LayerKind::Conv2d && c1.stride == 1 && c1.groups == 1 && !c1.bias));
+  CHECK(g.layer(3).out_shape == Shape{{4, 4, 4}});
+  CHECK(g.layer(6).out_shape == Shape{{10}});
+  // conv 8x8x4 of 3x3x3 plus fc 64x10.
+  CHECK(network_stats(g).forward_macs == 8 * 8 * 4 * 27 + 64 * 10);
+}
+
+TEST_CASE("every zoo network survives a JSON round trip") {
+  for (const auto& e : zoo()) {
+    INFO(e.name);
+    const Graph g = make_model(e.name);
+    const Graph back = graph_from_json(graph_to_json(g), "roundtrip");
+    check_same_graph(g, back);
+    CHECK(network_stats(back).forward_macs == network_stats(g).forward_macs);
+  }
+}
+
+TEST_CASE("a graph written to a file reads back, and YAML spells the same graph") {
+  const Graph g = make_model("mobilenetv2");
+  const auto path = (std::filesystem::temp_directory_path() / "lpsim_models_test_mnv2.json").string();
+  write_graph_file(path, g);
+  check_same_graph(g, read_graph_file(path));
+  std::remove(path.c_str());
+
+  const std::string yaml = R"(
+name: tiny
+layers:
+  - {name: x, kind: input, shape: [3, 8, 8]}
+  - {name: c1, kind: conv2d, inputs: [x], out_channels: 4, kernel: 3, padding: 1}
+  - {name: r1, kind: activation, inputs: [c1], function: "relu"}
+  - {name: p, kind: pool, inputs: [r1], mode: max, kernel: [2, 2], stride: 2}
+  - {name: f, kind: flatten, inputs: [p]}
+  - {name: fc, kind: linear, inputs: [f], out_features: 10, bias: true}
+  - {name: loss, kind: softmax, inputs: [fc]}
+)";
+  const auto ypath = temp_file("tiny.yaml", yaml);
+  check_same_graph(read_graph_file(ypath), graph_from_json(kTinyJson, "tiny.json"));
+  std::remove(ypath.c_str());
+}
+
+TEST_CASE("graph file errors name the file, the layer and the key") {
+  auto layers = [](const std::string& extra) {
+    return R"({"layers": [{"name": "x", "kind": "input", "shape": [3, 8, 8]},)" + extra + "]}";
+  };
+  CHECK_THROWS_WITH(
+      graph_from_json(layers(R"({"name": "c", "kind": "conv2d", "inputs": ["x"], "out_channels": 4, "kernel": -3})"), "net.json"),
+      Catch::StartsWith("net.json: layers[1] ('c'): key 'kernel'"));
+  CHECK_THROWS_WITH(
+      graph_from_json(layers(R"({"name": "c", "kind": "conv2d", "inputs": ["x"], "kernel": 3})"), "net.json"),
+      Catch::Contains("('c'): key 'out_channels': missing"));
+  CHECK_THROWS_WITH(
+      graph_from_json(layers(R"({"name": "c", "kind": "conv2d", "inputs": ["x"], "out_channels": 4, "kernel": 3, "strdie": 2})"), "net.json"),
+      Catch::Contains("key 'strdie': unknown"));
+  CHECK_THROWS_WITH(
+      graph_from_json(layers(R"({"name": "c", "kind": "convolution", "inputs": ["x"]})"), "net.json"),
+      Catch::Contains("'convolution' unknown") && Catch::Contains("conv2d"));
+  CHECK_THROWS_WITH(
+      graph_from_json(layers(R"({"name": "c", "kind": "add", "inputs": ["x", "y"]})"), "net.json"),
+      Catch::Contains("key 'inputs'") && Catch::Contains("\"y\""));
+  CHECK_THROWS_WITH(
+      graph_from_json(layers(R"({"name": "c", "kind": "linear", "inputs": ["x"], "out_features": 4.5})"), "net.json"),
+      Catch::Contains("key 'out_features'"));
+  // Shape errors come from inference, prefixed with the file.
+  CHECK_THROWS_WITH(
+      graph_from_json(layers(R"({"name": "c", "kind": "conv2d", "inputs": ["x"], "out_channels": 4, "kernel": 3, "groups": 2})"), "net.json"),
+      Catch::StartsWith("net.json: layer 'c':"));
+  CHECK_THROWS_WITH(graph_from_json("{\"layers\": [\n  {\"name\": }", "net.json"),
+                    Catch::StartsWith("net.json:2: invalid JSON"));
+  CHECK_THROWS_WITH(graph_from_json(R"({"version": 2, "layers": []})", "net.json"),
+                    Catch::Contains("key 'version'"));
+  CHECK_THROWS_WITH(read_graph_file("/nonexistent/net.json"),
+                    Catch::StartsWith("/nonexistent/net.json: cannot open"));
+  CHECK_THROWS_WITH(read_graph_file("net.txt"), Catch::Contains("use .json, .yaml or .yml"));
+}
+
+TEST_CASE("a SCALE-Sim topology becomes independent conv layers without padding") {
+  const Graph g = read_topology_csv(LPSIM_SOURCE_DIR "/tests/models/data/scalesim_example.csv");
+  REQUIRE(g.size() == 6);
+  CHECK(g.name() == "scalesim_example");
+  const Layer& conv1 = g.layer(g.find("Conv1"));
+  CHECK(conv1.in_shapes[0] == Shape{{3, 230, 230}});
+  // (230 - 7) / 2 + 1 = 112
+  CHECK(conv1.out_shape == Shape{{64, 112, 112}});
+  CHECK(g.inputs(g.find("Conv2_1")) == std::vector<int>{g.find("Conv2_1.ifmap")});
+  // Forward MACs: OH*OW*K*K*C*F per row: 112^2*7^2*3*64, 56^2*3^2*64*64, 512*1000.
+  CHECK(network_stats(g).forward_macs ==
+        112 * 112 * 49 * 3 * 64 + 56 * 56 * 9 * 64 * 64 + 1 * 1 * 512 * 1000);
+}
+
+TEST_CASE("topology rows with bad values are rejected with the file, line and column") {
+  const auto bad = temp_file("bad.csv",
+                             "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, "
+                             "Channels, Num Filter, Strides,\nc1, 8, 8, 3, 3, 3, 4, 1,\n"
+                             "c2, 8, 8, x, 3, 3, 4, 1,\n");
+  CHECK_THROWS_WITH(read_topology_csv(bad),
+                    Catch::EndsWith("bad.csv:3: column 'Filter Height' = 'x': must be an integer >= 1"));
+  const auto short_row = temp_file("short.csv", "name,h,w\nc1, 8, 8, 3\n");
+  CHECK_THROWS_WITH(read_topology_csv(short_row), Catch::Contains("short.csv:2: 4 columns"));
+  const auto big_filter = temp_file("big.csv", "Layer name,a,b,c,d,e,f,g\nc1, 4, 4, 5, 5, 3, 4, 1\n");
+  CHECK_THROWS_WITH(read_topology_csv(big_filter),
+                    Catch::Contains("big.csv:2: layer 'c1'"));
+  for (const auto& p : {bad, short_row, big_filter}) std::remove(p.c_str());
+}
