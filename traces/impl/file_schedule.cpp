@@ -127,16 +127,20 @@ std::unique_ptr<Schedule> make_file(const SpecParts& parts) {
     throw InputError(fmt::format("{}:{}:{}: {}", path, e.mark.line + 1, e.mark.column + 1, e.msg));
   }
 
-  YAML::Node list = root;
+  // yaml-cpp nodes are references: reset() rebinds, `=` would overwrite `root`.
+  YAML::Node list(root);
   YAML::Node layers;
+  bool has_layers = false;
   if (root.IsMap()) {
     for (const auto& kv : root) {
       std::string key = kv.first.Scalar();
       if (key != "segments" && key != "layers")
         file_error(path, key, "unknown key; allowed: segments, layers");
     }
-    list = root["segments"];
-    layers = root["layers"];
+    const YAML::Node& croot = root;
+    list.reset(croot["segments"]);
+    has_layers = static_cast<bool>(croot["layers"]);
+    if (has_layers) layers.reset(croot["layers"]);
   }
   if (!list || !list.IsSequence() || list.size() == 0)
     file_error(path, "segments", "must be a non-empty list of {from_epoch | from_iteration | "
@@ -194,7 +198,7 @@ std::unique_ptr<Schedule> make_file(const SpecParts& parts) {
   }
 
   std::vector<LayerPrecision> overrides;
-  if (layers) {
+  if (has_layers) {
     if (!layers.IsMap()) file_error(path, "layers", "must be a map from layer name to precision");
     for (const auto& kv : layers) {
       std::string name = kv.first.Scalar();
