@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/precision.h"
@@ -23,11 +25,20 @@ struct PeConfig {
   int pass_bits = 16;                  // multi_pass: native width of the MAC
   double energy_pj_per_mac = 0;        // optional override at the native/max width (0 = from table)
   double area_um2 = 0;                 // optional override (0 = from table)
+  // fixed: extra formats, or native ones at another rate, with their MACs per
+  // cycle per PE (YAML pe.packing, e.g. {4: 2} = INT4 at 2x on an INT8 datapath).
+  std::vector<std::pair<Format, double>> packed_rates;
+  // multi_pass: energy (and area) overhead of the multi-precision control, as a
+  // fraction of the pass_bits MAC (docs/architecture.md says why 10%).
+  double pass_energy_overhead = 0.10;
+  friend bool operator==(const PeConfig&, const PeConfig&) = default;
 };
 
 struct ArrayConfig {
   std::int64_t rows = 0;
   std::int64_t cols = 0;
+  std::int64_t pes() const { return rows * cols; }
+  friend bool operator==(const ArrayConfig&, const ArrayConfig&) = default;
 };
 
 struct BufferConfig {
@@ -35,19 +46,22 @@ struct BufferConfig {
   std::int64_t capacity_bytes = 0;
   std::int64_t banks = 1;
   std::int64_t port_bits = 64;            // width of one bank port
-  double read_bits_per_cycle = 0;         // 0 = banks * port_bits
-  double write_bits_per_cycle = 0;        // 0 = banks * port_bits
+  double read_bits_per_cycle = 0;         // 0 = banks * port_bits (load_arch stores the resolved value)
+  double write_bits_per_cycle = 0;        // 0 = banks * port_bits (load_arch stores the resolved value)
   std::vector<Role> holds;                // operand roles it stages (W, A, E, G, Opt)
+  friend bool operator==(const BufferConfig&, const BufferConfig&) = default;
 };
 
 struct DramConfig {
   double bandwidth_gbps = 0;   // gigabytes per second
   double latency_ns = 0;
   double pj_per_bit = 0;       // 0 = from the energy table
+  friend bool operator==(const DramConfig&, const DramConfig&) = default;
 };
 
 struct VectorUnitConfig {
   std::int64_t lanes = 0;      // element ops per cycle for non-GEMM ops
+  friend bool operator==(const VectorUnitConfig&, const VectorUnitConfig&) = default;
 };
 
 struct ArchConfig {
@@ -63,6 +77,7 @@ struct ArchConfig {
   bool double_buffering = true;
   double node_nm = 45;
   std::string energy_table;    // optional YAML override path ("" = built-in)
+  friend bool operator==(const ArchConfig&, const ArchConfig&) = default;
 };
 
 // Reads and validates `path`, then applies `overrides` ("key.path=value",
@@ -75,5 +90,10 @@ ArchConfig default_arch(const std::vector<std::string>& overrides = {});
 // and the path of one by name (or the argument unchanged if it is a path).
 std::vector<std::string> shipped_arch_names();
 std::string resolve_arch_path(const std::string& name_or_path);
+// The design point as an architecture file (every key, resolved values), so
+// `load_arch` of the text gives back the same ArchConfig.
+std::string arch_to_yaml(const ArchConfig& arch);
+// The PE type names make_pe and pe.type accept, in documentation order.
+const std::vector<std::string>& pe_type_names();
 
 }  // namespace lpsim

@@ -1,0 +1,64 @@
+// Temporal multi-pass PE (the UMass dynamic-precision seed): one pass_bits-wide
+// integer MAC runs wider operands in several passes, one per pair of
+// pass_bits-wide slices, and pads narrower ones. Formulas: docs/architecture.md.
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "sim/pe.h"
+
+namespace lpsim {
+
+namespace {
+
+class MultiPassPe final : public PeModel {
+ public:
+  MultiPassPe(const PeConfig& config, const EnergyTable& table)
+      : pass_bits_(config.pass_bits) {
+    if (pass_bits_ < 2 || pass_bits_ > kMaxBits)
+      throw InputError(
+          fmt::format("pe.pass_bits = {}: must be an integer 2..{}", pass_bits_, kMaxBits));
+    if (!(config.pass_energy_overhead >= 0 && config.pass_energy_overhead <= 1))
+      throw InputError(fmt::format("pe.pass_energy_overhead = {}: must be a number 0..1",
+                                   config.pass_energy_overhead));
+    const Format p = Format::integer(pass_bits_);
+    // One pass: the pass_bits MAC plus the multi-precision control (shifters,
+    // slice muxes), a fixed fraction on top; or the file's figure for a whole pass.
+    pass_pj_ = config.energy_pj_per_mac > 0
+                   ? config.energy_pj_per_mac
+                   : table.mac_pj(p, p) * (1 + config.pass_energy_overhead);
+    area_um2_ = config.area_um2 > 0 ? config.area_um2
+                                    : table.mac_area_um2(p, p) * (1 + config.pass_energy_overhead);
+  }
+
+  PeThroughput at(const Format& a, const Format& b) const override {
+    if (a.is_float() || b.is_float())
+      throw InputError(fmt::format(
+          "pe.type multi_pass cannot run {} x {}: it takes integer (fixed-point) operands of "
+          "1..{} bits",
+          a.name(), b.name(), kMaxBits));
+    const int slices_a = (a.bits + pass_bits_ - 1) / pass_bits_;
+    const int slices_b = (b.bits + pass_bits_ - 1) / pass_bits_;
+    const int passes = slices_a * slices_b;
+    PeThroughput t;
+    t.macs_per_cycle = 1.0 / passes;
+    t.run_a = Format::integer(slices_a * pass_bits_);
+    t.run_b = Format::integer(slices_b * pass_bits_);
+    t.energy_pj_per_mac = passes * pass_pj_;
+    return t;
+  }
+
+  double area_um2() const override { return area_um2_; }
+
+ private:
+  int pass_bits_;
+  double pass_pj_ = 0;
+  double area_um2_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<PeModel> make_multi_pass_pe(const PeConfig& config, const EnergyTable& table) {
+  return std::make_unique<MultiPassPe>(config, table);
+}
+
+}  // namespace lpsim
