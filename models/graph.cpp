@@ -2,9 +2,8 @@
 #include "models/graph.h"
 
 #include <algorithm>
-#include <iterator>
-
 #include <boost/graph/topological_sort.hpp>
+#include <iterator>
 
 #include "core/error.h"
 
@@ -27,15 +26,14 @@ void require_positive(const Layer& l, std::int64_t value, const char* field) {
 void require_inputs(const Layer& l, std::size_t min, std::size_t max) {
   const std::size_t n = l.in_shapes.size();
   if (n >= min && n <= max) return;
-  std::string want = min == max ? std::to_string(min)
+  std::string want = min == max        ? std::to_string(min)
                      : max == SIZE_MAX ? "at least " + std::to_string(min)
                                        : std::to_string(min) + " or " + std::to_string(max);
   fail(l, "has " + std::to_string(n) + " inputs; needs " + want);
 }
 
 void require_rank(const Layer& l, const Shape& s, std::size_t rank, const char* what) {
-  require(l, s.dims.size() == rank,
-          "input shape " + to_string(s) + " is not " + what);
+  require(l, s.dims.size() == rank, "input shape " + to_string(s) + " is not " + what);
 }
 
 // Output extent of a sliding window, PyTorch's floor convention.
@@ -121,9 +119,9 @@ Shape infer_one(const Layer& l) {
       Shape out = in[0];
       require(l, !out.dims.empty(), "input has no dimensions");
       for (std::size_t i = 1; i < in.size(); ++i) {
-        const bool same_rest = in[i].dims.size() == out.dims.size() &&
-                               std::equal(in[i].dims.begin() + 1, in[i].dims.end(),
-                                          in[0].dims.begin() + 1);
+        const bool same_rest =
+            in[i].dims.size() == out.dims.size() &&
+            std::equal(in[i].dims.begin() + 1, in[i].dims.end(), in[0].dims.begin() + 1);
         require(l, same_rest,
                 "input shapes " + to_string(in[0]) + " and " + to_string(in[i]) +
                     " differ beyond dimension 0");
@@ -169,8 +167,7 @@ Shape infer_one(const Layer& l) {
 int Graph::add(Layer layer, const std::vector<int>& inputs) {
   if (layer.name.empty()) throw InputError("a layer of graph '" + name_ + "' has no name");
   if (find(layer.name) >= 0) {
-    throw InputError("layer '" + layer.name + "': the name is used twice in graph '" + name_ +
-                     "'");
+    throw InputError("layer '" + layer.name + "': the name is used twice in graph '" + name_ + "'");
   }
   const int index = size();
   for (int in : inputs) {
@@ -206,7 +203,8 @@ std::vector<int> Graph::topological_order() const {
   boost::topological_sort(g_, std::back_inserter(reversed));
   std::vector<int> order;
   order.reserve(reversed.size());
-  for (auto it = reversed.rbegin(); it != reversed.rend(); ++it) order.push_back(static_cast<int>(*it));
+  for (auto it = reversed.rbegin(); it != reversed.rend(); ++it)
+    order.push_back(static_cast<int>(*it));
   return order;
 }
 

@@ -1,19 +1,19 @@
 // Graph files (JSON / YAML) and SCALE-Sim topology CSVs.
 #include "models/graph_io.h"
 
-#include <cerrno>
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <sstream>
 #include <tuple>
-
-#include <nlohmann/json.hpp>
-#include <yaml-cpp/yaml.h>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -183,7 +183,8 @@ Layer read_layer(LayerReader& r, const std::string& name, LayerKind kind) {
 }
 
 Graph graph_from_tree(const json& root, const std::string& where) {
-  if (!root.is_object()) throw InputError(where + ": the top level must be an object with 'layers'");
+  if (!root.is_object())
+    throw InputError(where + ": the top level must be an object with 'layers'");
   std::string name = std::filesystem::path(where).stem().string();
   for (auto it = root.begin(); it != root.end(); ++it) {
     const std::string& key = it.key();
@@ -202,7 +203,8 @@ Graph graph_from_tree(const json& root, const std::string& where) {
       if (!v.is_string()) throw InputError(where + ": key 'name': must be a string");
       name = v.get<std::string>();
     } else if (key != "layers") {
-      throw InputError(where + ": key '" + key + "': unknown; known: format, version, name, layers");
+      throw InputError(where + ": key '" + key +
+                       "': unknown; known: format, version, name, layers");
     }
   }
   if (!root.contains("layers") || !root["layers"].is_array() || root["layers"].empty()) {
@@ -373,7 +375,8 @@ Graph graph_from_json(const std::string& json_text, const std::string& where) {
   } catch (const json::parse_error& e) {
     // Byte offset -> line number for the message.
     const std::size_t byte = std::min<std::size_t>(e.byte, json_text.size());
-    const auto line = 1 + std::count(json_text.begin(), json_text.begin() + static_cast<long>(byte), '\n');
+    const auto line =
+        1 + std::count(json_text.begin(), json_text.begin() + static_cast<long>(byte), '\n');
     throw InputError(where + ":" + std::to_string(line) + ": invalid JSON: " + e.what());
   }
   return graph_from_tree(root, where);
@@ -412,9 +415,9 @@ void write_graph_file(const std::string& path, const Graph& graph) {
 }
 
 Graph read_topology_csv(const std::string& path) {
-  static const char* const kColumns[] = {"Layer name",   "IFMAP Height", "IFMAP Width",
+  static const char* const kColumns[] = {"Layer name",    "IFMAP Height", "IFMAP Width",
                                          "Filter Height", "Filter Width", "Channels",
-                                         "Num Filter",   "Strides"};
+                                         "Num Filter",    "Strides"};
   std::istringstream text(read_text(path));
   Graph g(std::filesystem::path(path).stem().string());
   std::string line;

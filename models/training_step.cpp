@@ -12,19 +12,20 @@ namespace {
 
 // Operations per element of the element-wise ops, one place for all of them
 // (docs/models.md, table "Element-wise ops").
-constexpr std::int64_t kBnFwdOps = 5;        // sum x, x*x, sum x^2, x*s, +t (per-channel s,t)
-constexpr std::int64_t kBnGradOps = 5;       // xhat = (x-mean)*r (2), E*xhat, sum, sum E
-constexpr std::int64_t kBnBwdDataOps = 6;    // xhat (2), xhat*dgamma/n, two subtracts, * s
-constexpr std::int64_t kLnFwdOps = 7;        // sum, square, sum, sub, mul, *gamma, +beta
-constexpr std::int64_t kLnGradOps = 5;       // xhat (2), E*xhat, sum, sum E
-constexpr std::int64_t kLnBwdDataOps = 10;   // g=E*gamma, xhat (2), sum g, g*xhat, sum, xhat*c, 2 sub, *r
-constexpr std::int64_t kSoftmaxFwdOps = 5;   // max, subtract, exp, sum, divide
-constexpr std::int64_t kSoftmaxBwdOps = 2;   // minus one-hot target, times 1/batch
+constexpr std::int64_t kBnFwdOps = 5;      // sum x, x*x, sum x^2, x*s, +t (per-channel s,t)
+constexpr std::int64_t kBnGradOps = 5;     // xhat = (x-mean)*r (2), E*xhat, sum, sum E
+constexpr std::int64_t kBnBwdDataOps = 6;  // xhat (2), xhat*dgamma/n, two subtracts, * s
+constexpr std::int64_t kLnFwdOps = 7;      // sum, square, sum, sub, mul, *gamma, +beta
+constexpr std::int64_t kLnGradOps = 5;     // xhat (2), E*xhat, sum, sum E
+constexpr std::int64_t kLnBwdDataOps =
+    10;  // g=E*gamma, xhat (2), sum g, g*xhat, sum, xhat*c, 2 sub, *r
+constexpr std::int64_t kSoftmaxFwdOps = 5;      // max, subtract, exp, sum, divide
+constexpr std::int64_t kSoftmaxBwdOps = 2;      // minus one-hot target, times 1/batch
 constexpr std::int64_t kAttnSoftmaxFwdOps = 6;  // scale by 1/sqrt(d_head) + softmax
 constexpr std::int64_t kAttnSoftmaxBwdOps = 5;  // dP*P, row sum, subtract, times P, scale
-constexpr std::int64_t kSgdOps = 6;  // g+wd*w (2), v=mu*v+g (2), w-=lr*v (2)
-constexpr std::int64_t kSigmoidOps = 4;      // negate, exp, add 1, divide
-constexpr std::int64_t kTanhOps = 5;         // (e^{2x}-1)/(e^{2x}+1): mul, exp, sub, add, div
+constexpr std::int64_t kSgdOps = 6;             // g+wd*w (2), v=mu*v+g (2), w-=lr*v (2)
+constexpr std::int64_t kSigmoidOps = 4;         // negate, exp, add 1, divide
+constexpr std::int64_t kTanhOps = 5;            // (e^{2x}-1)/(e^{2x}+1): mul, exp, sub, add, div
 constexpr std::int64_t kSigmoidTanhBwdOps = 3;  // y*(1-y) or 1-y^2 (2), times E
 // LSTM cell per hidden unit and time step: 4 gates x (input + recurrent
 // pre-activation + summed bias: 2 adds), 3 sigmoids, 2 tanh, c = f*c + i*g (3),
@@ -149,8 +150,8 @@ class Expander {
         return;
       }
       case LayerKind::BatchNorm:
-        elementwise(i, F, "bn", out, kBnFwdOps, {{Role::A, out}, {Role::W, 2 * l.out_shape.dims[0]}},
-                    {{Role::A, out}});
+        elementwise(i, F, "bn", out, kBnFwdOps,
+                    {{Role::A, out}, {Role::W, 2 * l.out_shape.dims[0]}}, {{Role::A, out}});
         return;
       case LayerKind::LayerNorm:
         elementwise(i, F, "layernorm", out, kLnFwdOps,
@@ -174,7 +175,8 @@ class Expander {
       }
       case LayerKind::Concat: {
         std::vector<TensorAccess> reads;
-        for (std::size_t k = 0; k < l.in_shapes.size(); ++k) reads.push_back({Role::A, in_elems(l, k)});
+        for (std::size_t k = 0; k < l.in_shapes.size(); ++k)
+          reads.push_back({Role::A, in_elems(l, k)});
         elementwise(i, F, "concat", out, 0, std::move(reads), {{Role::A, out}});
         return;
       }
@@ -270,8 +272,8 @@ class Expander {
         elementwise(i, W, "bn_grad", out, kBnGradOps, {{Role::E, out}, {Role::A, out}},
                     {{Role::G, 2 * c}});
         if (data) {
-          elementwise(i, D, "bn", out, kBnBwdDataOps, {{Role::E, out}, {Role::A, out}, {Role::W, c}},
-                      {{Role::E, out}});
+          elementwise(i, D, "bn", out, kBnBwdDataOps,
+                      {{Role::E, out}, {Role::A, out}, {Role::W, c}}, {{Role::E, out}});
         }
         return;
       }
@@ -295,9 +297,8 @@ class Expander {
         if (!data) return;
         const std::int64_t in = in_elems(l);
         const auto [kh, kw] = pool_window(l);
-        const std::int64_t ops = l.pool_max || l.pool_global
-                                     ? 1
-                                     : ceil_div(kh, l.stride) * ceil_div(kw, l.stride);
+        const std::int64_t ops =
+            l.pool_max || l.pool_global ? 1 : ceil_div(kh, l.stride) * ceil_div(kw, l.stride);
         std::vector<TensorAccess> reads{{Role::E, out}};
         if (l.pool_max) reads.push_back({Role::A, in});
         elementwise(i, D, "pool", in, ops, std::move(reads), {{Role::E, in}});
@@ -306,7 +307,8 @@ class Expander {
       case LayerKind::Concat: {
         if (!data) return;
         std::vector<TensorAccess> writes;
-        for (std::size_t k = 0; k < l.in_shapes.size(); ++k) writes.push_back({Role::E, in_elems(l, k)});
+        for (std::size_t k = 0; k < l.in_shapes.size(); ++k)
+          writes.push_back({Role::E, in_elems(l, k)});
         elementwise(i, D, "split", out, 0, {{Role::E, out}}, std::move(writes));
         return;
       }
@@ -316,7 +318,8 @@ class Expander {
         // Back-propagation through time: cell and recurrent GEMM run step by
         // step (repeat = T); the input-side GEMMs batch all steps (M = B*T).
         elementwise(i, D, "lstm_cell", b_ * t * h, kLstmBwdOps,
-                    {{Role::E, b_ * t * h}, {Role::A, 6 * b_ * t * h}}, {{Role::E, 4 * b_ * t * h}});
+                    {{Role::E, b_ * t * h}, {Role::A, 6 * b_ * t * h}},
+                    {{Role::E, 4 * b_ * t * h}});
         gemm(i, D, "lstm_hh", b_, h, 4 * h, t, Role::E, Role::W, Role::E);
         if (data) gemm(i, D, "lstm_ih", b_ * t, f, 4 * h, 1, Role::E, Role::W, Role::E);
         gemm(i, W, "lstm_ih", f, 4 * h, b_ * t, 1, Role::A, Role::E, Role::G);
@@ -371,10 +374,14 @@ class Expander {
 
 std::string_view phase_name(Phase phase) {
   switch (phase) {
-    case Phase::Fwd: return "fwd";
-    case Phase::BwdData: return "bwd_data";
-    case Phase::BwdWeight: return "bwd_weight";
-    case Phase::Update: return "update";
+    case Phase::Fwd:
+      return "fwd";
+    case Phase::BwdData:
+      return "bwd_data";
+    case Phase::BwdWeight:
+      return "bwd_weight";
+    case Phase::Update:
+      return "update";
   }
   throw InternalError("phase_name: unknown Phase");
 }

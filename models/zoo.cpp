@@ -93,9 +93,13 @@ Graph cifar_resnet(const std::string& name, const DatasetInfo& data, int n, bool
 // the first conv and the 24-channel stage use stride 1.
 Graph mobilenet_v2(const std::string& name, const DatasetInfo& data) {
   const bool cifar = data.input_shape[1] == 32;
-  struct Stage { std::int64_t t, c, n, s; };
-  const Stage stages[] = {{1, 16, 1, 1},  {6, 24, 2, cifar ? 1 : 2}, {6, 32, 3, 2}, {6, 64, 4, 2},
-                          {6, 96, 3, 1},  {6, 160, 3, 2},            {6, 320, 1, 1}};
+  struct Stage {
+    std::int64_t t, c, n, s;
+  };
+  const Stage stages[] = {{1, 16, 1, 1}, {6, 24, 2, cifar ? 1 : 2},
+                          {6, 32, 3, 2}, {6, 64, 4, 2},
+                          {6, 96, 3, 1}, {6, 160, 3, 2},
+                          {6, 320, 1, 1}};
   Builder b(name);
   int x = b.input("input", data.input_shape);
   x = b.conv_bn("stem", x, 32, 3, cifar ? 1 : 2, 1, "relu6");
@@ -272,33 +276,44 @@ std::function<Graph(const std::string&, const DatasetInfo&)> resnet(int n, bool 
 const std::vector<ZooModel>& models() {
   static const std::vector<ZooModel> kModels = {
       {{"resnet20", "cifar10", "CIFAR ResNet-20, basic blocks, n=3 (He et al. 2016)"},
-       {kCifar}, resnet(3, false)},
+       {kCifar},
+       resnet(3, false)},
       {{"resnet38", "cifar100", "CIFAR ResNet-38, basic blocks, n=6 (as CPT, Fu et al. 2021)"},
-       {kCifar}, resnet(6, false)},
+       {kCifar},
+       resnet(6, false)},
       {{"resnet74", "cifar100", "CIFAR ResNet-74, basic blocks, n=12 (as CPT, Fu et al. 2021)"},
-       {kCifar}, resnet(12, false)},
+       {kCifar},
+       resnet(12, false)},
       {{"resnet110", "cifar10", "CIFAR ResNet-110, basic blocks, n=18 (He et al. 2016)"},
-       {kCifar}, resnet(18, false)},
+       {kCifar},
+       resnet(18, false)},
       {{"resnet164", "cifar100",
         "CIFAR ResNet-164, basic blocks, n=27 (6n+2, as CPT's code names it)"},
-       {kCifar}, resnet(27, false)},
+       {kCifar},
+       resnet(27, false)},
       {{"resnet164-bottleneck", "cifar100",
         "CIFAR ResNet-164, bottleneck blocks, n=18 (9n+2, He et al. 2016b)"},
-       {kCifar}, resnet(18, true)},
+       {kCifar},
+       resnet(18, true)},
       {{"mobilenetv2", "cifar10",
         "MobileNetV2 (Sandler et al. 2018); CIFAR: stride 1 in the first conv and 24-ch stage"},
-       {kCifar, kImageNet}, mobilenet_v2},
+       {kCifar, kImageNet},
+       mobilenet_v2},
       {{"alexnet", "imagenet", "AlexNet as torchvision (Krizhevsky 2014 one-GPU variant)"},
-       {kImageNet}, alexnet},
+       {kImageNet},
+       alexnet},
       {{"resnet18", "imagenet", "ResNet-18 (He et al. 2016, Table 1)"}, {kImageNet}, resnet18},
       {{"lenet5", "fashion-mnist", "LeNet-5 layout, ReLU + max pool, 6-16-120-84 (LeCun 1998)"},
-       {kMnist}, lenet5},
+       {kMnist},
+       lenet5},
       {{"mlp", "fashion-mnist", "MLP 784-256-128-classes, ReLU"}, {kMnist}, mlp},
       {{"lstm-ptb", "ptb", "2-layer LSTM LM, 650 embedding/hidden (Zaremba et al. 2014 medium)"},
-       {}, lstm_lm},
+       {},
+       lstm_lm},
       {{"transformer-wikitext103", "wikitext103",
         "Transformer LM, 6 blocks, d=512, 8 heads, d_ff=2048 (Vaswani et al. 2017 base)"},
-       {}, transformer_lm},
+       {},
+       transformer_lm},
   };
   return kModels;
 }

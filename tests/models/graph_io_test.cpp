@@ -1,12 +1,12 @@
 // Tests for models/graph_io.h: graph files (JSON / YAML) and SCALE-Sim topologies.
-#include <catch2/catch.hpp>
+#include "models/graph_io.h"
 
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 
 #include "core/error.h"
-#include "models/graph_io.h"
 #include "models/training_step.h"
 #include "models/zoo.h"
 
@@ -33,7 +33,8 @@ void check_same_graph(const Graph& a, const Graph& b) {
     CHECK((x.out_features == y.out_features && x.kernel_h == y.kernel_h &&
            x.kernel_w == y.kernel_w && x.stride == y.stride && x.padding == y.padding &&
            x.groups == y.groups && x.bias == y.bias && x.heads == y.heads && x.vocab == y.vocab));
-    if (x.kind == LayerKind::Pool) CHECK((x.pool_max == y.pool_max && x.pool_global == y.pool_global));
+    if (x.kind == LayerKind::Pool)
+      CHECK((x.pool_max == y.pool_max && x.pool_global == y.pool_global));
     if (x.kind == LayerKind::Activation) CHECK(x.activation == y.activation);
     CHECK(x.out_shape == y.out_shape);
   }
@@ -77,7 +78,8 @@ TEST_CASE("every zoo network survives a JSON round trip") {
 
 TEST_CASE("a graph written to a file reads back, and YAML spells the same graph") {
   const Graph g = make_model("mobilenetv2");
-  const auto path = (std::filesystem::temp_directory_path() / "lpsim_models_test_mnv2.json").string();
+  const auto path =
+      (std::filesystem::temp_directory_path() / "lpsim_models_test_mnv2.json").string();
   write_graph_file(path, g);
   check_same_graph(g, read_graph_file(path));
   std::remove(path.c_str());
@@ -103,26 +105,39 @@ TEST_CASE("graph file errors name the file, the layer and the key") {
     return R"({"layers": [{"name": "x", "kind": "input", "shape": [3, 8, 8]},)" + extra + "]}";
   };
   CHECK_THROWS_WITH(
-      graph_from_json(layers(R"({"name": "c", "kind": "conv2d", "inputs": ["x"], "out_channels": 4, "kernel": -3})"), "net.json"),
+      graph_from_json(
+          layers(
+              R"({"name": "c", "kind": "conv2d", "inputs": ["x"], "out_channels": 4, "kernel": -3})"),
+          "net.json"),
       Catch::StartsWith("net.json: layers[1] ('c'): key 'kernel'"));
   CHECK_THROWS_WITH(
-      graph_from_json(layers(R"({"name": "c", "kind": "conv2d", "inputs": ["x"], "kernel": 3})"), "net.json"),
+      graph_from_json(layers(R"({"name": "c", "kind": "conv2d", "inputs": ["x"], "kernel": 3})"),
+                      "net.json"),
       Catch::Contains("('c'): key 'out_channels': missing"));
   CHECK_THROWS_WITH(
-      graph_from_json(layers(R"({"name": "c", "kind": "conv2d", "inputs": ["x"], "out_channels": 4, "kernel": 3, "strdie": 2})"), "net.json"),
+      graph_from_json(
+          layers(
+              R"({"name": "c", "kind": "conv2d", "inputs": ["x"], "out_channels": 4, "kernel": 3, "strdie": 2})"),
+          "net.json"),
       Catch::Contains("key 'strdie': unknown"));
   CHECK_THROWS_WITH(
-      graph_from_json(layers(R"({"name": "c", "kind": "convolution", "inputs": ["x"]})"), "net.json"),
+      graph_from_json(layers(R"({"name": "c", "kind": "convolution", "inputs": ["x"]})"),
+                      "net.json"),
       Catch::Contains("'convolution' unknown") && Catch::Contains("conv2d"));
   CHECK_THROWS_WITH(
       graph_from_json(layers(R"({"name": "c", "kind": "add", "inputs": ["x", "y"]})"), "net.json"),
       Catch::Contains("key 'inputs'") && Catch::Contains("\"y\""));
   CHECK_THROWS_WITH(
-      graph_from_json(layers(R"({"name": "c", "kind": "linear", "inputs": ["x"], "out_features": 4.5})"), "net.json"),
+      graph_from_json(
+          layers(R"({"name": "c", "kind": "linear", "inputs": ["x"], "out_features": 4.5})"),
+          "net.json"),
       Catch::Contains("key 'out_features'"));
   // Shape errors come from inference, prefixed with the file.
   CHECK_THROWS_WITH(
-      graph_from_json(layers(R"({"name": "c", "kind": "conv2d", "inputs": ["x"], "out_channels": 4, "kernel": 3, "groups": 2})"), "net.json"),
+      graph_from_json(
+          layers(
+              R"({"name": "c", "kind": "conv2d", "inputs": ["x"], "out_channels": 4, "kernel": 3, "groups": 2})"),
+          "net.json"),
       Catch::StartsWith("net.json: layer 'c':"));
   CHECK_THROWS_WITH(graph_from_json("{\"layers\": [\n  {\"name\": }", "net.json"),
                     Catch::StartsWith("net.json:2: invalid JSON"));
@@ -152,12 +167,13 @@ TEST_CASE("topology rows with bad values are rejected with the file, line and co
                              "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, "
                              "Channels, Num Filter, Strides,\nc1, 8, 8, 3, 3, 3, 4, 1,\n"
                              "c2, 8, 8, x, 3, 3, 4, 1,\n");
-  CHECK_THROWS_WITH(read_topology_csv(bad),
-                    Catch::EndsWith("bad.csv:3: column 'Filter Height' = 'x': must be an integer >= 1"));
+  CHECK_THROWS_WITH(
+      read_topology_csv(bad),
+      Catch::EndsWith("bad.csv:3: column 'Filter Height' = 'x': must be an integer >= 1"));
   const auto short_row = temp_file("short.csv", "name,h,w\nc1, 8, 8, 3\n");
   CHECK_THROWS_WITH(read_topology_csv(short_row), Catch::Contains("short.csv:2: 4 columns"));
-  const auto big_filter = temp_file("big.csv", "Layer name,a,b,c,d,e,f,g\nc1, 4, 4, 5, 5, 3, 4, 1\n");
-  CHECK_THROWS_WITH(read_topology_csv(big_filter),
-                    Catch::Contains("big.csv:2: layer 'c1'"));
+  const auto big_filter =
+      temp_file("big.csv", "Layer name,a,b,c,d,e,f,g\nc1, 4, 4, 5, 5, 3, 4, 1\n");
+  CHECK_THROWS_WITH(read_topology_csv(big_filter), Catch::Contains("big.csv:2: layer 'c1'"));
   for (const auto& p : {bad, short_row, big_filter}) std::remove(p.c_str());
 }

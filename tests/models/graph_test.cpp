@@ -1,8 +1,9 @@
 // Tests for models/graph.h: construction, traversal and shape inference.
+#include "models/graph.h"
+
 #include <catch2/catch.hpp>
 
 #include "core/error.h"
-#include "models/graph.h"
 
 using namespace lpsim;
 
@@ -127,7 +128,8 @@ TEST_CASE("bad layer parameters are rejected naming the layer") {
   SECTION("an add with one input") {
     Graph g("t");
     g.add(make_layer("add", LayerKind::Add), {g.add(input("x", {10}))});
-    CHECK_THROWS_WITH(g.infer_shapes(), Catch::Contains("layer 'add'") && Catch::Contains("inputs"));
+    CHECK_THROWS_WITH(g.infer_shapes(),
+                      Catch::Contains("layer 'add'") && Catch::Contains("inputs"));
   }
 }
 

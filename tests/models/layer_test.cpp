@@ -1,8 +1,9 @@
 // Tests for models/layer.h: kind names and parameter counts.
+#include "models/layer.h"
+
 #include <catch2/catch.hpp>
 
 #include "core/error.h"
-#include "models/layer.h"
 
 using namespace lpsim;
 
@@ -56,10 +57,8 @@ TEST_CASE("linear, norm, LSTM and embedding layers count their learnable scalars
   fc.bias = true;
   CHECK(with_input(fc, {35, 64}).parameters() == 64 * 10 + 10);
 
-  CHECK(with_input(make_layer("bn", LayerKind::BatchNorm), {32, 8, 8}).parameters() ==
-        2 * 32);
-  CHECK(with_input(make_layer("ln", LayerKind::LayerNorm), {35, 512}).parameters() ==
-        2 * 512);
+  CHECK(with_input(make_layer("bn", LayerKind::BatchNorm), {32, 8, 8}).parameters() == 2 * 32);
+  CHECK(with_input(make_layer("ln", LayerKind::LayerNorm), {35, 512}).parameters() == 2 * 512);
 
   // PyTorch nn.LSTM: weight_ih 4H x F, weight_hh 4H x H, bias_ih and bias_hh 4H each.
   Layer lstm = make_layer("lstm", LayerKind::LstmCell);
@@ -80,7 +79,8 @@ TEST_CASE("layers without weights have no parameters") {
   }
 }
 
-TEST_CASE("asking a weighted layer for its parameters before shape inference is an internal error") {
+TEST_CASE(
+    "asking a weighted layer for its parameters before shape inference is an internal error") {
   Layer fc = make_layer("fc", LayerKind::Linear);
   fc.out_features = 10;
   CHECK_THROWS_AS(fc.parameters(), InternalError);

@@ -1,11 +1,11 @@
 // Tests for models/training_step.h: GEMM dimensions per phase, the skipped
 // first backward-data, element-wise ops and the update.
-#include <catch2/catch.hpp>
+#include "models/training_step.h"
 
+#include <catch2/catch.hpp>
 #include <map>
 
 #include "core/error.h"
-#include "models/training_step.h"
 #include "models/zoo.h"
 
 using namespace lpsim;

@@ -1,10 +1,11 @@
 // Tests for models/zoo.h: forward MACs and parameters against published
 // figures, dataset facts, and errors for unknown names.
+#include "models/zoo.h"
+
 #include <catch2/catch.hpp>
 
 #include "core/error.h"
 #include "models/training_step.h"
-#include "models/zoo.h"
 
 using namespace lpsim;
 
@@ -23,12 +24,12 @@ constexpr std::int64_t conv_macs(std::int64_t cin, std::int64_t cout, std::int64
 // CIFAR ResNet 6n+2 (He et al. 2016, Sec. 4.2) with 1x1 stride-2 projections
 // where the shape changes, counted layer by layer.
 constexpr std::int64_t cifar_resnet_macs(std::int64_t n, std::int64_t classes) {
-  return conv_macs(3, 16, 3, 32)                                                  // stem
-         + 2 * n * conv_macs(16, 16, 3, 32)                                       // stage 1
-         + conv_macs(16, 32, 3, 16) + (2 * n - 1) * conv_macs(32, 32, 3, 16)      // stage 2
-         + conv_macs(32, 64, 3, 8) + (2 * n - 1) * conv_macs(64, 64, 3, 8)        // stage 3
-         + conv_macs(16, 32, 1, 16) + conv_macs(32, 64, 1, 8)                     // projections
-         + 64 * classes;                                                          // classifier
+  return conv_macs(3, 16, 3, 32)                                              // stem
+         + 2 * n * conv_macs(16, 16, 3, 32)                                   // stage 1
+         + conv_macs(16, 32, 3, 16) + (2 * n - 1) * conv_macs(32, 32, 3, 16)  // stage 2
+         + conv_macs(32, 64, 3, 8) + (2 * n - 1) * conv_macs(64, 64, 3, 8)    // stage 3
+         + conv_macs(16, 32, 1, 16) + conv_macs(32, 64, 1, 8)                 // projections
+         + 64 * classes;                                                      // classifier
 }
 
 }  // namespace
@@ -53,7 +54,8 @@ TEST_CASE("ResNet-110 on CIFAR-10 has about 253 MMACs and 1.7M parameters") {
   CHECK(s.parameters == Approx(1.7e6).epsilon(0.03));
 }
 
-TEST_CASE("the basic-block ResNets follow 6n+2 and the bottleneck ResNet-164 is about a third cheaper") {
+TEST_CASE(
+    "the basic-block ResNets follow 6n+2 and the bottleneck ResNet-164 is about a third cheaper") {
   CHECK(stats("resnet38").forward_macs == cifar_resnet_macs(6, 100));
   CHECK(stats("resnet74").forward_macs == cifar_resnet_macs(12, 100));
   CHECK(stats("resnet164").forward_macs == cifar_resnet_macs(27, 100));
@@ -154,8 +156,8 @@ TEST_CASE("unknown models and datasets and misfitting datasets are rejected with
                     Catch::Contains("unknown model 'resnet21'") && Catch::Contains("resnet20"));
   CHECK_THROWS_WITH(make_model("resnet20", "mnist"),
                     Catch::Contains("unknown dataset 'mnist'") && Catch::Contains("cifar10"));
-  CHECK_THROWS_WITH(make_model("resnet20", "imagenet"),
-                    Catch::Contains("does not take dataset 'imagenet'") &&
-                        Catch::Contains("cifar10, cifar100"));
+  CHECK_THROWS_WITH(
+      make_model("resnet20", "imagenet"),
+      Catch::Contains("does not take dataset 'imagenet'") && Catch::Contains("cifar10, cifar100"));
   CHECK_THROWS_AS(make_model("lenet5", "ptb"), InputError);
 }
