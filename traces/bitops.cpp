@@ -11,10 +11,8 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
-#include "models/zoo.h"
-#if __has_include("models/graph_io.h")
 #include "models/graph_io.h"
-#endif
+#include "models/zoo.h"
 
 namespace lpsim {
 
@@ -214,11 +212,7 @@ BitopsReport count_bitops(const Trace& trace, const Graph& graph, CountConventio
 
 Graph trace_graph(const Trace& trace) {
   if (!trace.header.model.empty()) return make_model(trace.header.model, trace.header.dataset);
-#if __has_include("models/graph_io.h")
-  return graph_from_json(trace.header.graph_json);
-#else
-  throw InputError("this build cannot read a trace's embedded graph (models/graph_io.h missing)");
-#endif
+  return graph_from_json(trace.header.graph_json, "trace header graph");
 }
 
 }  // namespace lpsim
