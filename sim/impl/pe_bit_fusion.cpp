@@ -18,6 +18,7 @@ namespace {
 // product (0.17 per 4x4 = 4 bricks, 0.043 per 2x2 = 1 brick), in 1733 um^2.
 constexpr double kFusedMac8x8Pj = 0.69;
 constexpr double kFusionUnitAreaUm2 = 1733;
+constexpr double kFixedPeAreaUm2 = 688;  // the paper's fixed 8/8 PE, same synthesis
 constexpr int kPaperFusionBits = 8;
 constexpr int kPaperBrickBits = 2;
 
@@ -57,10 +58,11 @@ class BitFusionPe final : public PeModel {
     if (config.area_um2 > 0) {
       area_um2_ = config.area_um2;
     } else {
+      // The paper's fused unit is 1733 / 688 = 2.52x its own fixed 8/8 PE; applied
+      // to the table's 8x8 MAC area so every PE type's area comes from one table.
       const Format i8 = Format::integer(8);
-      const double area_scale = table.mac_area_um2(i8, i8) / horowitz45().mac_area_um2(i8, i8);
       const double size = double(fusion_) / kPaperFusionBits;
-      area_um2_ = kFusionUnitAreaUm2 * size * size * area_scale;
+      area_um2_ = kFusionUnitAreaUm2 / kFixedPeAreaUm2 * table.mac_area_um2(i8, i8) * size * size;
     }
   }
 
