@@ -131,6 +131,7 @@ Layer read_layer(LayerReader& r, const std::string& name, LayerKind kind) {
   switch (kind) {
     case LayerKind::Input:
       l.out_shape.dims = r.dims("shape");
+      l.input_grad = r.boolean("input_grad", false);
       break;
     case LayerKind::Conv2d: {
       l.out_features = r.integer("out_channels", 1);
@@ -305,6 +306,7 @@ json layer_to_json(const Graph& g, int i) {
   switch (l.kind) {
     case LayerKind::Input:
       o["shape"] = l.out_shape.dims;
+      if (l.input_grad) o["input_grad"] = true;
       break;
     case LayerKind::Conv2d:
       o["out_channels"] = l.out_features;
@@ -457,6 +459,9 @@ Graph read_topology_csv(const std::string& path) {
     }
     Layer in = make_layer(fields[0] + ".ifmap", LayerKind::Input);
     in.out_shape.dims = {v[5], v[1], v[2]};
+    // Rows after the first are layers deep in a network: training computes
+    // the gradient with respect to their input.
+    in.input_grad = g.size() > 0;
     Layer conv = make_layer(fields[0], LayerKind::Conv2d);
     conv.kernel_h = v[3];
     conv.kernel_w = v[4];

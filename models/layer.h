@@ -56,6 +56,10 @@ struct Layer {
   std::string activation = "relu";
   std::int64_t heads = 1;   // Attention
   std::int64_t vocab = 0;   // Embedding
+  // Input only: the data stands for the output of an earlier layer that is not
+  // in the graph (e.g. rows of a SCALE-Sim topology after the first), so the
+  // gradient with respect to it is computed (its consumer gets a bwd_data op).
+  bool input_grad = false;
 
   // Shapes, filled by Graph::infer_shapes (Input: out_shape given).
   std::vector<Shape> in_shapes;

@@ -62,7 +62,7 @@ class Expander {
     const int n = g.size();
     grad_out_.assign(static_cast<std::size_t>(n), false);
     for (int i : g.topological_order()) {
-      bool need = g.layer(i).parameters() > 0;
+      bool need = g.layer(i).parameters() > 0 || g.layer(i).input_grad;
       for (int in : g.inputs(i)) need = need || grad_out_[static_cast<std::size_t>(in)];
       grad_out_[static_cast<std::size_t>(i)] = need;
     }

@@ -162,6 +162,23 @@ TEST_CASE("a SCALE-Sim topology becomes independent conv layers without padding"
         112 * 112 * 49 * 3 * 64 + 56 * 56 * 9 * 64 * 64 + 1 * 1 * 512 * 1000);
 }
 
+TEST_CASE("a topology's rows after the first get backward-data ops, the first does not") {
+  const Graph g = read_topology_csv(LPSIM_SOURCE_DIR "/tests/models/data/scalesim_example.csv");
+  const auto ops = expand_training_step(g, 1);
+  auto has_bwd_data = [&](const std::string& name) {
+    for (const Op& op : ops)
+      if (op.kind == OpKind::Gemm && op.phase == Phase::BwdData && op.layer == g.find(name))
+        return true;
+    return false;
+  };
+  CHECK_FALSE(has_bwd_data("Conv1"));
+  CHECK(has_bwd_data("Conv2_1"));
+  CHECK(has_bwd_data("FC1"));
+  // Training MACs: three passes of every row's forward MACs, less Conv1's bwd_data.
+  const std::int64_t conv1 = 112 * 112 * 49 * 3 * 64;
+  CHECK(network_stats(g).training_macs == 3 * network_stats(g).forward_macs - conv1);
+}
+
 TEST_CASE("topology rows with bad values are rejected with the file, line and column") {
   const auto bad = temp_file("bad.csv",
                              "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, "
