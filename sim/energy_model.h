@@ -1,0 +1,50 @@
+// Energy = event counts (sim/stats.h) x energy per event (power/). The
+// components are fixed per design point: "mac", "sram:<buffer>" for every
+// buffer in arch order, "dram", "vector", "leakage"; they sum to the total.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "core/precision.h"
+#include "power/energy_table.h"
+#include "sim/arch.h"
+#include "sim/pe.h"
+#include "sim/stats.h"
+
+namespace lpsim {
+
+struct EnergyModel {
+  std::vector<std::string> components;
+  std::vector<double> sram_pj_per_bit;  // per buffer: table.sram_pj_per_bit(capacity)
+  double dram_pj_per_bit = 0;           // arch dram.pj_per_bit, else the table's
+  // Leakage: leakage_mw_per_mm2 x (PE area x PEs + SRAM area of every buffer).
+  double pe_area_mm2 = 0, sram_area_mm2 = 0;
+  double leakage_mw = 0;
+  double clock_ghz = 0;
+
+  std::size_t mac() const { return 0; }
+  std::size_t sram(std::size_t buffer) const { return 1 + buffer; }
+  std::size_t dram() const { return 1 + sram_pj_per_bit.size(); }
+  std::size_t vector() const { return 2 + sram_pj_per_bit.size(); }
+  std::size_t leakage() const { return 3 + sram_pj_per_bit.size(); }
+};
+
+EnergyModel make_energy_model(const ArchConfig& arch, const EnergyTable& table,
+                              const PeModel& pe);
+
+// Energy of one vector-unit element op whose result has format `f`: one add
+// at that width (int_add_pj(bits), or fp_add_pj for floats).
+double vector_op_pj(const EnergyTable& table, const Format& f);
+
+// Energy per component of one op, pJ:
+//   mac      = macs x pj_per_mac (PeThroughput::energy_pj_per_mac)
+//   sram:b   = (read + write bits of b) x sram_pj_per_bit[b]
+//   dram     = (read + write bits) x dram_pj_per_bit
+//   vector   = vector ops x pj_per_vector_op
+//   leakage  = leakage_mw x cycles / clock_ghz   (mW x ns = pJ)
+std::vector<double> op_energy_pj(const OpStats& stats, const EnergyModel& model,
+                                 double pj_per_mac, double pj_per_vector_op);
+
+}  // namespace lpsim

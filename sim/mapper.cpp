@@ -1,0 +1,582 @@
+// The mapper/tiler: tile choice, per-tile cycles and bits, and the pipeline
+// step schedule (formulas in docs/simulator.md).
+#include "sim/mapper.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+
+namespace lpsim {
+
+namespace {
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+
+// ceil(x) for a non-negative cycle count computed in floating point; the
+// relative slack keeps an exact product (e.g. 3 * (1/3)) from rounding up.
+std::int64_t ceil_cycles(double x) {
+  if (x <= 0) return 0;
+  return static_cast<std::int64_t>(std::ceil(x * (1 - 1e-12)));
+}
+
+// DRAM cycles of one tile's transfer: one latency per tile transfer that
+// moves anything, plus the bits at the channel's bandwidth.
+std::int64_t dram_transfer_cycles(const MachineParams& mp, double bits) {
+  if (bits <= 0) return 0;
+  return mp.dram_latency_cycles + ceil_cycles(bits / mp.dram_bits_per_cycle);
+}
+
+// One dimension cut into blocks of `t`: the first block, the middle ones and
+// the last (possibly short) one, each with its multiplicity.
+struct Block {
+  std::int64_t count = 0, size = 0;
+  bool first = false, last = false;
+};
+struct Blocks {
+  Block b[3];
+  int n = 0;
+  std::int64_t total = 0;  // number of blocks
+};
+Blocks cut(std::int64_t d, std::int64_t t) {
+  Blocks out;
+  out.total = ceil_div(d, t);
+  const std::int64_t last = d - (out.total - 1) * t;
+  if (out.total == 1) {
+    out.b[out.n++] = {1, d, true, true};
+  } else {
+    out.b[out.n++] = {1, t, true, false};
+    if (out.total > 2) out.b[out.n++] = {out.total - 2, t, false, false};
+    out.b[out.n++] = {1, last, false, true};
+  }
+  return out;
+}
+
+// A class of identical tiles: its multiplicity, cycles and bits. Slots are
+// the operands that touch a buffer (at most one per role read or written).
+constexpr int kMaxSlots = 2 * kNumRoles + 2;
+struct TileClass {
+  std::int64_t count = 0;
+  bool is_first = false, is_last = false;
+  std::int64_t compute = 0;
+  std::int64_t load = 0, store = 0;  // DRAM cycles of the tile's loads and stores
+  std::int64_t buffer_max = 0;       // slowest SRAM port of the tile
+  double macs = 0, vector_ops = 0;
+  double dram_read = 0, dram_write = 0;
+  int slots = 0;
+  std::array<int, kMaxSlots> slot_buffer{};
+  std::array<double, kMaxSlots> slot_read{}, slot_write{};
+
+  void touch(int buffer, double read_bits, double write_bits) {
+    slot_buffer[slots] = buffer;
+    slot_read[slots] = read_bits;
+    slot_write[slots] = write_bits;
+    ++slots;
+  }
+  // Per-port SRAM cycles: max(ceil(read / read bw), ceil(write / write bw)),
+  // summing the slots that share a buffer.
+  std::int64_t buffer_cycles(const MachineParams& mp, int buffer) const {
+    double r = 0, w = 0;
+    for (int i = 0; i < slots; ++i)
+      if (slot_buffer[i] == buffer) {
+        r += slot_read[i];
+        w += slot_write[i];
+      }
+    const auto& b = mp.buffers[static_cast<std::size_t>(buffer)];
+    return std::max(ceil_cycles(r / b.read_bits_per_cycle),
+                    ceil_cycles(w / b.write_bits_per_cycle));
+  }
+  void finish(const MachineParams& mp) {
+    buffer_max = 0;
+    for (int i = 0; i < slots; ++i)
+      buffer_max = std::max(buffer_max, buffer_cycles(mp, slot_buffer[i]));
+    load = dram_transfer_cycles(mp, dram_read);
+    store = dram_transfer_cycles(mp, dram_write);
+  }
+};
+
+// Lays tile classes out as pipeline steps. Double buffered: the first tile's
+// loads run alone (prologue), every tile then computes while DRAM moves its
+// traffic (loads of the next tile and stores of the previous one, charged to
+// the tile itself), and the last tile's stores run alone (epilogue); without
+// double buffering each tile loads, computes and stores in turn.
+// `emit(count, compute, dram, buffer, overlapped, const TileClass* events)`;
+// prologue and epilogue carry no events.
+template <class Emit>
+void lay_out(const std::vector<TileClass>& classes, bool double_buffering, Emit&& emit) {
+  for (const auto& c : classes) {
+    if (c.count <= 0) continue;
+    if (!double_buffering) {
+      emit(c.count, c.compute, c.load + c.store, c.buffer_max, false, &c);
+      continue;
+    }
+    std::int64_t remaining = c.count;
+    if (c.is_first) {
+      emit(1, 0, c.load, 0, true, nullptr);
+      if (c.is_last && remaining == 1) {
+        emit(1, c.compute, 0, c.buffer_max, true, &c);
+        emit(1, 0, c.store, 0, true, nullptr);
+        continue;
+      }
+      emit(1, c.compute, c.store, c.buffer_max, true, &c);
+      --remaining;
+    }
+    if (c.is_last) {
+      if (remaining > 1) emit(remaining - 1, c.compute, c.load + c.store, c.buffer_max, true, &c);
+      emit(1, c.compute, c.load, c.buffer_max, true, &c);
+      emit(1, 0, c.store, 0, true, nullptr);
+    } else {
+      emit(remaining, c.compute, c.load + c.store, c.buffer_max, true, &c);
+    }
+  }
+}
+
+std::int64_t cycles_of(std::int64_t compute, std::int64_t dram, std::int64_t buffer,
+                       bool overlapped) {
+  return overlapped ? std::max({compute, dram, buffer}) : dram + std::max(compute, buffer);
+}
+
+OpSchedule materialize(const std::vector<TileClass>& classes, const MachineParams& mp) {
+  OpSchedule s;
+  s.buffers = static_cast<std::int64_t>(mp.buffers.size());
+  const std::size_t nb = mp.buffers.size();
+  for (const auto& c : classes) s.tiles += c.count;
+  lay_out(classes, mp.double_buffering,
+          [&](std::int64_t count, std::int64_t compute, std::int64_t dram, std::int64_t,
+              bool overlapped, const TileClass* ev) {
+            TileStep t;
+            t.count = count;
+            t.compute_cycles = compute;
+            t.dram_cycles = dram;
+            t.overlapped = overlapped;
+            t.buffer_cycles.assign(nb, 0);
+            t.sram_read_bits.assign(nb, 0);
+            t.sram_write_bits.assign(nb, 0);
+            if (ev) {
+              t.macs = ev->macs;
+              t.vector_ops = ev->vector_ops;
+              t.dram_read_bits = ev->dram_read;
+              t.dram_write_bits = ev->dram_write;
+              for (int i = 0; i < ev->slots; ++i) {
+                const auto b = static_cast<std::size_t>(ev->slot_buffer[i]);
+                t.sram_read_bits[b] += ev->slot_read[i];
+                t.sram_write_bits[b] += ev->slot_write[i];
+                t.buffer_cycles[b] = ev->buffer_cycles(mp, ev->slot_buffer[i]);
+              }
+            }
+            s.steps.push_back(std::move(t));
+          });
+  return s;
+}
+
+// ---- GEMM ----
+
+struct GemmContext {
+  const GemmWork& w;
+  const MachineParams& mp;
+  const PeThroughput& pe;
+  int acc_bits;
+  int lhs_buf, rhs_buf, out_buf;
+};
+
+// One SRAM tile of mt x nt x kt on the array (docs/simulator.md, "GEMM"):
+// folds and streamed rows by dataflow, then where each operand's bits go.
+TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, const Block& bk,
+                    const GemmTiling& tiling, std::int64_t nb_m, std::int64_t nb_n,
+                    std::int64_t nb_k) {
+  const auto R = g.mp.rows, C = g.mp.cols;
+  const double mt = double(bm.size), nt = double(bn.size), kt = double(bk.size);
+  std::int64_t folds = 0, stream = 0;
+  // Elements crossing the SRAM/array boundary in this tile.
+  double lhs_arr = 0, rhs_arr = 0, out_w = 0, out_r = 0;
+  const double reread = bk.first ? 0 : 1;  // partial sums of earlier k-blocks
+  switch (g.mp.dataflow) {
+    case Dataflow::WeightStationary: {  // rows <- k, cols <- n, stream m
+      const auto fk = ceil_div(bk.size, R), fn = ceil_div(bn.size, C);
+      folds = fk * fn;
+      stream = bm.size;
+      lhs_arr = mt * kt * double(fn);
+      rhs_arr = kt * nt;
+      out_w = mt * nt * double(fk);
+      out_r = mt * nt * (double(fk - 1) + reread);
+      break;
+    }
+    case Dataflow::OutputStationary: {  // rows <- m, cols <- n, stream k
+      const auto fm = ceil_div(bm.size, R), fn = ceil_div(bn.size, C);
+      folds = fm * fn;
+      stream = bk.size;
+      lhs_arr = mt * kt * double(fn);
+      rhs_arr = kt * nt * double(fm);
+      out_w = mt * nt;
+      out_r = mt * nt * reread;
+      break;
+    }
+    case Dataflow::InputStationary: {  // rows <- k, cols <- m, stream n
+      const auto fk = ceil_div(bk.size, R), fm = ceil_div(bm.size, C);
+      folds = fk * fm;
+      stream = bn.size;
+      lhs_arr = kt * mt;
+      rhs_arr = kt * nt * double(fm);
+      out_w = mt * nt * double(fk);
+      out_r = mt * nt * (double(fk - 1) + reread);
+      break;
+    }
+  }
+  TileClass c;
+  c.compute = folds * fold_cycles(g.mp, stream, g.pe.macs_per_cycle);
+  c.macs = mt * nt * kt;
+
+  bool loads_lhs = true, loads_rhs = true;
+  if (tiling.order == LoopOrder::NMK) {  // for n { for m { for k } }
+    loads_lhs = !(nb_k == 1 && nb_m == 1) || bn.first;
+    loads_rhs = nb_k != 1 || bm.first;
+  } else {  // for m { for n { for k } }
+    loads_lhs = nb_k != 1 || bn.first;
+    loads_rhs = !(nb_k == 1 && nb_n == 1) || bm.first;
+  }
+  const bool writes_out = bk.last;
+  const double lb = g.w.lhs.bits, rb = g.w.rhs.bits, ob = g.w.out.bits, ab = g.acc_bits;
+
+  if (g.lhs_buf >= 0) {
+    const double fill = loads_lhs ? mt * kt * lb : 0;
+    c.dram_read += fill;
+    c.touch(g.lhs_buf, lhs_arr * lb, fill);
+  } else {
+    c.dram_read += lhs_arr * lb;
+  }
+  if (g.rhs_buf >= 0) {
+    const double fill = loads_rhs ? kt * nt * rb : 0;
+    c.dram_read += fill;
+    c.touch(g.rhs_buf, rhs_arr * rb, fill);
+  } else {
+    c.dram_read += rhs_arr * rb;
+  }
+  const double final_out = writes_out ? mt * nt : 0;
+  if (g.out_buf >= 0) {
+    c.touch(g.out_buf, out_r * ab + final_out * ab, out_w * ab);
+    c.dram_write += final_out * ob;
+  } else {
+    // No staging buffer: partial sums go to DRAM at accumulator width, the
+    // final ones at the output format.
+    c.dram_read += out_r * ab;
+    c.dram_write += (out_w - final_out) * ab + final_out * ob;
+  }
+  c.finish(g.mp);
+  return c;
+}
+
+std::vector<TileClass> gemm_classes(const GemmContext& g, const GemmTiling& t) {
+  const Blocks m = cut(g.w.m, t.mt), n = cut(g.w.n, t.nt), k = cut(g.w.k, t.kt);
+  std::vector<TileClass> classes;
+  classes.reserve(27);
+  for (int in = 0; in < n.n; ++in)
+    for (int im = 0; im < m.n; ++im)
+      for (int ik = 0; ik < k.n; ++ik) {
+        const Block &bn = n.b[in], &bm = m.b[im], &bk = k.b[ik];
+        TileClass c = gemm_tile(g, bm, bn, bk, t, m.total, n.total, k.total);
+        c.count = bn.count * bm.count * bk.count * g.w.repeat;
+        c.is_first = bn.first && bm.first && bk.first;
+        c.is_last = bn.last && bm.last && bk.last;
+        classes.push_back(c);
+      }
+  // The first tile leads the schedule and the last tile ends it.
+  std::stable_partition(classes.begin(), classes.end(),
+                        [](const TileClass& c) { return c.is_first; });
+  std::stable_partition(classes.begin(), classes.end(),
+                        [](const TileClass& c) { return !c.is_last || c.is_first; });
+  return classes;
+}
+
+struct Score {
+  std::int64_t cycles = 0;
+  double dram_bits = 0;
+  std::int64_t tiles = 0;
+  bool better_than(const Score& o) const {
+    if (cycles != o.cycles) return cycles < o.cycles;
+    if (dram_bits != o.dram_bits) return dram_bits < o.dram_bits;
+    return tiles < o.tiles;
+  }
+};
+
+Score score(const std::vector<TileClass>& classes, bool double_buffering) {
+  Score s;
+  for (const auto& c : classes) {
+    s.dram_bits += double(c.count) * (c.dram_read + c.dram_write);
+    s.tiles += c.count;
+  }
+  lay_out(classes, double_buffering,
+          [&](std::int64_t count, std::int64_t compute, std::int64_t dram, std::int64_t buffer,
+              bool overlapped, const TileClass*) {
+            s.cycles += count * cycles_of(compute, dram, buffer, overlapped);
+          });
+  return s;
+}
+
+// Tile sizes tried along a dimension: g, 2g, 4g, ... below d, and d itself.
+std::vector<std::int64_t> candidates(std::int64_t d, std::int64_t g) {
+  std::vector<std::int64_t> c;
+  for (std::int64_t t = g; t < d; t *= 2) c.push_back(t);
+  c.push_back(d);
+  return c;
+}
+
+}  // namespace
+
+MachineParams machine_params(const ArchConfig& arch) {
+  if (arch.clock_ghz <= 0 || arch.array.rows < 1 || arch.array.cols < 1 ||
+      arch.dram.bandwidth_gbps <= 0 || arch.vector.lanes < 1 || arch.dram.latency_ns < 0)
+    throw InternalError(fmt::format("design point '{}' reached the mapper unvalidated", arch.name));
+  MachineParams mp;
+  mp.rows = arch.array.rows;
+  mp.cols = arch.array.cols;
+  mp.dataflow = arch.dataflow;
+  mp.double_buffering = arch.double_buffering;
+  mp.dram_bits_per_cycle = arch.dram.bandwidth_gbps * 8 / arch.clock_ghz;
+  mp.dram_latency_cycles = ceil_cycles(arch.dram.latency_ns * arch.clock_ghz);
+  mp.vector_lanes = arch.vector.lanes;
+  for (std::size_t i = 0; i < arch.buffers.size(); ++i) {
+    const auto& b = arch.buffers[i];
+    MachineParams::Buffer mb;
+    mb.name = b.name;
+    mb.capacity_bits = double(b.capacity_bytes) * 8;
+    const double port = double(b.banks * b.port_bits);
+    mb.read_bits_per_cycle = b.read_bits_per_cycle > 0 ? b.read_bits_per_cycle : port;
+    mb.write_bits_per_cycle = b.write_bits_per_cycle > 0 ? b.write_bits_per_cycle : port;
+    if (mb.capacity_bits <= 0 || mb.read_bits_per_cycle <= 0 || mb.write_bits_per_cycle <= 0)
+      throw InternalError(fmt::format("buffer '{}' reached the mapper unvalidated", b.name));
+    mp.buffers.push_back(mb);
+    for (Role r : b.holds) {
+      auto& slot = mp.buffer_of_role[static_cast<int>(r)];
+      if (slot < 0) slot = static_cast<int>(i);
+    }
+  }
+  return mp;
+}
+
+GemmWork gemm_work(const Op& op, const PrecisionSet& p) {
+  GemmWork w;
+  w.m = op.m;
+  w.n = op.n;
+  w.k = op.k;
+  w.repeat = op.repeat;
+  w.lhs_role = op.lhs_role;
+  w.rhs_role = op.rhs_role;
+  w.out_role = op.out_role;
+  w.lhs = p[op.lhs_role];
+  w.rhs = p[op.rhs_role];
+  w.out = p[op.out_role];
+  return w;
+}
+
+VectorWork vector_work(const Op& op, const PrecisionSet& p) {
+  VectorWork w;
+  w.elements = op.elements;
+  w.ops_per_element = op.ops_per_element;
+  for (const auto& a : op.reads) w.reads.push_back({a.role, a.elements, p[a.role]});
+  for (const auto& a : op.writes) w.writes.push_back({a.role, a.elements, p[a.role]});
+  return w;
+}
+
+std::int64_t fold_cycles(const MachineParams& mp, std::int64_t stream, double macs_per_cycle) {
+  if (macs_per_cycle <= 0)
+    throw InternalError(fmt::format("PE rate {} MACs/cycle: must be > 0", macs_per_cycle));
+  return 2 * mp.rows + mp.cols + ceil_cycles(double(stream) / macs_per_cycle) - 2;
+}
+
+std::int64_t step_cycles(const TileStep& s) {
+  std::int64_t buffer = 0;
+  for (auto b : s.buffer_cycles) buffer = std::max(buffer, b);
+  return cycles_of(s.compute_cycles, s.dram_cycles, buffer, s.overlapped);
+}
+
+OpSchedule schedule_gemm(const GemmWork& w, const GemmTiling& tiling, const MachineParams& mp,
+                         const PeThroughput& pe, int acc_bits) {
+  OpSchedule s;
+  if (w.m > 0 && w.n > 0 && w.k > 0 && w.repeat > 0) {
+    const GemmContext g{w,
+                        mp,
+                        pe,
+                        acc_bits,
+                        mp.buffer_of(w.lhs_role),
+                        mp.buffer_of(w.rhs_role),
+                        mp.buffer_of(w.out_role)};
+    s = materialize(gemm_classes(g, tiling), mp);
+  } else {
+    s.buffers = static_cast<std::int64_t>(mp.buffers.size());
+  }
+  s.engine = Engine::MacArray;
+  s.tiling = tiling;
+  s.pe = pe;
+  s.peak_macs_per_cycle = double(mp.rows * mp.cols) * pe.macs_per_cycle;
+  return s;
+}
+
+GemmTiling choose_gemm_tiling(const GemmWork& w, const MachineParams& mp, const PeThroughput& pe,
+                              int acc_bits) {
+  if (w.m <= 0 || w.n <= 0 || w.k <= 0) return {std::max<std::int64_t>(w.m, 1),
+                                                 std::max<std::int64_t>(w.n, 1),
+                                                 std::max<std::int64_t>(w.k, 1), LoopOrder::NMK,
+                                                 true};
+  // Array-mapped dimensions step in whole folds; the streamed one in rows.
+  std::int64_t gm = 1, gn = 1, gk = 1;
+  switch (mp.dataflow) {
+    case Dataflow::WeightStationary: gk = mp.rows; gn = mp.cols; break;
+    case Dataflow::OutputStationary: gm = mp.rows; gn = mp.cols; break;
+    case Dataflow::InputStationary: gk = mp.rows; gm = mp.cols; break;
+  }
+  const auto cm = candidates(w.m, gm), cn = candidates(w.n, gn), ck = candidates(w.k, gk);
+  const GemmContext g{w,
+                      mp,
+                      pe,
+                      acc_bits,
+                      mp.buffer_of(w.lhs_role),
+                      mp.buffer_of(w.rhs_role),
+                      mp.buffer_of(w.out_role)};
+  const double db = mp.double_buffering ? 2 : 1;
+  std::vector<double> need(mp.buffers.size());
+  auto fits = [&](std::int64_t mt, std::int64_t nt, std::int64_t kt) {
+    std::fill(need.begin(), need.end(), 0.0);
+    if (g.lhs_buf >= 0) need[std::size_t(g.lhs_buf)] += double(mt) * double(kt) * w.lhs.bits;
+    if (g.rhs_buf >= 0) need[std::size_t(g.rhs_buf)] += double(kt) * double(nt) * w.rhs.bits;
+    if (g.out_buf >= 0) need[std::size_t(g.out_buf)] += double(mt) * double(nt) * g.acc_bits;
+    for (std::size_t b = 0; b < need.size(); ++b)
+      if (need[b] * db > mp.buffers[b].capacity_bits) return false;
+    return true;
+  };
+
+  GemmTiling best{cm.front(), cn.front(), ck.front(), LoopOrder::NMK, false};
+  Score best_score;
+  bool found = false;
+  auto consider = [&](std::int64_t mt, std::int64_t nt, std::int64_t kt, LoopOrder order) {
+    const GemmTiling t{mt, nt, kt, order, true};
+    const Score s = score(gemm_classes(g, t), mp.double_buffering);
+    if (!found || s.better_than(best_score)) {
+      best = t;
+      best_score = s;
+      found = true;
+    }
+  };
+  // Largest fitting size along one dimension given the other two.
+  auto largest = [](const std::vector<std::int64_t>& c, auto&& ok) -> std::int64_t {
+    for (auto it = c.rbegin(); it != c.rend(); ++it)
+      if (ok(*it)) return *it;
+    return 0;
+  };
+  for (LoopOrder order : {LoopOrder::NMK, LoopOrder::MNK}) {
+    for (auto nt : cn)
+      for (auto kt : ck)
+        if (auto mt = largest(cm, [&](std::int64_t x) { return fits(x, nt, kt); }))
+          consider(mt, nt, kt, order);
+    for (auto mt : cm)
+      for (auto kt : ck)
+        if (auto nt = largest(cn, [&](std::int64_t x) { return fits(mt, x, kt); }))
+          consider(mt, nt, kt, order);
+    for (auto mt : cm)
+      for (auto nt : cn)
+        if (auto kt = largest(ck, [&](std::int64_t x) { return fits(mt, nt, x); }))
+          consider(mt, nt, kt, order);
+  }
+  return best;
+}
+
+OpSchedule map_gemm(const GemmWork& w, const MachineParams& mp, const PeThroughput& pe,
+                    int acc_bits) {
+  return schedule_gemm(w, choose_gemm_tiling(w, mp, pe, acc_bits), mp, pe, acc_bits);
+}
+
+OpSchedule map_vector(const VectorWork& w, const MachineParams& mp) {
+  OpSchedule s;
+  s.engine = Engine::Vector;
+  s.buffers = static_cast<std::int64_t>(mp.buffers.size());
+  if (w.elements <= 0) return s;
+  const double e = double(w.elements);
+  // Bits per output element each buffer stages (reads and writes alike).
+  std::vector<double> need(mp.buffers.size(), 0.0);
+  bool bounded = false;
+  for (const auto* list : {&w.reads, &w.writes})
+    for (const auto& a : *list)
+      if (int b = mp.buffer_of(a.role); b >= 0) {
+        need[std::size_t(b)] += double(a.elements) / e * a.format.bits;
+        bounded = true;
+      }
+  std::int64_t chunk = bounded ? w.elements : std::min(w.elements, kUnbufferedVectorChunk);
+  const double db = mp.double_buffering ? 2 : 1;
+  for (std::size_t b = 0; b < need.size(); ++b)
+    if (need[b] > 0)
+      chunk = std::min<std::int64_t>(
+          chunk, static_cast<std::int64_t>(std::floor(mp.buffers[b].capacity_bits / (need[b] * db))));
+  chunk = std::max<std::int64_t>(chunk, 1);
+  s.vector_chunk = chunk;
+
+  const Blocks blocks = cut(w.elements, chunk);
+  std::vector<TileClass> classes;
+  for (int i = 0; i < blocks.n; ++i) {
+    const Block& bl = blocks.b[i];
+    TileClass c;
+    c.count = bl.count;
+    c.is_first = bl.first;
+    c.is_last = bl.last;
+    const double share = double(bl.size) / e;
+    c.vector_ops = double(bl.size) * double(w.ops_per_element);
+    c.compute = ceil_div(bl.size * w.ops_per_element, mp.vector_lanes);
+    // Reads: DRAM -> buffer -> vector unit; writes: vector unit -> buffer -> DRAM.
+    for (const auto& a : w.reads) {
+      const double bits = double(a.elements) * share * a.format.bits;
+      c.dram_read += bits;
+      if (int b = mp.buffer_of(a.role); b >= 0) c.touch(b, bits, bits);
+    }
+    for (const auto& a : w.writes) {
+      const double bits = double(a.elements) * share * a.format.bits;
+      c.dram_write += bits;
+      if (int b = mp.buffer_of(a.role); b >= 0) c.touch(b, bits, bits);
+    }
+    c.finish(mp);
+    classes.push_back(c);
+  }
+  OpSchedule laid = materialize(classes, mp);
+  s.steps = std::move(laid.steps);
+  s.tiles = laid.tiles;
+  return s;
+}
+
+OpStats predict_stats(const OpSchedule& s) {
+  OpStats st;
+  const auto nb = static_cast<std::size_t>(s.buffers);
+  st.buffer_busy_cycles.assign(nb, 0);
+  st.sram_read_bits.assign(nb, 0);
+  st.sram_write_bits.assign(nb, 0);
+  st.tiles = s.tiles;
+  if (s.engine == Engine::MacArray) {
+    st.run_a = s.pe.run_a;
+    st.run_b = s.pe.run_b;
+    st.peak_macs_per_cycle = s.peak_macs_per_cycle;
+  }
+  for (const auto& t : s.steps) {
+    const std::int64_t cyc = t.count * step_cycles(t);
+    st.cycles += cyc;
+    std::int64_t buffer = 0;
+    for (std::size_t b = 0; b < nb; ++b) {
+      st.buffer_busy_cycles[b] += t.count * t.buffer_cycles[b];
+      st.sram_read_bits[b] += double(t.count) * t.sram_read_bits[b];
+      st.sram_write_bits[b] += double(t.count) * t.sram_write_bits[b];
+      buffer = std::max(buffer, t.buffer_cycles[b]);
+    }
+    const std::int64_t compute_part =
+        t.overlapped ? (t.compute_cycles >= std::max(t.dram_cycles, buffer) ? cyc : 0)
+                     : (t.compute_cycles >= buffer ? t.count * t.compute_cycles : 0);
+    st.compute_bound_cycles += compute_part;
+    st.memory_bound_cycles += cyc - compute_part;
+    (s.engine == Engine::MacArray ? st.mac_array_busy_cycles : st.vector_busy_cycles) +=
+        t.count * t.compute_cycles;
+    st.dram_busy_cycles += t.count * t.dram_cycles;
+    st.macs += double(t.count) * t.macs;
+    st.vector_ops += double(t.count) * t.vector_ops;
+    st.dram_read_bits += double(t.count) * t.dram_read_bits;
+    st.dram_write_bits += double(t.count) * t.dram_write_bits;
+  }
+  return st;
+}
+
+}  // namespace lpsim

@@ -1,0 +1,209 @@
+// The mapper/tiler from first principles: fold arithmetic (SCALE-Sim's closed
+// form), bytes over bandwidth, packed operands, re-fetches, double buffering.
+#include "sim/mapper.h"
+
+#include <cmath>
+
+#include <catch2/catch.hpp>
+
+namespace lpsim {
+namespace {
+
+// A design point with explicit numbers; `bandwidth_gbps` at 1 GHz is
+// bandwidth_gbps * 8 bits per cycle.
+ArchConfig test_arch(Dataflow df, std::int64_t rows, std::int64_t cols, double bandwidth_gbps,
+                     std::int64_t buffer_bytes, bool double_buffering = true) {
+  ArchConfig a;
+  a.name = "test";
+  a.clock_ghz = 1.0;
+  a.array = {rows, cols};
+  a.dataflow = df;
+  BufferConfig act;
+  act.name = "act";
+  act.capacity_bytes = buffer_bytes;
+  act.read_bits_per_cycle = act.write_bits_per_cycle = 1 << 20;
+  act.holds = {Role::A, Role::E};
+  BufferConfig wgt = act;
+  wgt.name = "wgt";
+  wgt.holds = {Role::W, Role::G, Role::Opt};
+  a.buffers = {act, wgt};
+  a.dram = {bandwidth_gbps, 0, 0};
+  a.vector.lanes = 64;
+  a.double_buffering = double_buffering;
+  return a;
+}
+
+PeThroughput rate(double macs_per_cycle, int bits = 8) {
+  PeThroughput p;
+  p.macs_per_cycle = macs_per_cycle;
+  p.energy_pj_per_mac = 0.3;
+  p.run_a = p.run_b = Format::integer(bits);
+  return p;
+}
+
+GemmWork gemm(std::int64_t m, std::int64_t n, std::int64_t k, int lhs_bits = 8, int rhs_bits = 8,
+              int out_bits = 8) {
+  GemmWork w;
+  w.m = m;
+  w.n = n;
+  w.k = k;
+  w.lhs = Format::integer(lhs_bits);
+  w.rhs = Format::integer(rhs_bits);
+  w.out = Format::integer(out_bits);
+  return w;  // lhs A, rhs W, out A: the forward pass
+}
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+
+}  // namespace
+
+TEST_CASE("a compute-bound GEMM takes MACs / (PEs x MACs per PE per cycle) plus fill and drain") {
+  // 16x16 weight-stationary array, DRAM and buffers so large memory never
+  // limits: cycles = folds * (2R + C + M - 2) (SCALE-Sim), folds = K/R * N/C,
+  // = MACs / PEs + folds * (2R + C - 2).
+  const auto mp = machine_params(test_arch(Dataflow::WeightStationary, 16, 16, 1e9, 1 << 30));
+  const auto w = gemm(4096, 64, 64);
+  const OpStats st = predict_stats(map_gemm(w, mp, rate(1.0), 24));
+  const double macs = 4096.0 * 64 * 64;
+  const double folds = (64 / 16) * (64 / 16);
+  const double expected = macs / (16 * 16 * 1.0) + folds * (2 * 16 + 16 - 2);
+  CHECK(st.macs == macs);
+  CHECK(std::abs(double(st.cycles) - expected) / expected < 0.02);
+  CHECK(st.compute_bound_cycles > 0.99 * double(st.cycles));
+}
+
+TEST_CASE("a PE that runs 4 MACs per cycle streams a compute-bound GEMM 4x faster") {
+  // stream cycles = ceil(M / macs_per_cycle) per fold; fill/drain unchanged.
+  const auto mp = machine_params(test_arch(Dataflow::WeightStationary, 16, 16, 1e9, 1 << 30));
+  const auto w = gemm(1 << 16, 64, 64);
+  const double c1 = double(predict_stats(map_gemm(w, mp, rate(1.0), 24)).cycles);
+  const double c4 = double(predict_stats(map_gemm(w, mp, rate(4.0), 24)).cycles);
+  const double folds = 16, fill = 2 * 16 + 16 - 2;
+  CHECK(c4 == Approx(folds * ((1 << 16) / 4 + fill)).epsilon(0.001));
+  CHECK(c1 / c4 == Approx(4.0).epsilon(0.02));
+}
+
+TEST_CASE("folds are ceil-divided per dataflow as in SCALE-Sim's closed form") {
+  // For an R x C array, cycles per fold = 2R + C + T - 2 with (Sr, Sc, T):
+  //   ws: Sr = K, Sc = N, T = M;  os: Sr = M, Sc = N, T = K;  is: Sr = K, Sc = M, T = N
+  // and folds = ceil(Sr / R) * ceil(Sc / C). Whole GEMM in one tile, memory
+  // unbounded: the only extra is the 1-cycle prologue and epilogue.
+  const std::int64_t R = 8, C = 12, M = 100, N = 30, K = 20;
+  struct Case {
+    Dataflow df;
+    std::int64_t sr, sc, t;
+  };
+  for (const Case& c : {Case{Dataflow::WeightStationary, K, N, M},
+                        Case{Dataflow::OutputStationary, M, N, K},
+                        Case{Dataflow::InputStationary, K, M, N}}) {
+    const auto mp = machine_params(test_arch(c.df, R, C, 1e9, 1 << 30));
+    const OpStats st = predict_stats(map_gemm(gemm(M, N, K), mp, rate(1.0), 24));
+    const std::int64_t folds = ceil_div(c.sr, R) * ceil_div(c.sc, C);
+    CHECK(st.mac_array_busy_cycles == folds * (2 * R + C + c.t - 2));
+    CHECK(st.cycles == st.mac_array_busy_cycles + 2);
+  }
+}
+
+TEST_CASE("a GEMM with a tiny K is memory-bound at bits / DRAM bandwidth") {
+  // 1 GB/s at 1 GHz = 8 bits per cycle. The output (M x N at 8 bits) dwarfs
+  // the inputs; cycles ~ (lhs + rhs + out bits) / 8.
+  const auto mp = machine_params(test_arch(Dataflow::WeightStationary, 16, 16, 1.0, 256 << 10));
+  const auto w = gemm(1 << 16, 256, 1);
+  const OpStats st = predict_stats(map_gemm(w, mp, rate(1.0), 24));
+  const double bits = (double(1 << 16) * 1 + 1 * 256 + double(1 << 16) * 256) * 8;
+  CHECK(st.dram_read_bits + st.dram_write_bits == bits);
+  const double expected = bits / 8;
+  CHECK(std::abs(double(st.cycles) - expected) / expected < 0.02);
+  CHECK(st.memory_bound_cycles > 0.95 * double(st.cycles));
+}
+
+TEST_CASE("a huge element-wise op is memory-bound at bytes / DRAM bandwidth") {
+  // Read 2^24 int8 activations and write 2^24: 2 * 2^24 bytes at 4 GB/s,
+  // 1 GHz = 4 bytes per cycle; the vector unit (64 lanes) needs 2^24 / 64.
+  const auto mp = machine_params(test_arch(Dataflow::WeightStationary, 16, 16, 4.0, 1 << 20));
+  VectorWork w;
+  w.elements = 1 << 24;
+  w.ops_per_element = 1;
+  w.reads = {{Role::A, 1 << 24, Format::integer(8)}};
+  w.writes = {{Role::A, 1 << 24, Format::integer(8)}};
+  const OpStats st = predict_stats(map_vector(w, mp));
+  const double bytes = 2.0 * (1 << 24);
+  CHECK(std::abs(double(st.cycles) - bytes / 4) / (bytes / 4) < 0.02);
+  CHECK(st.vector_ops == double(1 << 24));
+  CHECK(st.vector_busy_cycles == (1 << 24) / 64);
+  // Every bit goes through the activation buffer both ways.
+  CHECK(st.sram_read_bits[0] == bytes * 8);
+  CHECK(st.sram_write_bits[0] == bytes * 8);
+}
+
+TEST_CASE("operands move packed at their format's width") {
+  // One tile holds the whole GEMM: DRAM reads M*K*4 + K*N*3 bits, writes M*N*5.
+  const auto mp = machine_params(test_arch(Dataflow::WeightStationary, 16, 16, 1e9, 1 << 30));
+  const auto w = gemm(300, 40, 50, 4, 3, 5);
+  const OpStats st = predict_stats(map_gemm(w, mp, rate(1.0, 4), 15));
+  CHECK(st.dram_read_bits == 300.0 * 50 * 4 + 50.0 * 40 * 3);
+  CHECK(st.dram_write_bits == 300.0 * 40 * 5);
+  // The weight buffer streams each weight into the array once (stationary).
+  CHECK(st.sram_read_bits[1] == 50.0 * 40 * 3);
+}
+
+TEST_CASE("operand tiles that do not stay on chip are fetched from DRAM again") {
+  // Loop order n { m { k } } with one k-block: a weight tile (k, n) is loaded
+  // once per n-block, an input tile (m, k) once per (n, m) pair, so inputs
+  // move ceil(N / nt) times: DRAM reads = M*K*8 * (N / nt) + K*N*8.
+  const auto mp = machine_params(test_arch(Dataflow::WeightStationary, 16, 16, 1e9, 1 << 30));
+  const auto w = gemm(1024, 128, 64);
+  const GemmTiling t{256, 32, 64, LoopOrder::NMK, true};
+  const OpStats st = predict_stats(schedule_gemm(w, t, mp, rate(1.0), 24));
+  CHECK(st.dram_read_bits == 1024.0 * 64 * 8 * (128 / 32) + 64.0 * 128 * 8);
+  CHECK(st.dram_write_bits == 1024.0 * 128 * 8);
+  CHECK(st.tiles == (1024 / 256) * (128 / 32));
+}
+
+TEST_CASE("the mapper's tiles fit the buffers, halved by double buffering") {
+  // 64 KB buffers: (lhs + out at accumulator width) * 2 must fit the
+  // activation buffer, the weight tile * 2 the weight buffer.
+  const auto arch = test_arch(Dataflow::WeightStationary, 16, 16, 10, 64 << 10);
+  const auto mp = machine_params(arch);
+  const auto w = gemm(8192, 512, 1152);
+  const int acc = 24;
+  const GemmTiling t = choose_gemm_tiling(w, mp, rate(1.0), acc);
+  CHECK(t.fits);
+  const double act_bits = double(t.mt) * double(t.kt) * 8 + double(t.mt) * double(t.nt) * acc;
+  const double wgt_bits = double(t.kt) * double(t.nt) * 8;
+  CHECK(2 * act_bits <= 64.0 * 1024 * 8);
+  CHECK(2 * wgt_bits <= 64.0 * 1024 * 8);
+  // And the op's MACs are all there, whatever the tiling.
+  CHECK(predict_stats(schedule_gemm(w, t, mp, rate(1.0), acc)).macs == 8192.0 * 512 * 1152);
+}
+
+TEST_CASE("double buffering overlaps a tile's memory traffic with compute; without it they add") {
+  // Same tiles both ways. Without: sum over tiles of (dram + compute).
+  // With: prologue + sum of max(compute, dram) + epilogue, never more.
+  const auto w = gemm(4096, 256, 256);
+  const GemmTiling t{512, 64, 256, LoopOrder::NMK, true};
+  const auto db = machine_params(test_arch(Dataflow::WeightStationary, 16, 16, 8, 1 << 30, true));
+  const auto seq = machine_params(test_arch(Dataflow::WeightStationary, 16, 16, 8, 1 << 30, false));
+  const OpStats a = predict_stats(schedule_gemm(w, t, db, rate(1.0), 24));
+  const OpStats b = predict_stats(schedule_gemm(w, t, seq, rate(1.0), 24));
+  CHECK(a.mac_array_busy_cycles == b.mac_array_busy_cycles);
+  CHECK(a.dram_busy_cycles == b.dram_busy_cycles);
+  CHECK(b.cycles == b.mac_array_busy_cycles + b.dram_busy_cycles);
+  CHECK(a.cycles < b.cycles);
+  CHECK(a.cycles >= std::max(a.mac_array_busy_cycles, a.dram_busy_cycles));
+}
+
+TEST_CASE("partial sums of a split reduction move at accumulator width") {
+  // ws, K = 64 on 16 rows: 4 k-folds write M*N partial sums each and read
+  // back all but the first: writes = 4*M*N*acc, reads = 3*M*N*acc + M*N*acc
+  // (the final drain to DRAM).
+  const auto mp = machine_params(test_arch(Dataflow::WeightStationary, 16, 16, 1e9, 1 << 30));
+  const auto w = gemm(128, 16, 64);
+  const int acc = 24;
+  const OpStats st = predict_stats(map_gemm(w, mp, rate(1.0), acc));
+  const double mn = 128.0 * 16;
+  CHECK(st.sram_write_bits[0] == 4 * mn * acc + 128.0 * 64 * 8);  // + the input fill
+  CHECK(st.sram_read_bits[0] == 3 * mn * acc + mn * acc + 128.0 * 64 * 8);  // + input stream
+}
+
+}  // namespace lpsim
