@@ -5,10 +5,10 @@
 // (128-bit) until the final conversion to double.
 #include "traces/bitops.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "core/error.h"
 #include "models/graph_io.h"
@@ -56,8 +56,7 @@ struct CostModel {
   }
 };
 
-void add_term(std::vector<LayerTerm>& terms, Phase phase, Role lhs, Role rhs,
-              std::int64_t macs) {
+void add_term(std::vector<LayerTerm>& terms, Phase phase, Role lhs, Role rhs, std::int64_t macs) {
   for (LayerTerm& t : terms) {
     if (t.phase == phase && t.lhs == lhs && t.rhs == rhs) {
       t.macs += macs;
@@ -82,19 +81,18 @@ CostModel gemm_model(const Graph& graph) {
     if (op.layer < 0 || op.layer >= graph.size())
       throw InternalError(fmt::format("op '{}' names layer {} of a {}-layer graph", op.label,
                                       op.layer, graph.size()));
-    add_term(model.terms[static_cast<std::size_t>(op.layer)], op.phase, op.lhs_role,
-             op.rhs_role, op.macs());
+    add_term(model.terms[static_cast<std::size_t>(op.layer)], op.phase, op.lhs_role, op.rhs_role,
+             op.macs());
   }
   model.macs_per_image = gemm_macs_by_phase(ops);
   // The batch-1 shortcut holds only if MACs scale linearly with the batch.
   const auto twice = gemm_macs_by_phase(expand_training_step(graph, 2));
   for (int ph = 0; ph < kNumPhases; ++ph)
     if (twice[ph] != 2 * model.macs_per_image[ph])
-      throw InternalError(fmt::format("{}: {} MACs in phase {} at batch 2 is not twice the {} at "
-                                      "batch 1",
-                                      graph.name(), twice[ph],
-                                      phase_name(static_cast<Phase>(ph)),
-                                      model.macs_per_image[ph]));
+      throw InternalError(fmt::format(
+          "{}: {} MACs in phase {} at batch 2 is not twice the {} at "
+          "batch 1",
+          graph.name(), twice[ph], phase_name(static_cast<Phase>(ph)), model.macs_per_image[ph]));
   return model;
 }
 
@@ -148,13 +146,15 @@ BitopsReport count_bitops(const Trace& trace, const Graph& graph, CountConventio
     }
     int l = graph.find(s.layer);
     if (l < 0)
-      throw InputError(fmt::format("trace segment [{}, {}) names layer '{}', which {} does not "
-                                   "have",
-                                   s.begin, s.end, s.layer, graph.name()));
+      throw InputError(
+          fmt::format("trace segment [{}, {}) names layer '{}', which {} does not "
+                      "have",
+                      s.begin, s.end, s.layer, graph.name()));
     by_layer[l].push_back(&s);
   }
   const std::int64_t ipe = h.iterations_per_epoch();
-  for (std::int64_t e = 0; e <= h.epochs; ++e) cuts.push_back(std::min(e * ipe, h.total_iterations));
+  for (std::int64_t e = 0; e <= h.epochs; ++e)
+    cuts.push_back(std::min(e * ipe, h.total_iterations));
   std::sort(cuts.begin(), cuts.end());
   cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
 
@@ -177,7 +177,8 @@ BitopsReport count_bitops(const Trace& trace, const Graph& graph, CountConventio
       std::size_t& k = layer_pos[layer];
       while (k < list.size() && list[k]->end <= a) ++k;
       if (k == list.size() || list[k]->begin > a) continue;
-      const Costs base = model.layer_cost(layer, p), over = model.layer_cost(layer, list[k]->precision);
+      const Costs base = model.layer_cost(layer, p),
+                  over = model.layer_cost(layer, list[k]->precision);
       for (int ph = 0; ph < kNumPhases; ++ph) cost[ph] += over[ph] - base[ph];
     }
     const Int images = h.images_in(a, b);

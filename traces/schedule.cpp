@@ -2,11 +2,11 @@
 // CPT's cyclic formula; parsing helpers shared by the kinds.
 #include "traces/schedule.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cmath>
 #include <numbers>
-
-#include <fmt/format.h>
 
 #include "core/error.h"
 #include "traces/impl/spec_parse.h"
@@ -25,8 +25,7 @@ int parse_bits(std::string_view text, std::string_view spec, std::string_view fo
   if (text.empty() || ec != std::errc() || p != text.data() + text.size())
     spec_error(spec, fmt::format("'{}' is not an integer bit width", text), form);
   if (bits < kMinBits || bits > kMaxBits)
-    spec_error(spec, fmt::format("{} bits is out of range {}..{}", bits, kMinBits, kMaxBits),
-               form);
+    spec_error(spec, fmt::format("{} bits is out of range {}..{}", bits, kMinBits, kMaxBits), form);
   return bits;
 }
 

@@ -20,14 +20,16 @@ Trace synthesize(const SynthOptions& options) {
   if (options.batch < 1)
     throw InputError(fmt::format("synth: batch = {}: must be >= 1", options.batch));
   if (options.iterations < 0)
-    throw InputError(fmt::format("synth: iterations = {}: must be >= 1 (or 0 for epochs x "
-                                 "iterations per epoch)",
-                                 options.iterations));
+    throw InputError(
+        fmt::format("synth: iterations = {}: must be >= 1 (or 0 for epochs x "
+                    "iterations per epoch)",
+                    options.iterations));
   auto schedule = parse_schedule(options.schedule);
   if (schedule->needs_training_state())
-    throw InputError(fmt::format("schedule '{}' switches on training state: only the trainer "
-                                 "can produce its trace, not the synthesizer",
-                                 options.schedule));
+    throw InputError(
+        fmt::format("schedule '{}' switches on training state: only the trainer "
+                    "can produce its trace, not the synthesizer",
+                    options.schedule));
 
   // make_model rejects an unknown model or dataset, naming the known ones.
   Graph graph = make_model(options.model, options.dataset);

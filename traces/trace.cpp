@@ -2,16 +2,16 @@
 // Reading checks every record as it comes and names "<file>:<line>".
 #include "traces/trace.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <system_error>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -71,10 +71,10 @@ void check_header(const TraceHeader& h, const std::string& where) {
   positive("total_iterations", h.total_iterations);
   const std::int64_t ipe = h.iterations_per_epoch();
   if (h.total_iterations > h.epochs * ipe || h.total_iterations <= (h.epochs - 1) * ipe)
-    fail(where, fmt::format("total_iterations = {} does not fit epochs = {} of {} iterations "
-                            "(ceil(samples_per_epoch / batch)): must be in {}..{}",
-                            h.total_iterations, h.epochs, ipe, (h.epochs - 1) * ipe + 1,
-                            h.epochs * ipe));
+    fail(where,
+         fmt::format("total_iterations = {} does not fit epochs = {} of {} iterations "
+                     "(ceil(samples_per_epoch / batch)): must be in {}..{}",
+                     h.total_iterations, h.epochs, ipe, (h.epochs - 1) * ipe + 1, h.epochs * ipe));
 }
 
 // All-layer segments tile [0, total) in order; per-layer segments of one
@@ -90,8 +90,8 @@ struct SegmentChecker {
       fail(where, fmt::format("segment [{}, {}) is empty or negative: need 0 <= begin < end",
                               s.begin, s.end));
     if (s.end > total)
-      fail(where, fmt::format("segment [{}, {}) ends after total_iterations = {}", s.begin,
-                              s.end, total));
+      fail(where,
+           fmt::format("segment [{}, {}) ends after total_iterations = {}", s.begin, s.end, total));
     if (s.layer.empty()) {
       if (s.begin > covered)
         fail(where, fmt::format("gap: segment begins at iteration {} but the previous one ends "
@@ -156,8 +156,8 @@ class RecordReader {
     return *v;
   }
   [[noreturn]] void wrong(const char* key, const Json& v, const char* want) const {
-    fail(where_, fmt::format("field \"{}\" is {} {}: must be {}", key, type_name(v), v.dump(),
-                             want));
+    fail(where_,
+         fmt::format("field \"{}\" is {} {}: must be {}", key, type_name(v), v.dump(), want));
   }
   std::string string(const char* key) const {
     const Json& v = need(key);
@@ -333,12 +333,13 @@ Trace read_trace(const std::string& path) {
     } catch (const nlohmann::json::parse_error& e) {
       fail(here, "malformed JSON: " + json_error_text(e));
     }
-    if (!j.is_object()) fail(here, fmt::format("a record must be a JSON object, not {}",
-                                               type_name(j)));
+    if (!j.is_object())
+      fail(here, fmt::format("a record must be a JSON object, not {}", type_name(j)));
     if (line_no == 1) {
       if (!j.contains("lpsim_trace"))
-        fail(here, "not an lpsim trace: the first record must be the header "
-                   "{\"lpsim_trace\": 1, ...}");
+        fail(here,
+             "not an lpsim trace: the first record must be the header "
+             "{\"lpsim_trace\": 1, ...}");
       trace.header = parse_header(j, here);
       header_line = line_no;
       segs.total = trace.header.total_iterations;
@@ -360,22 +361,20 @@ Trace read_trace(const std::string& path) {
       r.only({"end"});
       std::int64_t n = r.integer("end");
       if (n != records)
-        fail(here, fmt::format("the end record counts {} records but {} precede it", n,
-                               records));
+        fail(here, fmt::format("the end record counts {} records but {} precede it", n, records));
       segs.finish(here);
       ended = true;
       continue;
     } else {
-      fail(here, "unknown record: expected a segment (\"seg\"), metrics (\"epoch\") or the end "
-                 "(\"end\")");
+      fail(here,
+           "unknown record: expected a segment (\"seg\"), metrics (\"epoch\") or the end "
+           "(\"end\")");
     }
     ++records;
   }
-  if (!ended)
-    fail(where(line_no), "truncated trace: no {\"end\": N} record after the last line");
+  if (!ended) fail(where(line_no), "truncated trace: no {\"end\": N} record after the last line");
 
-  Locator at{[&] { return where(header_line); },
-             [&](std::size_t i) { return where(seg_lines[i]); },
+  Locator at{[&] { return where(header_line); }, [&](std::size_t i) { return where(seg_lines[i]); },
              [&](std::size_t i) { return where(metric_lines[i]); }};
   check_trace(trace, at, where(line_no));
   return trace;
@@ -403,8 +402,8 @@ void write_trace(const std::string& path, const Trace& trace) {
     try {
       head["graph"] = OrderedJson::parse(h.graph_json);
     } catch (const nlohmann::json::parse_error& e) {
-      throw InputError(fmt::format("{}: the trace's graph is not JSON: {}", path,
-                                   json_error_text(e)));
+      throw InputError(
+          fmt::format("{}: the trace's graph is not JSON: {}", path, json_error_text(e)));
     }
   }
   head["dataset"] = h.dataset;
@@ -422,8 +421,7 @@ void write_trace(const std::string& path, const Trace& trace) {
     const PrecisionSet& p = s.precision;
     out += fmt::format("{{\"seg\":[{},{}],\"W\":{},\"A\":{},\"E\":{},\"G\":{},\"Opt\":{}", s.begin,
                        s.end, format_json(p[Role::W]), format_json(p[Role::A]),
-                       format_json(p[Role::E]), format_json(p[Role::G]),
-                       format_json(p[Role::Opt]));
+                       format_json(p[Role::E]), format_json(p[Role::G]), format_json(p[Role::Opt]));
     if (!s.layer.empty()) out += ",\"layer\":" + Json(s.layer).dump();
     out += "}\n";
     ++records;

@@ -1,12 +1,11 @@
 // Synthesizer and BitOPs hot path: a 160-epoch per-iteration cyclic ResNet-164
 // trace (CIFAR-100, batch 128) synthesized and counted, and its file written and
 // read. Items are training iterations covered.
-#include <filesystem>
-#include <string>
-
+#include <benchmark/benchmark.h>
 #include <unistd.h>
 
-#include <benchmark/benchmark.h>
+#include <filesystem>
+#include <string>
 
 #include "traces/bitops.h"
 #include "traces/synth.h"

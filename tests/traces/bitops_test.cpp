@@ -72,12 +72,12 @@ struct Run {
 };
 // Images per iteration: 4, 4, 2 | 4, 4, 2.
 const std::vector<Run> kRuns{
-    {4, 3, 8, 3, 8, 0},     // iteration 0
-    {4, 3, 8, 32, 32, 0},   // iteration 1: fc FP32
-    {2, 8, 8, 32, 32, 0},   // iteration 2
-    {4, 8, 8, 32, 32, 1},   // iteration 3
-    {4, 8, 8, 8, 8, 1},     // iteration 4
-    {2, 4, 8, 4, 8, 1},     // iteration 5
+    {4, 3, 8, 3, 8, 0},    // iteration 0
+    {4, 3, 8, 32, 32, 0},  // iteration 1: fc FP32
+    {2, 8, 8, 32, 32, 0},  // iteration 2
+    {4, 8, 8, 32, 32, 1},  // iteration 3
+    {4, 8, 8, 8, 8, 1},    // iteration 4
+    {2, 4, 8, 4, 8, 1},    // iteration 5
 };
 
 // Per image: conv MACs = 8*8 outputs x 4 channels x 3*3*3 = 6912; fc = 256 x 10 = 2560.
@@ -86,7 +86,8 @@ constexpr double kBn = 2 * 4 * 8 * 8;  // CPT convention: 2 ops per batch-norm o
 
 }  // namespace
 
-TEST_CASE("BitOPs of a two-layer network match a count by hand, phase by phase and epoch by epoch") {
+TEST_CASE(
+    "BitOPs of a two-layer network match a count by hand, phase by phase and epoch by epoch") {
   const Graph g = two_layer_graph();
   const BitopsReport r = count_bitops(hand_trace(), g, CountConvention::Gemm);
   double fwd = 0, bwd_data = 0, bwd_weight = 0;
@@ -116,8 +117,8 @@ TEST_CASE("BitOPs of a two-layer network match a count by hand, phase by phase a
   CHECK(r.total_images == 20);
   CHECK(r.total_iterations == 6);
   // Shares by the all-layer precision: 3/8 for 2 iterations, 8/8 for 3, 4/8 for 1.
-  CHECK(r.iterations_by_precision == std::map<std::string, std::int64_t>{
-                                         {"3/8", 2}, {"8/8", 3}, {"4/8", 1}});
+  CHECK(r.iterations_by_precision ==
+        std::map<std::string, std::int64_t>{{"3/8", 2}, {"8/8", 3}, {"4/8", 1}});
 }
 
 TEST_CASE("the CPT convention charges forward MACs plus 2 per batch-norm output once per pass") {

@@ -1,11 +1,10 @@
 // Tests for traces/schedule.h: every schedule's formula, CPT's shares, bad specs.
 #include "traces/schedule.h"
 
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <map>
 #include <numbers>
-
-#include <catch2/catch.hpp>
 
 #include "core/error.h"
 #include "temp_dir.h"
@@ -34,8 +33,8 @@ Format i(int bits) { return Format::integer(bits); }
 TEST_CASE("CPT 3-8 over 64,000 iterations and 32 cycles spends the paper's share at each width") {
   // REFERENCES.md (CPT public code, rint, 32 periods, 64,000 iterations):
   // 3: 20.5%, 4: 16.45%, 5: 13.05%, 6: 13.1%, 7: 16.45%, 8: 20.45%.
-  const std::map<int, double> expected_pct{{3, 20.5},  {4, 16.45}, {5, 13.05},
-                                           {6, 13.1},  {7, 16.45}, {8, 20.45}};
+  const std::map<int, double> expected_pct{{3, 20.5}, {4, 16.45}, {5, 13.05},
+                                           {6, 13.1}, {7, 16.45}, {8, 20.45}};
   std::map<int, std::int64_t> count;
   for (std::int64_t t = 0; t < 64000; ++t) ++count[cpt_cyclic_bits(3, 8, t, 64000, 32)];
   REQUIRE(count.size() == expected_pct.size());
@@ -48,10 +47,10 @@ TEST_CASE("the cyclic schedule follows CPT's half-cosine sawtooth within each pe
   const std::int64_t total = 64000, period = 64000 / 32;
   // b = rint(3 + 2.5 (1 - cos(pi z))), z = (t mod 2000) / 2000.
   CHECK(fw_bits(*s, 0, total) == 3);
-  CHECK(fw_bits(*s, 500, total) == 4);    // z = 1/4: 3 + 2.5 (1 - 0.7071) = 3.73
-  CHECK(fw_bits(*s, 1500, total) == 7);   // z = 3/4: 3 + 2.5 (1 + 0.7071) = 7.27
-  CHECK(fw_bits(*s, 1999, total) == 8);   // z ~ 1: 8.0
-  CHECK(fw_bits(*s, period, total) == 3); // the next period starts low again
+  CHECK(fw_bits(*s, 500, total) == 4);     // z = 1/4: 3 + 2.5 (1 - 0.7071) = 3.73
+  CHECK(fw_bits(*s, 1500, total) == 7);    // z = 3/4: 3 + 2.5 (1 + 0.7071) = 7.27
+  CHECK(fw_bits(*s, 1999, total) == 8);    // z ~ 1: 8.0
+  CHECK(fw_bits(*s, period, total) == 3);  // the next period starts low again
   CHECK(fw_bits(*s, 5 * period + 500, total) == 4);
   // W and A follow the cycle; E and G stay at BW; optimizer state FP32.
   auto p = at(*s, 1500, total);
@@ -103,8 +102,8 @@ TEST_CASE("the two-phase schedule switches at the given fraction of training") {
   CHECK(at(*s, 499, 1000) == PrecisionSet::fw_bw(i(16), i(16)));
   CHECK(at(*s, 500, 1000) == PrecisionSet::fw_bw(i(32), i(32)));
   auto early = parse_schedule("two-phase:fp16->fp32,at=0.25");
-  CHECK(at(*early, 249, 1000) == PrecisionSet::fw_bw(Format::floating(5, 10),
-                                                     Format::floating(5, 10)));
+  CHECK(at(*early, 249, 1000) ==
+        PrecisionSet::fw_bw(Format::floating(5, 10), Format::floating(5, 10)));
   CHECK(at(*early, 250, 1000) == PrecisionSet::fw_bw(Format::fp32(), Format::fp32()));
 }
 
@@ -152,7 +151,8 @@ TEST_CASE("every spec reads back from its canonical spelling as the same schedul
     CHECK(s->spec() == canonical);
     auto again = parse_schedule(s->spec());
     CHECK(again->spec() == canonical);
-    for (std::int64_t t : {0, 137, 500, 777, 999}) CHECK(again->at({t, 1000, 10}) == s->at({t, 1000, 10}));
+    for (std::int64_t t : {0, 137, 500, 777, 999})
+      CHECK(again->at({t, 1000, 10}) == s->at({t, 1000, 10}));
   }
 }
 
@@ -239,8 +239,8 @@ TEST_CASE("a file schedule switches precision at the epochs it lists") {
 
 TEST_CASE("a JSON file schedule may switch at fractions or iterations") {
   test::TempDir dir;
-  auto frac = parse_schedule(
-      "file:" + dir.write("f.json", R"([{"from_fraction": 0, "fw": 8, "bw": 8},
+  auto frac =
+      parse_schedule("file:" + dir.write("f.json", R"([{"from_fraction": 0, "fw": 8, "bw": 8},
                                         {"from_fraction": 0.5, "fw": 6, "bw": 8}])"));
   CHECK(fw_bits(*frac, 499, 1000) == 8);
   CHECK(fw_bits(*frac, 500, 1000) == 6);
@@ -258,7 +258,8 @@ TEST_CASE("a malformed file schedule names the file and the entry") {
     const char* says;
   };
   const std::vector<Bad> bad{
-      {"- {from_epoch: 1, fw: 8, bw: 8}\n", "segments[0].from_epoch: 1: the first entry must start at 0"},
+      {"- {from_epoch: 1, fw: 8, bw: 8}\n",
+       "segments[0].from_epoch: 1: the first entry must start at 0"},
       {"- {from_epoch: 0, fw: 8, bw: 8}\n- {from_epoch: 0, fw: 4, bw: 8}\n",
        "segments[1].from_epoch: 0 does not come after"},
       {"- {from_epoch: 0, fw: 8, bw: 8}\n- {from_fraction: 0.5, fw: 4, bw: 8}\n",

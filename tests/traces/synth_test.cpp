@@ -1,9 +1,8 @@
 // Tests for traces/synth.h: the schedule evaluated at every iteration, run-length encoded.
 #include "traces/synth.h"
 
-#include <filesystem>
-
 #include <catch2/catch.hpp>
+#include <filesystem>
 
 #include "core/error.h"
 #include "temp_dir.h"
@@ -107,8 +106,9 @@ TEST_CASE("a file schedule's per-layer precisions become per-layer segments") {
   CHECK(t.segments[1].begin == 0);
   CHECK(t.segments[1].end == t.header.total_iterations);
   CHECK(t.segments[1].precision == PrecisionSet::fw_bw(Format::integer(8), Format::integer(8)));
-  auto bad = dir.write("b.yaml", "segments:\n  - {from_epoch: 0, fw: 4, bw: 8}\n"
-                                 "layers:\n  nosuch: {fw: 8, bw: 8}\n");
+  auto bad = dir.write("b.yaml",
+                       "segments:\n  - {from_epoch: 0, fw: 4, bw: 8}\n"
+                       "layers:\n  nosuch: {fw: 8, bw: 8}\n");
   CHECK_THROWS_WITH(synthesize(options("resnet20", "cifar10", 2, "file:" + bad)),
                     Contains("layer 'nosuch' is not a layer of resnet20"));
 }

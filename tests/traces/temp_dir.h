@@ -1,12 +1,12 @@
 // A scratch directory for one test, removed at the end of it.
 #pragma once
 
+#include <unistd.h>
+
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <string>
-
-#include <unistd.h>
 
 namespace lpsim::test {
 
@@ -15,8 +15,7 @@ class TempDir {
   TempDir() {
     static std::atomic<int> counter{0};
     path_ = std::filesystem::temp_directory_path() /
-            ("lpsim-traces-test-" + std::to_string(::getpid()) + "-" +
-             std::to_string(counter++));
+            ("lpsim-traces-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     std::filesystem::create_directories(path_);
   }
   ~TempDir() {

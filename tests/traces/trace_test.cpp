@@ -1,11 +1,10 @@
 // Tests for traces/trace.h: format v1 round trips, the reader's errors, images.
 #include "traces/trace.h"
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <catch2/catch.hpp>
 
 #include "core/error.h"
 #include "temp_dir.h"
@@ -186,16 +185,13 @@ TEST_CASE("the reader rejects damaged traces with the file and line") {
     std::string says;
   };
   const std::vector<Case> cases{
-      {"unknown version",
-       [](auto& l) { l[0].replace(l[0].find(":1,"), 3, ":2,"); },
+      {"unknown version", [](auto& l) { l[0].replace(l[0].find(":1,"), 3, ":2,"); },
        ":1: unknown trace format version 2 (this lpsim reads version 1)"},
       {"malformed line", [](auto& l) { l[2] = l[2].substr(0, 20); }, ":3: malformed JSON"},
       {"truncated", [](auto& l) { l.pop_back(); }, ":7: truncated trace"},
-      {"gap",
-       [](auto& l) { l.erase(l.begin() + 1); },
+      {"gap", [](auto& l) { l.erase(l.begin() + 1); },
        ":2: gap: segment begins at iteration 2 but the previous one ends at 0"},
-      {"overlap",
-       [](auto& l) { l[2] = R"({"seg":[1,5],"W":"8","A":"8","E":"8","G":"8"})"; },
+      {"overlap", [](auto& l) { l[2] = R"({"seg":[1,5],"W":"8","A":"8","E":"8","G":"8"})"; },
        ":3: overlap"},
       {"segments short of the run",
        [](auto& l) {
@@ -205,11 +201,9 @@ TEST_CASE("the reader rejects damaged traces with the file and line") {
        ":7: the segments cover iterations [0, 5) but total_iterations = 6"},
       {"count mismatch", [](auto& l) { l.back() = R"({"end":9})"; },
        ":8: the end record counts 9 records but 7 precede it"},
-      {"missing field",
-       [](auto& l) { l[1] = R"({"seg":[0,2],"W":"3","A":"3","E":"8"})"; },
+      {"missing field", [](auto& l) { l[1] = R"({"seg":[0,2],"W":"3","A":"3","E":"8"})"; },
        ":2: missing field \"G\""},
-      {"wrong type",
-       [](auto& l) { l[0].replace(l[0].find("\"batch\":4"), 9, "\"batch\":\"4\""); },
+      {"wrong type", [](auto& l) { l[0].replace(l[0].find("\"batch\":4"), 9, "\"batch\":\"4\""); },
        ":1: field \"batch\" is string \"4\": must be an integer"},
       {"bad width", [](auto& l) { l[1] = R"({"seg":[0,2],"W":"0","A":"3","E":"8","G":"8"})"; },
        ":2: field \"W\": 0 bits is out of range"},
@@ -217,8 +211,7 @@ TEST_CASE("the reader rejects damaged traces with the file and line") {
       {"record after the end", [](auto& l) { l.push_back(R"({"end":7})"); },
        ":9: a record after the end record"},
       {"unknown record", [](auto& l) { l[5] = R"({"loss":1})"; }, ":6: unknown record"},
-      {"unknown field", [](auto& l) { l[1].insert(1, R"("w":"8",)"); },
-       ":2: unknown field \"w\""},
+      {"unknown field", [](auto& l) { l[1].insert(1, R"("w":"8",)"); }, ":2: unknown field \"w\""},
       {"metrics epoch out of range", [](auto& l) { l[6] = R"({"epoch":2})"; },
        ":7: epoch = 2: must be in 0..1"},
       {"inconsistent header",

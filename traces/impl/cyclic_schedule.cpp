@@ -20,8 +20,7 @@ class CyclicSchedule : public Schedule {
     return s;
   }
   PrecisionSet at(const ScheduleContext& ctx) const override {
-    int b = cpt_cyclic_bits(r_.min_bits, r_.max_bits, ctx.iteration, ctx.total_iterations,
-                            cycles_);
+    int b = cpt_cyclic_bits(r_.min_bits, r_.max_bits, ctx.iteration, ctx.total_iterations, cycles_);
     return PrecisionSet::fw_bw(Format::integer(b), r_.bw);
   }
 

@@ -1,13 +1,13 @@
 // file:PATH — a piecewise-constant schedule read from YAML or JSON
 // (docs/schedules.md): entries starting at an epoch, an iteration or a
 // fraction of training, plus optional fixed per-layer precisions.
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
-
-#include <fmt/format.h>
-#include <yaml-cpp/yaml.h>
 
 #include "core/error.h"
 #include "traces/impl/spec_parse.h"
@@ -30,7 +30,9 @@ class FileSchedule : public Schedule {
  public:
   FileSchedule(std::string path, Unit unit, std::vector<Entry> entries,
                std::vector<LayerPrecision> layers)
-      : path_(std::move(path)), unit_(unit), entries_(std::move(entries)),
+      : path_(std::move(path)),
+        unit_(unit),
+        entries_(std::move(entries)),
         layers_(std::move(layers)) {}
   std::string spec() const override { return "file:" + path_; }
   PrecisionSet at(const ScheduleContext& ctx) const override {
@@ -45,8 +47,10 @@ class FileSchedule : public Schedule {
  private:
   bool started(const Entry& e, const ScheduleContext& ctx) const {
     switch (unit_) {
-      case Unit::Epoch: return ctx.iteration >= e.start * ctx.iterations_per_epoch;
-      case Unit::Iteration: return ctx.iteration >= e.start;
+      case Unit::Epoch:
+        return ctx.iteration >= e.start * ctx.iterations_per_epoch;
+      case Unit::Iteration:
+        return ctx.iteration >= e.start;
       case Unit::Fraction:
         return static_cast<double>(ctx.iteration) >=
                e.fraction * static_cast<double>(ctx.total_iterations);
@@ -71,8 +75,8 @@ std::string scalar(const YAML::Node& n, const std::string& path, const std::stri
 }
 
 // {fw, bw} or {W, A, E, G[, Opt]}.
-PrecisionSet parse_precision(const YAML::Node& n, const std::string& path,
-                             const std::string& where, bool allow_start_keys) {
+PrecisionSet parse_precision(const YAML::Node& n, const std::string& path, const std::string& where,
+                             bool allow_start_keys) {
   if (!n.IsMap()) file_error(path, where, "must be a map with fw and bw, or W, A, E and G");
   bool has_fw_bw = false, has_roles = false;
   for (const auto& kv : n) {
@@ -81,8 +85,8 @@ PrecisionSet parse_precision(const YAML::Node& n, const std::string& path,
       has_fw_bw = true;
     } else if (key == "W" || key == "A" || key == "E" || key == "G" || key == "Opt") {
       has_roles = true;
-    } else if (!(allow_start_keys && (key == kUnitKeys[0] || key == kUnitKeys[1] ||
-                                      key == kUnitKeys[2]))) {
+    } else if (!(allow_start_keys &&
+                 (key == kUnitKeys[0] || key == kUnitKeys[1] || key == kUnitKeys[2]))) {
       file_error(path, where + "." + key,
                  "unknown key; allowed: fw, bw, or W, A, E, G, Opt" +
                      std::string(allow_start_keys
@@ -114,8 +118,7 @@ std::unique_ptr<Schedule> make_file(const SpecParts& parts) {
   if (path.empty()) spec_error(parts.spec, "no path given", kForm);
   std::ifstream in(path);
   if (!in) {
-    spec_error(parts.spec, fmt::format("cannot read '{}': {}", path, std::strerror(errno)),
-               kForm);
+    spec_error(parts.spec, fmt::format("cannot read '{}': {}", path, std::strerror(errno)), kForm);
   }
   std::stringstream buf;
   buf << in.rdbuf();
@@ -143,8 +146,9 @@ std::unique_ptr<Schedule> make_file(const SpecParts& parts) {
     if (has_layers) layers.reset(croot["layers"]);
   }
   if (!list || !list.IsSequence() || list.size() == 0)
-    file_error(path, "segments", "must be a non-empty list of {from_epoch | from_iteration | "
-                                 "from_fraction, fw, bw} entries");
+    file_error(path, "segments",
+               "must be a non-empty list of {from_epoch | from_iteration | "
+               "from_fraction, fw, bw} entries");
 
   std::vector<Entry> entries;
   Unit unit = Unit::Epoch;
@@ -157,20 +161,22 @@ std::unique_ptr<Schedule> make_file(const SpecParts& parts) {
     for (int u = 0; u < 3; ++u) {
       if (!n[std::string(kUnitKeys[u])]) continue;
       if (found >= 0)
-        file_error(path, where, fmt::format("both {} and {}: give one", kUnitKeys[found],
-                                            kUnitKeys[u]));
+        file_error(path, where,
+                   fmt::format("both {} and {}: give one", kUnitKeys[found], kUnitKeys[u]));
       found = u;
     }
     if (found < 0)
-      file_error(path, where, "missing its start: one of from_epoch, from_iteration, "
-                              "from_fraction");
+      file_error(path, where,
+                 "missing its start: one of from_epoch, from_iteration, "
+                 "from_fraction");
     if (i == 0) unit = static_cast<Unit>(found);
     std::string key = std::string(kUnitKeys[found]);
     std::string wk = where + "." + key;
     if (static_cast<Unit>(found) != unit)
-      file_error(path, wk, fmt::format("every entry must use the same start key as the first "
-                                       "({})",
-                                       kUnitKeys[static_cast<int>(unit)]));
+      file_error(path, wk,
+                 fmt::format("every entry must use the same start key as the first "
+                             "({})",
+                             kUnitKeys[static_cast<int>(unit)]));
     std::string text = scalar(n[key], path, wk);
     try {
       if (unit == Unit::Fraction) {
@@ -182,8 +188,9 @@ std::unique_ptr<Schedule> make_file(const SpecParts& parts) {
         if (e.start < 0) file_error(path, wk, fmt::format("{} must be >= 0", text));
       }
     } catch (const YAML::Exception&) {
-      file_error(path, wk, fmt::format("'{}' is not a{}", text,
-                                       unit == Unit::Fraction ? " number" : "n integer"));
+      file_error(
+          path, wk,
+          fmt::format("'{}' is not a{}", text, unit == Unit::Fraction ? " number" : "n integer"));
     }
     if (i == 0 && (e.start != 0 || e.fraction != 0.0))
       file_error(path, wk, fmt::format("{}: the first entry must start at 0", text));
@@ -191,8 +198,8 @@ std::unique_ptr<Schedule> make_file(const SpecParts& parts) {
       const Entry& prev = entries.back();
       bool increasing = unit == Unit::Fraction ? e.fraction > prev.fraction : e.start > prev.start;
       if (!increasing)
-        file_error(path, wk, fmt::format("{} does not come after the previous entry's start",
-                                         text));
+        file_error(path, wk,
+                   fmt::format("{} does not come after the previous entry's start", text));
     }
     entries.push_back(e);
   }

@@ -1,9 +1,8 @@
 // gzip through zlib: deflate/inflate with the gzip wrapper (windowBits 15 + 16).
 #include "traces/impl/gzip.h"
 
-#include <zlib.h>
-
 #include <fmt/format.h>
+#include <zlib.h>
 
 #include "core/error.h"
 
@@ -61,9 +60,9 @@ std::string decompress(std::string_view compressed, std::string_view where) {
   std::string msg = zs.msg ? zs.msg : "";
   inflateEnd(&zs);
   if (rc != Z_STREAM_END)
-    throw InputError(fmt::format("{}: corrupt gzip data: {}", where,
-                                 rc == Z_BUF_ERROR ? "the file is truncated"
-                                                   : (msg.empty() ? "inflate failed" : msg)));
+    throw InputError(fmt::format(
+        "{}: corrupt gzip data: {}", where,
+        rc == Z_BUF_ERROR ? "the file is truncated" : (msg.empty() ? "inflate failed" : msg)));
   return out;
 }
 

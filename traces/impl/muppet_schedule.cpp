@@ -26,9 +26,7 @@ PrecisionSet level_precision(int bits) {
 class MuppetSchedule : public Schedule {
  public:
   explicit MuppetSchedule(std::vector<int> bits) : bits_(std::move(bits)) {}
-  std::string spec() const override {
-    return fmt::format("muppet:{}", fmt::join(bits_, ","));
-  }
+  std::string spec() const override { return fmt::format("muppet:{}", fmt::join(bits_, ",")); }
   PrecisionSet at(const ScheduleContext&) const override { return level_precision(bits_[0]); }
   bool needs_training_state() const override { return true; }
   std::vector<PrecisionSet> levels() const override {

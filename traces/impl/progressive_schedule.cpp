@@ -1,9 +1,9 @@
 // progressive:MIN-MAX/BW — FW bits grow linearly in whole-bit steps from MIN to
 // MAX over the first `ramp` fraction of training, then stay at MAX
 // (docs/schedules.md gives the formula).
-#include <cmath>
-
 #include <fmt/format.h>
+
+#include <cmath>
 
 #include "traces/impl/spec_parse.h"
 
@@ -28,8 +28,8 @@ class ProgressiveSchedule : public Schedule {
     const double t = static_cast<double>(ctx.iteration);
     int b = r_.max_bits;
     if (t < ramp_iterations) {
-      b = r_.min_bits + static_cast<int>(std::floor((r_.max_bits - r_.min_bits) * t /
-                                                    ramp_iterations));
+      b = r_.min_bits +
+          static_cast<int>(std::floor((r_.max_bits - r_.min_bits) * t / ramp_iterations));
       if (b > r_.max_bits) b = r_.max_bits;
     }
     return PrecisionSet::fw_bw(Format::integer(b), r_.bw);

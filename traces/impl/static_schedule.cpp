@@ -12,9 +12,7 @@ constexpr std::string_view kForm =
 class StaticSchedule : public Schedule {
  public:
   explicit StaticSchedule(PrecisionSet p) : p_(p) {}
-  std::string spec() const override {
-    return "static:" + fw_bw_name(p_[Role::W], p_[Role::E]);
-  }
+  std::string spec() const override { return "static:" + fw_bw_name(p_[Role::W], p_[Role::E]); }
   PrecisionSet at(const ScheduleContext&) const override { return p_; }
 
  private:
