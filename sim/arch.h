@@ -45,28 +45,28 @@ struct BufferConfig {
   std::string name;
   std::int64_t capacity_bytes = 0;
   std::int64_t banks = 1;
-  std::int64_t port_bits = 64;            // width of one bank port
-  double read_bits_per_cycle = 0;         // 0 = banks * port_bits (load_arch stores the resolved value)
-  double write_bits_per_cycle = 0;        // 0 = banks * port_bits (load_arch stores the resolved value)
-  std::vector<Role> holds;                // operand roles it stages (W, A, E, G, Opt)
+  std::int64_t port_bits = 64;      // width of one bank port
+  double read_bits_per_cycle = 0;   // 0 = banks * port_bits (load_arch stores the resolved value)
+  double write_bits_per_cycle = 0;  // 0 = banks * port_bits (load_arch stores the resolved value)
+  std::vector<Role> holds;          // operand roles it stages (W, A, E, G, Opt)
   friend bool operator==(const BufferConfig&, const BufferConfig&) = default;
 };
 
 struct DramConfig {
-  double bandwidth_gbps = 0;   // gigabytes per second
+  double bandwidth_gbps = 0;  // gigabytes per second
   double latency_ns = 0;
-  double pj_per_bit = 0;       // 0 = from the energy table
+  double pj_per_bit = 0;  // 0 = from the energy table
   friend bool operator==(const DramConfig&, const DramConfig&) = default;
 };
 
 struct VectorUnitConfig {
-  std::int64_t lanes = 0;      // element ops per cycle for non-GEMM ops
+  std::int64_t lanes = 0;  // element ops per cycle for non-GEMM ops
   friend bool operator==(const VectorUnitConfig&, const VectorUnitConfig&) = default;
 };
 
 struct ArchConfig {
   std::string name;
-  std::string source;          // file path, or "built-in default"
+  std::string source;  // file path, or "built-in default"
   double clock_ghz = 0;
   PeConfig pe;
   ArrayConfig array;
@@ -76,7 +76,7 @@ struct ArchConfig {
   VectorUnitConfig vector;
   bool double_buffering = true;
   double node_nm = 45;
-  std::string energy_table;    // optional YAML override path ("" = built-in)
+  std::string energy_table;  // optional YAML override path ("" = built-in)
   friend bool operator==(const ArchConfig&, const ArchConfig&) = default;
 };
 

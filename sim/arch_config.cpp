@@ -1,5 +1,8 @@
 // Architecture files: read the YAML, apply --set overrides to the tree, then
 // validate every key once into an ArchConfig. Schema: docs/architecture.md.
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -9,9 +12,6 @@
 #include <optional>
 #include <set>
 #include <sstream>
-
-#include <fmt/format.h>
-#include <yaml-cpp/yaml.h>
 
 #include "core/error.h"
 #include "sim/arch.h"
@@ -31,28 +31,28 @@ constexpr std::int64_t kMaxBanks = 1 << 16;
 constexpr std::int64_t kMaxPortBits = 1 << 16;
 constexpr double kMaxBitsPerCycle = double(std::int64_t{1} << 32);
 constexpr double kMaxClockGhz = 10;
-constexpr double kMaxDramGbps = 1e5;     // 100 TB/s
+constexpr double kMaxDramGbps = 1e5;  // 100 TB/s
 constexpr double kMaxDramLatencyNs = 1e6;
 constexpr double kMaxDramPjPerBit = 1e4;
 constexpr double kMaxMacPj = 1e4;
-constexpr double kMaxPeAreaUm2 = 1e8;    // 100 mm^2 for one PE
+constexpr double kMaxPeAreaUm2 = 1e8;  // 100 mm^2 for one PE
 constexpr double kMaxPackingRate = 64;
 // power/scaling.h: Stillmaker & Baas cover 180 nm .. 7 nm.
 constexpr double kMinNodeNm = 7;
 constexpr double kMaxNodeNm = 180;
 constexpr double kDefaultLatencyNs = 100;  // docs/architecture.md: DRAM defaults
 
-const std::vector<std::string> kTopKeys = {"name",    "clock_ghz", "pe",     "array",
-                                           "dataflow", "buffers",  "dram",   "vector",
-                                           "double_buffering", "node_nm", "energy_table"};
-const std::vector<std::string> kPeKeys = {"type",           "native_formats", "packing",
-                                          "serial_operand", "serial_max_bits", "brick_bits",
-                                          "fusion_bits",    "pass_bits", "pass_energy_overhead",
-                                          "energy_pj_per_mac", "area_um2"};
+const std::vector<std::string> kTopKeys = {
+    "name",   "clock_ghz",        "pe",      "array",       "dataflow", "buffers", "dram",
+    "vector", "double_buffering", "node_nm", "energy_table"};
+const std::vector<std::string> kPeKeys = {
+    "type",       "native_formats", "packing",   "serial_operand",       "serial_max_bits",
+    "brick_bits", "fusion_bits",    "pass_bits", "pass_energy_overhead", "energy_pj_per_mac",
+    "area_um2"};
 const std::vector<std::string> kArrayKeys = {"rows", "cols"};
-const std::vector<std::string> kBufferKeys = {"name",  "capacity_bytes", "capacity_kb",
-                                              "banks", "port_bits", "read_bits_per_cycle",
-                                              "write_bits_per_cycle", "holds"};
+const std::vector<std::string> kBufferKeys = {
+    "name",      "capacity_bytes",      "capacity_kb",          "banks",
+    "port_bits", "read_bits_per_cycle", "write_bits_per_cycle", "holds"};
 const std::vector<std::string> kDramKeys = {"bandwidth_gbps", "latency_ns", "pj_per_bit"};
 const std::vector<std::string> kVectorKeys = {"lanes"};
 
@@ -106,10 +106,14 @@ class Checker {
   void check_map(const YAML::Node& node, const std::string& path,
                  const std::vector<std::string>& allowed) const {
     if (!node.IsMap()) fail(path, node, "must be a mapping with keys " + join(allowed));
+    std::set<std::string> seen;
     for (const auto& kv : node) {
       const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : show(kv.first);
       if (!contains(allowed, key))
         fail(child(path, key), kv.second, "unknown key; allowed here: " + join(allowed));
+      // yaml-cpp keeps both entries of a repeated key and reads the first.
+      if (!seen.insert(key).second)
+        fail(child(path, key), kv.second, "key given twice; give it once");
     }
   }
 
@@ -167,8 +171,8 @@ class Checker {
     return node.Scalar();
   }
   // One of `choices`.
-  std::string req_choice(const YAML::Node& parent, const std::string& key,
-                         const std::string& path, const std::vector<std::string>& choices) const {
+  std::string req_choice(const YAML::Node& parent, const std::string& key, const std::string& path,
+                         const std::vector<std::string>& choices) const {
     const std::string range = "must be one of " + join(choices, " | ");
     auto v = opt_string(parent, key, path, range);
     if (!v) fail(child(path, key), parent[key], "required: one of " + join(choices, " | "));
@@ -187,10 +191,10 @@ class Checker {
   }
 
   Format format(const YAML::Node& node, const std::string& where) const {
-    const std::string range =
-        fmt::format("must be an integer width {}..{} or one of fp32, fp16, bf16, fp8-e4m3, "
-                    "fp8-e5m2, e<E>m<M>",
-                    kMinBits, kMaxBits);
+    const std::string range = fmt::format(
+        "must be an integer width {}..{} or one of fp32, fp16, bf16, fp8-e4m3, "
+        "fp8-e5m2, e<E>m<M>",
+        kMinBits, kMaxBits);
     if (!node.IsScalar()) fail(where, node, range);
     try {
       return parse_format(node.Scalar(), where);
@@ -245,8 +249,8 @@ PeConfig parse_pe(const Checker& c, const YAML::Node& root) {
       const std::string where = "pe.packing." + key;
       Format f = c.format(kv.first, where);
       double rate = 0;
-      const std::string range = fmt::format("must be a number > 0 and <= {} (MACs per cycle per PE)",
-                                            num(kMaxPackingRate));
+      const std::string range = fmt::format(
+          "must be a number > 0 and <= {} (MACs per cycle per PE)", num(kMaxPackingRate));
       if (!kv.second.IsScalar() || !YAML::convert<double>::decode(kv.second, rate) ||
           !std::isfinite(rate) || rate <= 0 || rate > kMaxPackingRate)
         c.fail(where, kv.second, range);
@@ -258,18 +262,20 @@ PeConfig parse_pe(const Checker& c, const YAML::Node& root) {
   }
 
   if (auto s = c.opt_string(node, "serial_operand", "pe", "must be A or W")) {
-    if (*s == "A") pe.serial_operand = Role::A;
-    else if (*s == "W") pe.serial_operand = Role::W;
-    else c.fail("pe.serial_operand", node["serial_operand"], "must be A or W");
+    if (*s == "A")
+      pe.serial_operand = Role::A;
+    else if (*s == "W")
+      pe.serial_operand = Role::W;
+    else
+      c.fail("pe.serial_operand", node["serial_operand"], "must be A or W");
   }
   if (auto v = c.opt_int(node, "serial_max_bits", "pe", 1, kMaxBits)) pe.serial_max_bits = int(*v);
   if (auto v = c.opt_int(node, "brick_bits", "pe", 1, 16)) pe.brick_bits = int(*v);
   if (auto v = c.opt_int(node, "fusion_bits", "pe", 1, 32)) pe.fusion_bits = int(*v);
-  if (pe.fusion_bits % pe.brick_bits != 0 ||
-      !is_power_of_two(pe.fusion_bits / pe.brick_bits))
-    c.fail("pe.fusion_bits", std::to_string(pe.fusion_bits),
-           fmt::format("must be pe.brick_bits ({}) times a power of two, at most 32",
-                       pe.brick_bits));
+  if (pe.fusion_bits % pe.brick_bits != 0 || !is_power_of_two(pe.fusion_bits / pe.brick_bits))
+    c.fail(
+        "pe.fusion_bits", std::to_string(pe.fusion_bits),
+        fmt::format("must be pe.brick_bits ({}) times a power of two, at most 32", pe.brick_bits));
   if (auto v = c.opt_int(node, "pass_bits", "pe", 2, kMaxBits)) pe.pass_bits = int(*v);
   if (auto v = c.opt_double(node, "pass_energy_overhead", "pe", 0, false, 1))
     pe.pass_energy_overhead = *v;
@@ -295,9 +301,9 @@ ArrayConfig parse_array(const Checker& c, const YAML::Node& root) {
 
 std::vector<BufferConfig> parse_buffers(const Checker& c, const YAML::Node& root) {
   const YAML::Node list = root["buffers"];
-  const std::string range = fmt::format(
-      "required: a list of 1..{} buffers, each a mapping with keys {}", kMaxBuffers,
-      join(kBufferKeys));
+  const std::string range =
+      fmt::format("required: a list of 1..{} buffers, each a mapping with keys {}", kMaxBuffers,
+                  join(kBufferKeys));
   if (!list.IsSequence() || list.size() == 0 || std::int64_t(list.size()) > kMaxBuffers)
     c.fail("buffers", list, range);
   std::vector<BufferConfig> out;
@@ -372,8 +378,8 @@ DramConfig parse_dram(const Checker& c, const YAML::Node& root) {
   c.check_map(node, "dram", kDramKeys);
   DramConfig d;
   d.bandwidth_gbps = c.req_double(node, "bandwidth_gbps", "dram", 0, true, kMaxDramGbps);
-  d.latency_ns =
-      c.opt_double(node, "latency_ns", "dram", 0, false, kMaxDramLatencyNs).value_or(kDefaultLatencyNs);
+  d.latency_ns = c.opt_double(node, "latency_ns", "dram", 0, false, kMaxDramLatencyNs)
+                     .value_or(kDefaultLatencyNs);
   if (auto v = c.opt_double(node, "pj_per_bit", "dram", 0, true, kMaxDramPjPerBit))
     d.pj_per_bit = *v;
   return d;
@@ -406,8 +412,8 @@ ArchConfig parse_arch(const Checker& c, const YAML::Node& root, const std::strin
   }
   a.double_buffering = c.opt_bool(root, "double_buffering", "").value_or(true);
   a.node_nm = c.opt_double(root, "node_nm", "", kMinNodeNm, false, kMaxNodeNm).value_or(45);
-  if (auto t = c.opt_string(root, "energy_table", "",
-                            "must be the path of an energy-table YAML file")) {
+  if (auto t =
+          c.opt_string(root, "energy_table", "", "must be the path of an energy-table YAML file")) {
     fs::path p(*t);
     if (p.is_relative()) p = base_dir / p;
     std::error_code ec;
@@ -455,7 +461,9 @@ SchemaNode schema_of(const std::vector<std::string>& prefix) {
 }
 
 bool parse_index(const std::string& s, std::size_t& out) {
-  if (s.empty() || s.size() > 6 || !std::all_of(s.begin(), s.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) return false;
+  if (s.empty() || s.size() > 6 ||
+      !std::all_of(s.begin(), s.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
+    return false;
   out = std::stoul(s);
   return true;
 }
@@ -515,15 +523,17 @@ void apply_override(YAML::Node& root, const std::string& text) {
     };
 
     if (shape.shape == Shape::List) {
-      if (!cur.IsSequence())
-        throw bad(fmt::format("'{}' is not a list in the file", so_far));
+      if (!cur.IsSequence()) throw bad(fmt::format("'{}' is not a list in the file", so_far));
       if (index > cur.size())
-        throw bad(fmt::format("index {} is out of range: '{}' has {} entries (an index equal to "
-                              "the count appends one)",
-                              index, so_far, cur.size()));
+        throw bad(
+            fmt::format("index {} is out of range: '{}' has {} entries (an index equal to "
+                        "the count appends one)",
+                        index, so_far, cur.size()));
       if (last) {
-        if (index == cur.size()) cur.push_back(new_value);
-        else cur[index] = new_value;
+        if (index == cur.size())
+          cur.push_back(new_value);
+        else
+          cur[index] = new_value;
         return;
       }
       if (index == cur.size()) cur.push_back(fresh());
@@ -614,9 +624,12 @@ YAML::Node format_node(const Format& f) {
 
 std::string_view dataflow_name(Dataflow d) {
   switch (d) {
-    case Dataflow::WeightStationary: return "ws";
-    case Dataflow::OutputStationary: return "os";
-    case Dataflow::InputStationary: return "is";
+    case Dataflow::WeightStationary:
+      return "ws";
+    case Dataflow::OutputStationary:
+      return "os";
+    case Dataflow::InputStationary:
+      return "is";
   }
   return "?";
 }
@@ -722,8 +735,7 @@ std::string arch_to_yaml(const ArchConfig& a) {
         << "lanes" << YAML::Value << a.vector.lanes << YAML::EndMap;
   out << YAML::Key << "double_buffering" << YAML::Value << a.double_buffering;
   out << YAML::Key << "node_nm" << YAML::Value << a.node_nm;
-  if (!a.energy_table.empty())
-    out << YAML::Key << "energy_table" << YAML::Value << a.energy_table;
+  if (!a.energy_table.empty()) out << YAML::Key << "energy_table" << YAML::Value << a.energy_table;
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }

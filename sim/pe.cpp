@@ -26,9 +26,10 @@ std::unique_ptr<PeModel> make_pe(const PeConfig& config, const EnergyTable& tabl
                                         {"multi_pass", &make_multi_pass_pe}};
   for (const auto& e : kRegistry)
     if (config.type == e.name) return e.make(config, table);
-  throw InputError(fmt::format("pe.type = {}: unknown PE type: must be one of fixed | bit_serial "
-                               "| bit_fusion | multi_pass",
-                               config.type.empty() ? "''" : config.type));
+  throw InputError(
+      fmt::format("pe.type = {}: unknown PE type: must be one of fixed | bit_serial "
+                  "| bit_fusion | multi_pass",
+                  config.type.empty() ? "''" : config.type));
 }
 
 }  // namespace lpsim

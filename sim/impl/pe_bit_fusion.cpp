@@ -2,9 +2,9 @@
 // that fuse into one 8x8 MAC or several narrower ones per cycle; operands
 // wider than the fusion width take several cycles (temporal fusion).
 // Formulas and sources: docs/architecture.md.
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "core/error.h"
 #include "sim/pe.h"
@@ -49,8 +49,8 @@ class BitFusionPe final : public PeModel {
       // The published 45 nm figure, tracking the table's 8-bit multiply relative to
       // Horowitz's (1 for the built-in table; follows node scaling and user tables).
       const double table_scale = table.int_mul_pj(8, 8) / horowitz45().int_mul_pj(8, 8);
-      const double paper_brick_pj =
-          kFusedMac8x8Pj / ((kPaperFusionBits / kPaperBrickBits) * (kPaperFusionBits / kPaperBrickBits));
+      const double paper_brick_pj = kFusedMac8x8Pj / ((kPaperFusionBits / kPaperBrickBits) *
+                                                      (kPaperFusionBits / kPaperBrickBits));
       // A b-bit brick multiplier grows as b^2 (array multiplier, REFERENCES.md).
       const double brick_ratio = double(brick_) / kPaperBrickBits;
       brick_pj_ = paper_brick_pj * brick_ratio * brick_ratio * table_scale;

@@ -19,14 +19,15 @@ constexpr double kStripesAreaRatio = 1.32;
 class BitSerialPe final : public PeModel {
  public:
   BitSerialPe(const PeConfig& config, const EnergyTable& table)
-      : table_(table), serial_is_a_(config.serial_operand != Role::W),
+      : table_(table),
+        serial_is_a_(config.serial_operand != Role::W),
         max_bits_(config.serial_max_bits) {
     if (config.serial_operand != Role::A && config.serial_operand != Role::W)
-      throw InputError(fmt::format("pe.serial_operand = {}: must be A or W",
-                                   role_name(config.serial_operand)));
+      throw InputError(
+          fmt::format("pe.serial_operand = {}: must be A or W", role_name(config.serial_operand)));
     if (max_bits_ < 1 || max_bits_ > kMaxBits)
-      throw InputError(fmt::format("pe.serial_max_bits = {}: must be an integer 1..{}", max_bits_,
-                                   kMaxBits));
+      throw InputError(
+          fmt::format("pe.serial_max_bits = {}: must be an integer 1..{}", max_bits_, kMaxBits));
     const double full = energy_law(max_bits_);
     energy_scale_ = config.energy_pj_per_mac > 0 ? config.energy_pj_per_mac / full : 1.0;
     const Format p = Format::integer(max_bits_);

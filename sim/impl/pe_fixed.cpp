@@ -1,10 +1,10 @@
 // Fixed-width PE: a datapath per native format, one MAC per cycle, plus any
 // declared packing (e.g. INT4 at 2x on an INT8 path, like tensor cores).
 // An op runs at the narrowest path that holds both operands (docs/architecture.md).
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <tuple>
-
-#include <fmt/format.h>
 
 #include "core/error.h"
 #include "sim/pe.h"
@@ -48,10 +48,12 @@ class FixedPe final : public PeModel {
       throw InputError("pe.native_formats = []: a fixed PE needs at least one native format");
     for (const auto& f : config.native_formats) paths_.push_back({f, 1.0});
     for (const auto& [f, rate] : config.packed_rates) {
-      auto it = std::find_if(paths_.begin(), paths_.end(),
-                             [&](const Path& p) { return p.format == f; });
-      if (it != paths_.end()) it->macs_per_cycle = rate;
-      else paths_.push_back({f, rate});
+      auto it =
+          std::find_if(paths_.begin(), paths_.end(), [&](const Path& p) { return p.format == f; });
+      if (it != paths_.end())
+        it->macs_per_cycle = rate;
+      else
+        paths_.push_back({f, rate});
     }
     // Preference: integer paths before float paths (an int op runs on a float
     // path only when no int path fits), then narrowest, then fastest.
@@ -62,13 +64,13 @@ class FixedPe final : public PeModel {
     // The reference width of energy_pj_per_mac and area_um2: the widest native path.
     reference_ = config.native_formats.empty() ? paths_.back().format : config.native_formats[0];
     for (const auto& f : config.native_formats)
-      if (std::make_tuple(f.bits, f.is_float()) > std::make_tuple(reference_.bits, reference_.is_float()))
+      if (std::make_tuple(f.bits, f.is_float()) >
+          std::make_tuple(reference_.bits, reference_.is_float()))
         reference_ = f;
     energy_scale_ = config.energy_pj_per_mac > 0
                         ? config.energy_pj_per_mac / table_.mac_pj(reference_, reference_)
                         : 1.0;
-    area_um2_ = config.area_um2 > 0 ? config.area_um2
-                                    : table_.mac_area_um2(reference_, reference_);
+    area_um2_ = config.area_um2 > 0 ? config.area_um2 : table_.mac_area_um2(reference_, reference_);
   }
 
   PeThroughput at(const Format& a, const Format& b) const override {

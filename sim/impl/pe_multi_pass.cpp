@@ -12,8 +12,7 @@ namespace {
 
 class MultiPassPe final : public PeModel {
  public:
-  MultiPassPe(const PeConfig& config, const EnergyTable& table)
-      : pass_bits_(config.pass_bits) {
+  MultiPassPe(const PeConfig& config, const EnergyTable& table) : pass_bits_(config.pass_bits) {
     if (pass_bits_ < 2 || pass_bits_ > kMaxBits)
       throw InputError(
           fmt::format("pe.pass_bits = {}: must be an integer 2..{}", pass_bits_, kMaxBits));

@@ -1,11 +1,11 @@
 // Architecture files: the shipped design points, --set overrides, and one
 // clear error (file, key, allowed range) for each kind of bad input.
-#include <catch2/catch.hpp>
+#include <unistd.h>
 
+#include <algorithm>
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
-
-#include <unistd.h>
 
 #include "core/error.h"
 #include "sim/arch.h"
@@ -169,7 +169,7 @@ TEST_CASE("resolve_arch_path leaves paths alone and maps shipped names into sim/
 TEST_CASE("optional keys take their documented defaults", "[arch]") {
   TempDir dir;
   const ArchConfig a = load_arch(dir.write("good.yaml", kGood));
-  CHECK(a.vector.lanes == 32);                     // = array.cols
+  CHECK(a.vector.lanes == 32);                      // = array.cols
   CHECK(a.buffers[0].capacity_bytes == 64 * 1024);  // capacity_kb is KiB
   CHECK(a.buffers[0].read_bits_per_cycle == 4 * 64);
   CHECK(a.buffers[1].banks == 1);
@@ -252,10 +252,17 @@ TEST_CASE("an unknown key is an error at every level", "[arch]") {
              Contains("clok_ghz = 1.0: unknown key") && Contains("clock_ghz"));
   CHECK_THAT(error_of(with("  type: fixed\n", "  type: fixed\n  lanes: 4\n")),
              Contains("pe.lanes = 4: unknown key") && Contains("native_formats"));
-  CHECK_THAT(error_of(with("    capacity_bytes: 32768\n", "    capacity_bytes: 32768\n    size: 1\n")),
-             Contains("buffers.1.size = 1: unknown key") && Contains("capacity_kb"));
+  CHECK_THAT(
+      error_of(with("    capacity_bytes: 32768\n", "    capacity_bytes: 32768\n    size: 1\n")),
+      Contains("buffers.1.size = 1: unknown key") && Contains("capacity_kb"));
   CHECK_THAT(error_of(with("  latency_ns: 80\n", "  latency_ns: 80\n  channels: 2\n")),
              Contains("dram.channels = 2: unknown key") && Contains("bandwidth_gbps"));
+}
+
+TEST_CASE("a key given twice is an error rather than a silent choice", "[arch]") {
+  CHECK_THAT(error_of(with("rows: 16, cols: 32", "rows: 16, rows: 64, cols: 32")),
+             Contains("array.rows = 64: key given twice"));
+  CHECK_THAT(error_of(kGood + "clock_ghz: 2.0\n"), Contains("clock_ghz = 2.0: key given twice"));
 }
 
 TEST_CASE("a missing required key is an error saying it is required", "[arch]") {
@@ -299,7 +306,8 @@ TEST_CASE("a NaN or infinite clock is an error", "[arch]") {
 TEST_CASE("a value of the wrong type is an error naming the expected type", "[arch]") {
   CHECK_THAT(error_of(with("rows: 16", "rows: sixteen")),
              Contains("array.rows = sixteen: must be an integer 1..1048576"));
-  CHECK_THAT(error_of(with("rows: 16", "rows: 1.5")), Contains("array.rows = 1.5: must be an integer"));
+  CHECK_THAT(error_of(with("rows: 16", "rows: 1.5")),
+             Contains("array.rows = 1.5: must be an integer"));
   CHECK_THAT(error_of(with("double_buffering: true", "double_buffering: maybe")),
              Contains("double_buffering = maybe: must be true or false"));
   CHECK_THAT(error_of(with("array: {rows: 16, cols: 32}", "array: 512")),
@@ -339,7 +347,8 @@ TEST_CASE("every operand role must be held by some buffer", "[arch]") {
                  Contains("every role W, A, E, G, Opt must be held by at least one buffer"));
   CHECK_THAT(error_of(with("[W, G, Opt]", "[W, G, X]")),
              Contains("buffers.1.holds.2 = X: must be one of W, A, E, G, Opt"));
-  CHECK_THAT(error_of(with("name: wgt", "name: act")), Contains("buffers.1.name = act: must be unique"));
+  CHECK_THAT(error_of(with("name: wgt", "name: act")),
+             Contains("buffers.1.name = act: must be unique"));
 }
 
 TEST_CASE("an energy table the file names must exist beside it", "[arch]") {
@@ -347,8 +356,7 @@ TEST_CASE("an energy table the file names must exist beside it", "[arch]") {
              Contains("energy_table = tables/none.yaml: must name a readable energy-table file"));
   TempDir dir;
   dir.write("my_table.yaml", "int_mul_8: 0.25\n");
-  const ArchConfig a =
-      load_arch(dir.write("good.yaml", kGood + "energy_table: my_table.yaml\n"));
+  const ArchConfig a = load_arch(dir.write("good.yaml", kGood + "energy_table: my_table.yaml\n"));
   CHECK(a.energy_table == (dir.path() / "my_table.yaml").string());
 }
 
@@ -358,7 +366,8 @@ TEST_CASE("a missing file, a directory or broken YAML is an error naming the fil
   CHECK_THROWS_WITH(load_arch(missing), Contains(missing) && Contains("not found"));
   CHECK_THROWS_WITH(load_arch(dir.path().string()),
                     Contains(dir.path().string()) && Contains("is a directory"));
-  CHECK_THAT(error_of("clock_ghz: [1.0\n"), Contains("bad.yaml: line") && Contains("not valid YAML"));
+  CHECK_THAT(error_of("clock_ghz: [1.0\n"),
+             Contains("bad.yaml: line") && Contains("not valid YAML"));
   CHECK_THAT(error_of(""), Contains("(top level)") && Contains("must be a mapping"));
   CHECK_THAT(error_of("- 1\n- 2\n"), Contains("(top level)") && Contains("must be a mapping"));
   // A bare name that is no shipped design point lists the shipped ones.

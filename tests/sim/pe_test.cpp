@@ -1,11 +1,12 @@
 // PE models: throughput and energy per MAC at pairs of operand formats, each
 // expected value from the formula or published figure it models.
+#include "sim/pe.h"
+
 #include <catch2/catch.hpp>
 
 #include "core/error.h"
 #include "power/energy_table.h"
 #include "sim/arch.h"
-#include "sim/pe.h"
 
 using namespace lpsim;
 using Catch::Matchers::Contains;
@@ -167,14 +168,12 @@ TEST_CASE("an INT8 MAC costs the table's 8-bit multiply plus the accumulator add
   const EnergyTable table = horowitz45();
   const auto pe = make_pe(fixed_pe({i(8)}), table);
   // Horowitz 45 nm: 8-bit multiply 0.2 pJ; accumulator a + b + 8 = 24 bits wide.
-  CHECK(pe->at(i(8), i(8)).energy_pj_per_mac ==
-        Approx(0.2 + table.accumulator_add_pj(i(8), i(8))));
+  CHECK(pe->at(i(8), i(8)).energy_pj_per_mac == Approx(0.2 + table.accumulator_add_pj(i(8), i(8))));
   CHECK(pe->at(i(8), i(8)).energy_pj_per_mac ==
         Approx(table.int_mul_pj(8, 8) + table.int_add_pj(24)));
 }
 
-TEST_CASE("a fixed PE runs an op at the narrowest native format that holds both operands",
-          "[pe]") {
+TEST_CASE("a fixed PE runs an op at the narrowest native format that holds both operands", "[pe]") {
   const EnergyTable table = horowitz45();
   const auto pe = make_pe(fixed_pe({kFp32, i(8), kFp16, i(16)}), table);
   CHECK(pe->at(i(4), i(8)).run_a == i(8));
@@ -219,9 +218,10 @@ TEST_CASE("a tensor-core-like PE packs INT8 at 2x and INT4 at 4x its FP16 rate",
   CHECK(pe->at(i(10), i(4)).macs_per_cycle == Approx(1.0));
 }
 
-TEST_CASE("a fixed PE's energy override applies at its widest native format and scales by the "
-          "table's law",
-          "[pe]") {
+TEST_CASE(
+    "a fixed PE's energy override applies at its widest native format and scales by the "
+    "table's law",
+    "[pe]") {
   const EnergyTable table = horowitz45();
   PeConfig c = fixed_pe({i(8), i(16)});
   c.energy_pj_per_mac = 2.0;
@@ -276,9 +276,8 @@ TEST_CASE("multi-pass energy is passes times the 16-bit MAC plus the control ove
 
 TEST_CASE("make_pe names the four PE types when it meets an unknown one", "[pe]") {
   CHECK_THROWS_WITH(make_pe(typed_pe("systolic"), horowitz45()),
-                    Contains("pe.type = systolic") && Contains("fixed") &&
-                        Contains("bit_serial") && Contains("bit_fusion") &&
-                        Contains("multi_pass"));
+                    Contains("pe.type = systolic") && Contains("fixed") && Contains("bit_serial") &&
+                        Contains("bit_fusion") && Contains("multi_pass"));
   CHECK(pe_type_names() ==
         std::vector<std::string>{"fixed", "bit_serial", "bit_fusion", "multi_pass"});
 }
