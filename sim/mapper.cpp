@@ -127,7 +127,7 @@ void lay_out(const std::vector<TileClass>& classes, bool double_buffering, Emit&
       if (remaining > 1) emit(remaining - 1, c.compute, c.load + c.store, c.buffer_max, true, &c);
       emit(1, c.compute, c.load, c.buffer_max, true, &c);
       emit(1, 0, c.store, 0, true, nullptr);
-    } else {
+    } else if (remaining > 0) {
       emit(remaining, c.compute, c.load + c.store, c.buffer_max, true, &c);
     }
   }
@@ -188,7 +188,13 @@ TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, cons
                     std::int64_t nb_k) {
   const auto R = g.mp.rows, C = g.mp.cols;
   const double mt = double(bm.size), nt = double(bn.size), kt = double(bk.size);
+  const bool nmk = tiling.order == LoopOrder::NMK;
   std::int64_t folds = 0, stream = 0;
+  // A tile of a single fold whose stationary block is the previous tile's
+  // (the loop nest moved only along the streamed dimension, or along k for
+  // output-stationary) continues that fold's stream: no new preload,
+  // fill or drain, no new stationary load.
+  bool continues = false;
   // Elements crossing the SRAM/array boundary in this tile.
   double lhs_arr = 0, rhs_arr = 0, out_w = 0, out_r = 0;
   const double reread = bk.first ? 0 : 1;  // partial sums of earlier k-blocks
@@ -197,8 +203,9 @@ TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, cons
       const auto fk = ceil_div(bk.size, R), fn = ceil_div(bn.size, C);
       folds = fk * fn;
       stream = bm.size;
+      continues = folds == 1 && nb_k == 1 && !bm.first && (nmk || nb_n == 1);
       lhs_arr = mt * kt * double(fn);
-      rhs_arr = kt * nt;
+      rhs_arr = continues ? 0 : kt * nt;
       out_w = mt * nt * double(fk);
       out_r = mt * nt * (double(fk - 1) + reread);
       break;
@@ -207,17 +214,21 @@ TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, cons
       const auto fm = ceil_div(bm.size, R), fn = ceil_div(bn.size, C);
       folds = fm * fn;
       stream = bk.size;
+      continues = folds == 1 && !bk.first;
       lhs_arr = mt * kt * double(fn);
       rhs_arr = kt * nt * double(fm);
-      out_w = mt * nt;
-      out_r = mt * nt * reread;
+      // A single fold keeps its sums in the PEs across k-blocks and writes
+      // them once, at the last; several folds park partial sums in SRAM.
+      out_w = folds == 1 ? (bk.last ? mt * nt : 0) : mt * nt;
+      out_r = folds == 1 ? 0 : mt * nt * reread;
       break;
     }
     case Dataflow::InputStationary: {  // rows <- k, cols <- m, stream n
       const auto fk = ceil_div(bk.size, R), fm = ceil_div(bm.size, C);
       folds = fk * fm;
       stream = bn.size;
-      lhs_arr = kt * mt;
+      continues = folds == 1 && nb_k == 1 && !bn.first && (!nmk || nb_m == 1);
+      lhs_arr = continues ? 0 : kt * mt;
       rhs_arr = kt * nt * double(fm);
       out_w = mt * nt * double(fk);
       out_r = mt * nt * (double(fk - 1) + reread);
@@ -225,7 +236,8 @@ TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, cons
     }
   }
   TileClass c;
-  c.compute = folds * fold_cycles(g.mp, stream, g.pe.macs_per_cycle);
+  c.compute = continues ? ceil_cycles(double(stream) / g.pe.macs_per_cycle)
+                        : folds * fold_cycles(g.mp, stream, g.pe.macs_per_cycle);
   c.macs = mt * nt * kt;
 
   bool loads_lhs = true, loads_rhs = true;

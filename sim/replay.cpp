@@ -1,0 +1,568 @@
+// Replay with a cost cache: trace -> unique training steps -> unique ops ->
+// SystemC jobs, multiplied back by their counts (docs/simulator.md).
+#include "sim/replay.h"
+
+#include <algorithm>
+#include <set>
+#include <unordered_map>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "sim/accelerator.h"
+#include "sim/energy_model.h"
+#include "sim/mapper.h"
+#include "sim/pe.h"
+
+namespace lpsim {
+
+// ---- Totals ----
+
+double Totals::energy_pj() const {
+  double e = 0;
+  for (double c : energy_pj_by_component) e += c;
+  return e;
+}
+
+namespace {
+
+void add_scaled(std::vector<double>& into, const std::vector<double>& from, double times) {
+  if (into.size() < from.size()) into.resize(from.size(), 0.0);
+  for (std::size_t i = 0; i < from.size(); ++i) into[i] += from[i] * times;
+}
+
+}  // namespace
+
+void Totals::add(const Totals& o, double times) {
+  cycles += o.cycles * times;
+  compute_bound_cycles += o.compute_bound_cycles * times;
+  memory_bound_cycles += o.memory_bound_cycles * times;
+  macs += o.macs * times;
+  bitops += o.bitops * times;
+  vector_ops += o.vector_ops * times;
+  gemm_cycles += o.gemm_cycles * times;
+  mac_capacity += o.mac_capacity * times;
+  dram_read_bits += o.dram_read_bits * times;
+  dram_write_bits += o.dram_write_bits * times;
+  add_scaled(sram_read_bits, o.sram_read_bits, times);
+  add_scaled(sram_write_bits, o.sram_write_bits, times);
+  add_scaled(energy_pj_by_component, o.energy_pj_by_component, times);
+}
+
+// ---- the cost cache ----
+
+namespace {
+
+struct OpKey {
+  int design = 0;
+  OpKind kind = OpKind::Gemm;
+  GemmWork gemm;
+  VectorWork vector;
+  friend bool operator==(const OpKey&, const OpKey&) = default;
+};
+
+struct OpKeyHash {
+  static void mix(std::size_t& h, std::size_t v) { h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2); }
+  static void mix(std::size_t& h, const Format& f) {
+    mix(h, std::size_t(f.kind));
+    mix(h, std::size_t(f.bits));
+    mix(h, std::size_t(f.exp_bits));
+    mix(h, std::size_t(f.man_bits));
+  }
+  std::size_t operator()(const OpKey& k) const {
+    std::size_t h = std::size_t(k.design);
+    mix(h, std::size_t(k.kind));
+    if (k.kind == OpKind::Gemm) {
+      const auto& g = k.gemm;
+      for (auto v : {g.m, g.n, g.k, g.repeat}) mix(h, std::size_t(v));
+      for (auto r : {g.lhs_role, g.rhs_role, g.out_role}) mix(h, std::size_t(r));
+      mix(h, g.lhs);
+      mix(h, g.rhs);
+      mix(h, g.out);
+    } else {
+      const auto& v = k.vector;
+      mix(h, std::size_t(v.elements));
+      mix(h, std::size_t(v.ops_per_element));
+      for (const auto* list : {&v.reads, &v.writes}) {
+        mix(h, list->size());
+        for (const auto& a : *list) {
+          mix(h, std::size_t(a.role));
+          mix(h, std::size_t(a.elements));
+          mix(h, a.format);
+        }
+      }
+    }
+    return h;
+  }
+};
+
+// What one op costs on one design point, for the op's whole batch.
+struct OpCost {
+  OpStats stats;
+  std::vector<double> energy_pj;
+};
+
+}  // namespace
+
+struct CostCache::Impl {
+  std::map<std::string, int> designs;                   // fingerprint -> design id
+  std::unordered_map<OpKey, std::size_t, OpKeyHash> index;  // looked up, never iterated
+  std::vector<OpCost> costs;                            // by op id
+};
+
+CostCache::CostCache() : impl_(std::make_unique<Impl>()) {}
+CostCache::~CostCache() = default;
+std::size_t CostCache::size() const { return impl_->costs.size(); }
+void CostCache::clear() { *impl_ = Impl(); }
+
+CostCache& default_cost_cache() {
+  static CostCache cache;
+  return cache;
+}
+
+EnergyTable energy_table_for(const ArchConfig& arch) {
+  EnergyTable base = arch.energy_table.empty() ? horowitz45() : load_energy_table(arch.energy_table);
+  if (base.node_nm == arch.node_nm) return base;
+  return scale_to_node(base, arch.node_nm);
+}
+
+namespace {
+
+// The design point and the energy table, as one string.
+std::string fingerprint(const ArchConfig& arch, const EnergyTable& t) {
+  std::string s = arch_to_yaml(arch);
+  s += fmt::format("\n--table node {:.17g} v {:.17g} acc {} {}\n", t.node_nm, t.voltage_v,
+                   t.int_accumulator_bits, t.float_accumulator.name());
+  for (const auto& [k, v] : t.entries) s += fmt::format("{}={:.17g}\n", k, v);
+  return s;
+}
+
+// A training step's precisions: one set for every layer, some layers overridden.
+struct StepKey {
+  std::int64_t batch = 0;
+  PrecisionSet base;
+  std::vector<std::pair<int, PrecisionSet>> overrides;  // by layer index, ascending
+  friend bool operator<(const StepKey& a, const StepKey& b) {
+    if (a.batch != b.batch) return a.batch < b.batch;
+    if (a.base != b.base) return a.base < b.base;
+    return a.overrides < b.overrides;
+  }
+};
+
+// One step's totals, split every way the report needs.
+struct StepSummary {
+  Totals total;
+  std::array<Totals, kNumPhases> phase;
+  std::array<Totals, 2> engine;
+  std::vector<Totals> layers;
+  std::map<std::string, double> macs_by_width;
+};
+
+class Replayer {
+ public:
+  Replayer(const Graph& graph, const ArchConfig& arch, const EnergyTable& table,
+           const SimOptions& options, bool forward_only)
+      : graph_(graph),
+        arch_(arch),
+        table_(table),
+        use_systemc_(options.use_systemc),
+        forward_only_(forward_only),
+        cache_((options.cache ? *options.cache : default_cost_cache()).impl()),
+        mp_(machine_params(arch)),
+        pe_(make_pe(arch.pe, table)),
+        em_(make_energy_model(arch, table, *pe_)) {
+    const auto fp = fingerprint(arch, table);
+    auto it = cache_.designs.find(fp);
+    if (it == cache_.designs.end())
+      it = cache_.designs.emplace(fp, static_cast<int>(cache_.designs.size())).first;
+    design_ = it->second;
+  }
+
+  SimReport empty_report() const {
+    SimReport r;
+    r.arch_name = arch_.name;
+    r.clock_ghz = arch_.clock_ghz;
+    r.energy_table_source = table_.source;
+    r.components = em_.components;
+    for (const auto& b : arch_.buffers) r.buffers.push_back(b.name);
+    r.total = zero();
+    for (auto& p : r.by_phase) p = zero();
+    for (auto& e : r.by_engine) e = zero();
+    for (int i = 0; i < graph_.size(); ++i)
+      r.layers.push_back({graph_.layer(i).name,
+                          std::string(layer_kind_name(graph_.layer(i).kind)), zero()});
+    return r;
+  }
+
+  Totals zero() const {
+    Totals t;
+    t.sram_read_bits.assign(arch_.buffers.size(), 0.0);
+    t.sram_write_bits.assign(arch_.buffers.size(), 0.0);
+    t.energy_pj_by_component.assign(em_.components.size(), 0.0);
+    return t;
+  }
+
+  // The summary of a step (memoized per call: it depends on the graph).
+  std::size_t step(const StepKey& key) {
+    auto it = steps_.find(key);
+    if (it != steps_.end()) return it->second;
+    const std::size_t id = summaries_.size();
+    summaries_.push_back(summarize(key));
+    steps_.emplace(key, id);
+    return id;
+  }
+  const StepSummary& summary(std::size_t id) const { return summaries_[id]; }
+  const std::map<StepKey, std::size_t>& steps() const { return steps_; }
+
+  CacheReport cache_report() const {
+    CacheReport c = counters_;
+    c.unique_ops = static_cast<std::int64_t>(used_.size());
+    c.unique_steps = static_cast<std::int64_t>(steps_.size());
+    return c;
+  }
+
+ private:
+  const std::vector<Op>& ops(std::int64_t batch) {
+    auto it = ops_.find(batch);
+    if (it == ops_.end())
+      it = ops_.emplace(batch, forward_only_ ? expand_forward(graph_, batch)
+                                             : expand_training_step(graph_, batch))
+               .first;
+    return it->second;
+  }
+
+  StepSummary summarize(const StepKey& key) {
+    StepSummary s;
+    s.total = zero();
+    for (auto& p : s.phase) p = zero();
+    for (auto& e : s.engine) e = zero();
+    s.layers.assign(static_cast<std::size_t>(graph_.size()), zero());
+    for (const Op& op : ops(key.batch)) {
+      const PrecisionSet* p = &key.base;
+      for (const auto& [layer, ps] : key.overrides)
+        if (layer == op.layer) p = &ps;
+      const Totals t = op_totals(op, *p);
+      s.total.add(t, 1);
+      s.phase[static_cast<std::size_t>(op.phase)].add(t, 1);
+      s.engine[op.kind == OpKind::Gemm ? 0 : 1].add(t, 1);
+      if (op.layer >= 0 && op.layer < graph_.size())
+        s.layers[static_cast<std::size_t>(op.layer)].add(t, 1);
+      if (op.kind == OpKind::Gemm && t.macs > 0) {
+        const OpStats& st = cache_.costs[last_id_].stats;
+        s.macs_by_width[st.run_a.name() + "x" + st.run_b.name()] += t.macs;
+      }
+    }
+    return s;
+  }
+
+  Totals op_totals(const Op& op, const PrecisionSet& p) {
+    OpKey key;
+    key.design = design_;
+    key.kind = op.kind;
+    if (op.kind == OpKind::Gemm)
+      key.gemm = gemm_work(op, p);
+    else
+      key.vector = vector_work(op, p);
+    std::size_t id = 0;
+    if (auto it = cache_.index.find(key); it != cache_.index.end()) {
+      id = it->second;
+      ++counters_.hits;
+    } else {
+      OpCost cost = simulate(op, key);
+      id = cache_.costs.size();
+      cache_.costs.push_back(std::move(cost));
+      cache_.index.emplace(std::move(key), id);
+      ++counters_.simulated;
+    }
+    used_.insert(id);
+    last_id_ = id;
+    const OpCost& c = cache_.costs[id];
+    Totals t;
+    const OpStats& st = c.stats;
+    t.cycles = double(st.cycles);
+    t.compute_bound_cycles = double(st.compute_bound_cycles);
+    t.memory_bound_cycles = double(st.memory_bound_cycles);
+    t.macs = st.macs;
+    if (op.kind == OpKind::Gemm) {
+      t.bitops = st.macs * double(p[op.lhs_role].bits) * double(p[op.rhs_role].bits);
+      t.gemm_cycles = double(st.cycles);
+      t.mac_capacity = st.peak_macs_per_cycle * double(st.cycles);
+    }
+    t.vector_ops = st.vector_ops;
+    t.dram_read_bits = st.dram_read_bits;
+    t.dram_write_bits = st.dram_write_bits;
+    t.sram_read_bits = st.sram_read_bits;
+    t.sram_write_bits = st.sram_write_bits;
+    t.energy_pj_by_component = c.energy_pj;
+    return t;
+  }
+
+  std::string where(const Op& op) const {
+    const std::string layer =
+        op.layer >= 0 && op.layer < graph_.size() ? graph_.layer(op.layer).name : "?";
+    return fmt::format("design point '{}' ({}): layer '{}' {} {}", arch_.name, arch_.source, layer,
+                       phase_name(op.phase), op.label);
+  }
+
+  OpCost simulate(const Op& op, const OpKey& key) {
+    OpSchedule schedule;
+    double pj_per_mac = 0, pj_per_vector_op = 0;
+    if (op.kind == OpKind::Gemm) {
+      PeThroughput pe;
+      try {
+        pe = pe_->at(key.gemm.lhs, key.gemm.rhs);
+      } catch (const InputError& e) {
+        throw InputError(fmt::format("{}: {}", where(op), e.what()));
+      }
+      if (!(pe.macs_per_cycle > 0))
+        throw InternalError(fmt::format("{}: the PE answered {} MACs per cycle", where(op),
+                                        pe.macs_per_cycle));
+      const int acc = table_.accumulator_format(pe.run_a, pe.run_b).bits;
+      schedule = map_gemm(key.gemm, mp_, pe, acc);
+      pj_per_mac = pe.energy_pj_per_mac;
+    } else {
+      schedule = map_vector(key.vector, mp_);
+      const auto& v = key.vector;
+      const Format f = !v.writes.empty() ? v.writes.front().format
+                       : !v.reads.empty() ? v.reads.front().format
+                                          : Format::fp32();
+      pj_per_vector_op = vector_op_pj(table_, f);
+    }
+    OpCost c;
+    c.stats = use_systemc_ ? Accelerator::instance().run(schedule) : predict_stats(schedule);
+    c.energy_pj = op_energy_pj(c.stats, em_, pj_per_mac, pj_per_vector_op);
+    return c;
+  }
+
+  const Graph& graph_;
+  const ArchConfig& arch_;
+  const EnergyTable& table_;
+  bool use_systemc_;
+  bool forward_only_;
+  CostCache::Impl& cache_;
+  MachineParams mp_;
+  std::unique_ptr<PeModel> pe_;
+  EnergyModel em_;
+  int design_ = 0;
+  std::map<std::int64_t, std::vector<Op>> ops_;
+  std::map<StepKey, std::size_t> steps_;
+  std::vector<StepSummary> summaries_;
+  std::set<std::size_t> used_;
+  std::size_t last_id_ = 0;
+  CacheReport counters_;
+};
+
+// Adds `times` copies of a step to the report's run-wide totals.
+void add_step(SimReport& r, const StepSummary& s, double times) {
+  r.total.add(s.total, times);
+  for (int p = 0; p < kNumPhases; ++p) r.by_phase[std::size_t(p)].add(s.phase[std::size_t(p)], times);
+  for (std::size_t e = 0; e < 2; ++e) r.by_engine[e].add(s.engine[e], times);
+  for (std::size_t l = 0; l < s.layers.size(); ++l) r.layers[l].totals.add(s.layers[l], times);
+  for (const auto& [w, macs] : s.macs_by_width) r.macs_by_width[w] += macs * times;
+}
+
+}  // namespace
+
+SimReport simulate_trace(const Trace& trace, const Graph& graph, const ArchConfig& arch,
+                         const EnergyTable& table, const SimOptions& options) {
+  validate_trace(trace, "trace");
+  const TraceHeader& h = trace.header;
+  const std::int64_t total = h.total_iterations;
+  const std::int64_t ipe = h.iterations_per_epoch();
+  if (ipe < 1 || total < 0)
+    throw InputError(fmt::format("trace: {} iterations per epoch, {} in all: must be >= 1 and >= 0",
+                                 ipe, total));
+
+  // Base (all-layer) segments and per-layer overrides.
+  struct Override {
+    std::int64_t begin, end;
+    int layer;
+    const PrecisionSet* precision;
+  };
+  std::vector<const Segment*> base;
+  std::vector<Override> overrides;
+  for (const Segment& s : trace.segments) {
+    if (s.layer.empty()) {
+      base.push_back(&s);
+      continue;
+    }
+    const int layer = graph.find(s.layer);
+    if (layer < 0)
+      throw InputError(fmt::format("trace: segment [{}, {}) names layer '{}': the model '{}' has "
+                                   "no such layer",
+                                   s.begin, s.end, s.layer, graph.name()));
+    overrides.push_back({s.begin, s.end, layer, &s.precision});
+  }
+  std::stable_sort(base.begin(), base.end(),
+                   [](const Segment* a, const Segment* b) { return a->begin < b->begin; });
+  std::stable_sort(overrides.begin(), overrides.end(),
+                   [](const Override& a, const Override& b) { return a.begin < b.begin; });
+
+  // Where the work of an iteration can change: segment ends, epoch starts and
+  // the short last batch of an epoch.
+  std::vector<std::int64_t> cuts{0, total};
+  for (const Segment& s : trace.segments) {
+    cuts.push_back(s.begin);
+    cuts.push_back(s.end);
+  }
+  const std::int64_t epochs = (total + ipe - 1) / ipe;
+  for (std::int64_t e = 0; e <= epochs; ++e) {
+    cuts.push_back(e * ipe);
+    cuts.push_back(e * ipe + ipe - 1);
+  }
+  std::sort(cuts.begin(), cuts.end());
+  cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+  cuts.erase(std::remove_if(cuts.begin(), cuts.end(),
+                            [&](std::int64_t c) { return c < 0 || c > total; }),
+             cuts.end());
+
+  Replayer rp(graph, arch, table, options, false);
+  SimReport r = rp.empty_report();
+  for (std::int64_t e = 0; e < epochs; ++e) r.epochs.push_back({e, 0, 0, rp.zero()});
+
+  std::map<std::size_t, std::int64_t> iterations_of_step;
+  std::size_t next_base = 0, next_override = 0;
+  const Segment* current = nullptr;
+  std::vector<Override> active;
+  for (std::size_t i = 0; i + 1 < cuts.size(); ++i) {
+    const std::int64_t a = cuts[i], b = cuts[i + 1];
+    while (next_base < base.size() && base[next_base]->begin <= a) current = base[next_base++];
+    if (!current || current->end <= a)
+      throw InputError(fmt::format("trace: no all-layer segment covers iteration {}", a));
+    while (next_override < overrides.size() && overrides[next_override].begin <= a)
+      active.push_back(overrides[next_override++]);
+    active.erase(std::remove_if(active.begin(), active.end(),
+                                [&](const Override& o) { return o.end <= a; }),
+                 active.end());
+    StepKey key;
+    key.batch = h.images_at(a);
+    key.base = current->precision;
+    for (const Override& o : active) {  // later segments win for the same layer
+      auto it = std::find_if(key.overrides.begin(), key.overrides.end(),
+                             [&](const auto& x) { return x.first == o.layer; });
+      if (it != key.overrides.end())
+        it->second = *o.precision;
+      else
+        key.overrides.emplace_back(o.layer, *o.precision);
+    }
+    std::sort(key.overrides.begin(), key.overrides.end(),
+              [](const auto& x, const auto& y) { return x.first < y.first; });
+    if (key.batch < 1) continue;
+    const std::size_t id = rp.step(key);
+    const std::int64_t iters = b - a;
+    iterations_of_step[id] += iters;
+    EpochReport& ep = r.epochs[std::size_t(a / ipe)];
+    ep.iterations += iters;
+    ep.images += iters * key.batch;
+    ep.totals.add(rp.summary(id).total, double(iters));
+    r.iterations += iters;
+    r.images += iters * key.batch;
+  }
+  for (const auto& [id, iters] : iterations_of_step) add_step(r, rp.summary(id), double(iters));
+  r.cache = rp.cache_report();
+  return r;
+}
+
+SimReport simulate_step(const Graph& graph, const ArchConfig& arch, const EnergyTable& table,
+                        const PrecisionSet& precision, std::int64_t batch, bool forward_only,
+                        const SimOptions& options) {
+  if (batch < 1) throw InputError(fmt::format("batch = {}: must be >= 1", batch));
+  Replayer rp(graph, arch, table, options, forward_only);
+  SimReport r = rp.empty_report();
+  StepKey key;
+  key.batch = batch;
+  key.base = precision;
+  add_step(r, rp.summary(rp.step(key)), 1);
+  r.iterations = 1;
+  r.images = batch;
+  r.cache = rp.cache_report();
+  return r;
+}
+
+// ---- JSON ----
+
+namespace {
+
+nlohmann::json totals_json(const SimReport& r, const Totals& t) {
+  nlohmann::json j;
+  j["cycles"] = t.cycles;
+  j["latency_s"] = t.cycles / (r.clock_ghz * 1e9);
+  j["energy_j"] = t.energy_pj() * 1e-12;
+  j["gbitops"] = t.bitops * 1e-9;
+  j["macs"] = t.macs;
+  j["vector_ops"] = t.vector_ops;
+  j["utilization"] = t.utilization();
+  j["compute_bound_cycles"] = t.compute_bound_cycles;
+  j["memory_bound_cycles"] = t.memory_bound_cycles;
+  j["dram_read_bits"] = t.dram_read_bits;
+  j["dram_write_bits"] = t.dram_write_bits;
+  double sr = 0, sw = 0;
+  nlohmann::json per = nlohmann::json::object();
+  for (std::size_t b = 0; b < r.buffers.size(); ++b) {
+    const double rb = b < t.sram_read_bits.size() ? t.sram_read_bits[b] : 0;
+    const double wb = b < t.sram_write_bits.size() ? t.sram_write_bits[b] : 0;
+    per[r.buffers[b]] = {{"read_bits", rb}, {"write_bits", wb}};
+    sr += rb;
+    sw += wb;
+  }
+  j["sram_read_bits"] = sr;
+  j["sram_write_bits"] = sw;
+  j["sram"] = per;
+  return j;
+}
+
+}  // namespace
+
+nlohmann::json to_json(const SimReport& r) {
+  nlohmann::json j = totals_json(r, r.total);
+  j["arch"] = r.arch_name;
+  j["clock_ghz"] = r.clock_ghz;
+  j["energy_table"] = r.energy_table_source;
+  j["iterations"] = r.iterations;
+  j["images"] = r.images;
+  j["total_gbitops"] = r.total.bitops * 1e-9;
+  const double cyc = r.total.cycles;
+  j["bound"] = {{"compute_share", cyc > 0 ? r.total.compute_bound_cycles / cyc : 0.0},
+                {"memory_share", cyc > 0 ? r.total.memory_bound_cycles / cyc : 0.0}};
+  nlohmann::json comp = nlohmann::json::object();
+  for (std::size_t c = 0; c < r.components.size(); ++c)
+    comp[r.components[c]] = (c < r.total.energy_pj_by_component.size()
+                                 ? r.total.energy_pj_by_component[c]
+                                 : 0.0) *
+                            1e-12;
+  nlohmann::json phase = nlohmann::json::object();
+  for (int p = 0; p < kNumPhases; ++p)
+    phase[std::string(phase_name(static_cast<Phase>(p)))] = totals_json(r, r.by_phase[std::size_t(p)]);
+  j["breakdown"] = {{"component", comp},
+                    {"phase", phase},
+                    {"engine",
+                     {{"mac_array", totals_json(r, r.by_engine[0])},
+                      {"vector", totals_json(r, r.by_engine[1])}}}};
+  nlohmann::json layers = nlohmann::json::array();
+  for (const auto& l : r.layers) {
+    nlohmann::json lj = totals_json(r, l.totals);
+    lj["name"] = l.name;
+    lj["kind"] = l.kind;
+    layers.push_back(std::move(lj));
+  }
+  j["layers"] = std::move(layers);
+  nlohmann::json epochs = nlohmann::json::array();
+  for (const auto& e : r.epochs)
+    epochs.push_back({{"epoch", e.epoch},
+                      {"iterations", e.iterations},
+                      {"images", e.images},
+                      {"cycles", e.totals.cycles},
+                      {"latency_s", e.totals.cycles / (r.clock_ghz * 1e9)},
+                      {"energy_j", e.totals.energy_pj() * 1e-12},
+                      {"gbitops", e.totals.bitops * 1e-9}});
+  j["epochs"] = std::move(epochs);
+  j["macs_by_width"] = r.macs_by_width;
+  j["cache"] = {{"unique_ops", r.cache.unique_ops},
+                {"simulated", r.cache.simulated},
+                {"hits", r.cache.hits},
+                {"unique_steps", r.cache.unique_steps}};
+  return j;
+}
+
+}  // namespace lpsim

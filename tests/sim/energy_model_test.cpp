@@ -1,0 +1,90 @@
+// The energy model: event counts x the table's energy per event, per component.
+#include "sim/energy_model.h"
+
+#include <catch2/catch.hpp>
+
+#include "models/zoo.h"
+#include "sim/accelerator.h"
+#include "sim/mapper.h"
+#include "sim/replay.h"
+
+namespace lpsim {
+
+TEST_CASE("the simulated MAC energy of an INT8 GEMM is MACs x (8-bit multiply + accumulator add)") {
+  // Horowitz ISSCC'14: int_mul_8 = 0.2 pJ; the accumulator of 8x8 is
+  // 8 + 8 + 8 guard = 24 bits, an add linear between the 16- and 32-bit points.
+  const ArchConfig arch = default_arch();  // tpu_int8: a fixed INT8 array
+  const EnergyTable table = energy_table_for(arch);
+  const auto pe = make_pe(arch.pe, table);
+  const Format i8 = Format::integer(8);
+  const PeThroughput t = pe->at(i8, i8);
+  GemmWork w;
+  w.m = 4096;
+  w.n = 256;
+  w.k = 256;
+  w.lhs = w.rhs = w.out = i8;
+  const OpStats st = Accelerator::instance().run(map_gemm(w, machine_params(arch), t, 24));
+  const EnergyModel em = make_energy_model(arch, table, *pe);
+  const auto e = op_energy_pj(st, em, t.energy_pj_per_mac, 0);
+  const double add24 = table.entry("int_add_16") +
+                       (table.entry("int_add_32") - table.entry("int_add_16")) * (24 - 16) / 16.0;
+  CHECK(e[em.mac()] / st.macs == Approx(table.entry("int_mul_8") + add24).epsilon(1e-12));
+  CHECK(table.entry("int_mul_8") == 0.2);
+}
+
+TEST_CASE("a vector op costs one add at its output's width per element op") {
+  // 2^20 ReLU-like element ops writing int8: 2^20 x int_add_8 (0.03 pJ).
+  const ArchConfig arch = default_arch();
+  const EnergyTable table = energy_table_for(arch);
+  const auto pe = make_pe(arch.pe, table);
+  VectorWork v;
+  v.elements = 1 << 20;
+  v.ops_per_element = 1;
+  v.reads = {{Role::A, 1 << 20, Format::integer(8)}};
+  v.writes = {{Role::A, 1 << 20, Format::integer(8)}};
+  const OpStats st = Accelerator::instance().run(map_vector(v, machine_params(arch)));
+  const EnergyModel em = make_energy_model(arch, table, *pe);
+  const auto e = op_energy_pj(st, em, 0, vector_op_pj(table, Format::integer(8)));
+  CHECK(e[em.vector()] == Approx(double(1 << 20) * 0.03).epsilon(1e-12));
+  // DRAM: every bit read and written once at the table's pJ per bit.
+  CHECK(e[em.dram()] == Approx(2.0 * (1 << 20) * 8 * table.dram_pj_per_bit()).epsilon(1e-12));
+}
+
+TEST_CASE("the energy breakdown of a training step sums to its total, each part by its formula") {
+  //   mac = MACs x pJ/MAC, sram:b = bits_b x sram_pj_per_bit(capacity_b),
+  //   dram = bits x dram pJ/bit, leakage = mW/mm^2 x area x cycles / clock.
+  const ArchConfig arch = default_arch();
+  const EnergyTable table = energy_table_for(arch);
+  const auto pe = make_pe(arch.pe, table);
+  const Graph g = make_model("lenet5");
+  const auto ps = PrecisionSet::fw_bw(Format::integer(8), Format::integer(8));
+  const SimReport r = simulate_step(g, arch, table, ps, 64, false);
+  const EnergyModel em = make_energy_model(arch, table, *pe);
+  const auto& c = r.total.energy_pj_by_component;
+  REQUIRE(c.size() == 4 + arch.buffers.size());  // mac, sram:*, dram, vector, leakage
+  const double pj_mac = pe->at(Format::integer(8), Format::integer(8)).energy_pj_per_mac;
+  CHECK(c[em.mac()] == Approx(r.total.macs * pj_mac).epsilon(1e-12));
+  for (std::size_t b = 0; b < arch.buffers.size(); ++b)
+    CHECK(c[em.sram(b)] ==
+          Approx((r.total.sram_read_bits[b] + r.total.sram_write_bits[b]) *
+                 table.sram_pj_per_bit(arch.buffers[b].capacity_bytes))
+              .epsilon(1e-12));
+  CHECK(c[em.dram()] == Approx((r.total.dram_read_bits + r.total.dram_write_bits) *
+                               table.dram_pj_per_bit())
+                            .epsilon(1e-12));
+  double area_mm2 = pe->area_um2() * double(arch.array.rows * arch.array.cols) * 1e-6;
+  for (const auto& b : arch.buffers) area_mm2 += table.sram_area_um2(b.capacity_bytes) * 1e-6;
+  CHECK(c[em.leakage()] ==
+        Approx(table.leakage_mw_per_mm2() * area_mm2 * r.total.cycles / arch.clock_ghz)
+            .epsilon(1e-12));
+  CHECK(c[em.vector()] > 0);
+  double sum = 0;
+  for (double x : c) sum += x;
+  CHECK(sum == Approx(r.total.energy_pj()).epsilon(1e-15));
+  // And per phase: the phases add up to the step.
+  double phases = 0;
+  for (const auto& p : r.by_phase) phases += p.energy_pj();
+  CHECK(phases == Approx(r.total.energy_pj()).epsilon(1e-12));
+}
+
+}  // namespace lpsim

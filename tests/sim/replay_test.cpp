@@ -1,0 +1,187 @@
+// Replay: trace -> unique steps -> cached op costs x counts.
+#include "sim/replay.h"
+
+#include <catch2/catch.hpp>
+
+#include "core/error.h"
+#include "models/zoo.h"
+#include "traces/bitops.h"
+#include "traces/synth.h"
+
+namespace lpsim {
+namespace {
+
+// LeNet-5 on Fashion-MNIST, batch 256: 60000 / 256 = 234.375, so every
+// epoch ends with a short batch of 96.
+Trace small_trace(const std::string& schedule, std::int64_t epochs = 2) {
+  SynthOptions o;
+  o.model = "lenet5";
+  o.epochs = epochs;
+  o.batch = 256;
+  o.schedule = schedule;
+  return synthesize(o);
+}
+
+}  // namespace
+
+TEST_CASE("replay BitOPs and MACs equal count_bitops with the GEMM convention") {
+  // Both sum macs x lhs bits x rhs bits over every GEMM op of every iteration.
+  const Trace t = small_trace("cyclic:3-8/8,cycles=4");
+  const Graph g = trace_graph(t);
+  const ArchConfig arch = default_arch();
+  CostCache cache;
+  const SimReport r = simulate_trace(t, g, arch, energy_table_for(arch), {&cache, true});
+  const BitopsReport b = count_bitops(t, g, CountConvention::Gemm);
+  CHECK(r.total.bitops == b.total_bitops);
+  CHECK(r.total.macs == b.total_macs);
+  for (int p = 0; p < kNumPhases; ++p) {
+    CHECK(r.by_phase[std::size_t(p)].bitops == b.bitops_by_phase[std::size_t(p)]);
+    CHECK(r.by_phase[std::size_t(p)].macs == b.macs_by_phase[std::size_t(p)]);
+  }
+  REQUIRE(r.epochs.size() == b.bitops_by_epoch.size());
+  for (std::size_t e = 0; e < r.epochs.size(); ++e)
+    CHECK(r.epochs[e].totals.bitops == b.bitops_by_epoch[e]);
+  CHECK(r.iterations == b.total_iterations);
+  CHECK(r.images == b.total_images);
+}
+
+TEST_CASE("simulating a trace twice hits the cache and gives identical results") {
+  const Trace t = small_trace("cyclic:3-8/8,cycles=4");
+  const Graph g = trace_graph(t);
+  const ArchConfig arch = default_arch();
+  const EnergyTable table = energy_table_for(arch);
+  CostCache cache;
+  const SimReport a = simulate_trace(t, g, arch, table, {&cache, true});
+  const SimReport b = simulate_trace(t, g, arch, table, {&cache, true});
+  CHECK(a.cache.simulated > 0);
+  CHECK(a.cache.simulated == a.cache.unique_ops);
+  CHECK(b.cache.simulated == 0);
+  CHECK(b.cache.hits > 0);
+  CHECK(b.cache.unique_ops == a.cache.unique_ops);
+  auto ja = to_json(a), jb = to_json(b);
+  ja.erase("cache");
+  jb.erase("cache");
+  CHECK(ja.dump() == jb.dump());
+  CHECK(cache.size() == std::size_t(a.cache.unique_ops));
+}
+
+TEST_CASE("the SystemC replay and the plain-function replay agree bit for bit") {
+  const Trace t = small_trace("cyclic:4-8/8,cycles=2", 1);
+  const Graph g = trace_graph(t);
+  const ArchConfig arch = default_arch();
+  const EnergyTable table = energy_table_for(arch);
+  CostCache c1, c2;
+  auto a = to_json(simulate_trace(t, g, arch, table, {&c1, true}));
+  auto b = to_json(simulate_trace(t, g, arch, table, {&c2, false}));
+  CHECK(a.dump() == b.dump());
+}
+
+TEST_CASE("a design point change is a different cache entry") {
+  const Trace t = small_trace("static:8/8", 1);
+  const Graph g = trace_graph(t);
+  CostCache cache;
+  ArchConfig a1 = default_arch();
+  ArchConfig a2 = default_arch({"dram.bandwidth_gbps=8"});
+  const SimReport r1 = simulate_trace(t, g, a1, energy_table_for(a1), {&cache, true});
+  const SimReport r2 = simulate_trace(t, g, a2, energy_table_for(a2), {&cache, true});
+  CHECK(r2.cache.simulated == r2.cache.unique_ops);
+  CHECK(r2.total.cycles > r1.total.cycles);  // a quarter of the bandwidth
+  CHECK(r2.total.macs == r1.total.macs);
+}
+
+TEST_CASE("the short last batch of an epoch is simulated at its own size") {
+  // 60000 images per epoch: 234 batches of 256 and one of 96.
+  const Trace t = small_trace("static:8/8", 2);
+  const Graph g = trace_graph(t);
+  const ArchConfig arch = default_arch();
+  CostCache cache;
+  const SimReport r = simulate_trace(t, g, arch, energy_table_for(arch), {&cache, true});
+  REQUIRE(r.epochs.size() == 2);
+  CHECK(r.epochs[0].images == 60000);
+  CHECK(r.epochs[0].iterations == 235);
+  CHECK(r.images == 120000);
+  // Two step shapes: the full batch and the short one.
+  CHECK(r.cache.unique_steps == 2);
+  // MACs scale with images: (234 * 256 + 96) x per-image training MACs.
+  const double per_image = double(network_stats(g).training_macs);
+  CHECK(r.epochs[1].totals.macs == per_image * 60000);
+}
+
+TEST_CASE("a per-layer segment overrides its layer's precision") {
+  Trace t = small_trace("static:8/8", 1);
+  const Graph g = trace_graph(t);
+  std::string conv;
+  for (int i = 0; i < g.size() && conv.empty(); ++i)
+    if (g.layer(i).kind == LayerKind::Conv2d && i > 1) conv = g.layer(i).name;
+  REQUIRE(!conv.empty());
+  Segment s;
+  s.begin = 0;
+  s.end = t.header.total_iterations;
+  s.layer = conv;
+  s.precision = PrecisionSet::fw_bw(Format::integer(4), Format::integer(8));
+  t.segments.push_back(s);
+  const ArchConfig arch = default_arch();
+  CostCache cache;
+  const SimReport r = simulate_trace(t, g, arch, energy_table_for(arch), {&cache, true});
+  const BitopsReport b = count_bitops(t, g, CountConvention::Gemm);
+  CHECK(r.total.bitops == b.total_bitops);
+  const Trace plain = small_trace("static:8/8", 1);
+  CHECK(r.total.bitops < count_bitops(plain, g, CountConvention::Gemm).total_bitops);
+}
+
+TEST_CASE("a segment naming a layer the model lacks is an input error that names it") {
+  Trace t = small_trace("static:8/8", 1);
+  Segment s;
+  s.begin = 0;
+  s.end = 1;
+  s.layer = "no_such_layer";
+  s.precision = PrecisionSet::fw_bw(Format::integer(4), Format::integer(8));
+  t.segments.push_back(s);
+  const ArchConfig arch = default_arch();
+  CHECK_THROWS_WITH(simulate_trace(t, trace_graph(t), arch, energy_table_for(arch)),
+                    Catch::Contains("no_such_layer"));
+}
+
+TEST_CASE("the JSON report has the totals, breakdowns, layers, epochs and cache counts") {
+  const Trace t = small_trace("cyclic:3-8/8,cycles=2", 1);
+  const Graph g = trace_graph(t);
+  const ArchConfig arch = default_arch();
+  CostCache cache;
+  const SimReport r = simulate_trace(t, g, arch, energy_table_for(arch), {&cache, true});
+  const auto j = to_json(r);
+  for (const char* key : {"total_gbitops", "energy_j", "latency_s", "cycles", "breakdown",
+                          "layers", "epochs", "cache"})
+    CHECK(j.contains(key));
+  CHECK(j["latency_s"].get<double>() == Approx(r.total.cycles / (arch.clock_ghz * 1e9)));
+  double sum = 0;
+  for (const auto& [name, e] : j["breakdown"]["component"].items()) sum += e.get<double>();
+  CHECK(sum == Approx(j["energy_j"].get<double>()).epsilon(1e-12));
+  CHECK(j["breakdown"]["phase"].contains("bwd_weight"));
+  CHECK(j["layers"].size() == std::size_t(g.size()));
+  CHECK(j["cache"]["unique_ops"].get<std::int64_t>() > 0);
+  CHECK(j["bound"]["compute_share"].get<double>() + j["bound"]["memory_share"].get<double>() ==
+        Approx(1.0));
+}
+
+TEST_CASE("simulate_step reports per-layer cycles and a utilization no higher than 1") {
+  // utilization = MACs / (PEs x peak MACs per PE per cycle x cycles).
+  const Graph g = make_model("resnet20");
+  const ArchConfig arch = default_arch();
+  const auto ps = PrecisionSet::fw_bw(Format::integer(8), Format::integer(8));
+  const SimReport r = simulate_step(g, arch, energy_table_for(arch), ps, 128, true);
+  double cycles = 0;
+  bool some_gemm = false;
+  for (const auto& l : r.layers) {
+    cycles += l.totals.cycles;
+    CHECK(l.totals.utilization() <= 1.0);
+    if (l.totals.macs > 0) {
+      some_gemm = true;
+      CHECK(l.totals.utilization() > 0);
+    }
+  }
+  CHECK(some_gemm);
+  CHECK(cycles == Approx(r.total.cycles).epsilon(1e-12));
+  CHECK(r.by_phase[std::size_t(Phase::BwdData)].cycles == 0);  // forward only
+}
+
+}  // namespace lpsim
