@@ -1,0 +1,176 @@
+// `lpsim train`: real quantized training with the built-in trainer, writing
+// the trace it ran (docs/trainer.md).
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "models/zoo.h"
+#include "tools/cli_common.h"
+#include "tools/commands.h"
+#include "traces/bitops.h"
+#include "trainer/trainer.h"
+
+namespace lpsim::cli {
+namespace {
+
+std::string eta_text(double s) {
+  const auto t = static_cast<long long>(std::llround(s));
+  return t >= 3600 ? fmt::format("{}h{:02}m", t / 3600, (t % 3600) / 60)
+                   : fmt::format("{}m{:02}s", t / 60, t % 60);
+}
+
+std::string opt_num(const std::optional<double>& v, int digits) {
+  return v ? fmt::format("{:.{}f}", *v, digits) : "-";
+}
+
+}  // namespace
+
+Action add_train(CLI::App& app) {
+  auto* sub = app.add_subcommand(
+      "train",
+      "Train a zoo network for real on Fashion-MNIST with quantized W/A/E/G per a precision "
+      "schedule, and write the trace it ran.\n"
+      "Example: lpsim train --model lenet5 --dataset fashion-mnist --epochs 10 "
+      "--schedule cyclic:3-8/8 --seed 1 -o run.lpt");
+  auto o = std::make_shared<trainer::TrainOptions>();
+  auto out = std::make_shared<std::string>();
+  auto json = std::make_shared<bool>(false);
+  auto quiet = std::make_shared<bool>(false);
+  auto dump_dir = std::make_shared<std::string>();
+  auto checkpoint = std::make_shared<std::string>();
+  sub->add_option("--model", o->model, "Zoo model: lenet5 or mlp")->default_val("lenet5");
+  sub->add_option("--dataset", o->dataset, "Dataset (fashion-mnist)")->default_val("fashion-mnist");
+  sub->add_option("--data-dir", o->data_dir, "Folder with the gzipped IDX files")
+      ->default_val(trainer::kFashionMnistDir);
+  sub->add_option("--epochs", o->epochs, "Training epochs")->default_val(10);
+  sub->add_option("--batch", o->batch, "Batch size")->default_val(128);
+  sub->add_option("--lr", o->lr, "Initial learning rate")->default_val(0.05);
+  sub->add_option("--momentum", o->momentum, "SGD momentum")->default_val(0.9);
+  sub->add_option("--weight-decay", o->weight_decay, "L2 weight decay")->default_val(5e-4);
+  sub->add_option("--lr-schedule", o->lr_schedule,
+                  "auto | cosine | step | constant | muppet (auto: muppet for muppet:, else cosine)")
+      ->default_val("auto");
+  sub->add_option("--lr-step", o->lr_step, "step: epochs between drops (0: epochs/3)")
+      ->default_val(0);
+  sub->add_option("--lr-gamma", o->lr_gamma, "step: factor per drop")->default_val(0.1);
+  sub->add_option("--schedule", o->schedule,
+                  "Precision schedule: static:8/8, static:fp32, progressive:3-8/8, "
+                  "cyclic:3-8/8, two-phase:16/16->32/32, muppet:8,12,14,16, file:PATH")
+      ->default_val("static:fp32");
+  sub->add_option("--seed", o->seed, "Seed of initialisation, shuffling and rounding")
+      ->default_val(1);
+  sub->add_option("--threads", o->threads, "Worker threads (results do not depend on it)")
+      ->default_val(1);
+  sub->add_option("--quantizer", o->quantizer,
+                  "Integer formats as: range (CPT min/max) | dfx (MuPPET dynamic fixed point) "
+                  "| auto (dfx for muppet:, else range)")
+      ->default_val("auto");
+  sub->add_option("--rounding", o->rounding,
+                  "auto (W, A nearest; E, G stochastic; all stochastic for muppet:) | nearest | "
+                  "stochastic")
+      ->default_val("auto");
+  sub->add_option("--loss-scale", o->loss_scale, "Static loss scale (for minifloat E/G)")
+      ->default_val(1.0);
+  sub->add_option("-o,--output", *out, "Trace file to write (.lpt or .lpt.gz)");
+  sub->add_option("--checkpoint", *checkpoint, "Checkpoint file (default: <output>.ckpt)");
+  sub->add_flag("--resume", o->resume, "Continue the run from its checkpoint");
+  sub->add_flag("--range-test", o->range_test,
+                "CPT precision range test in the first epoch: picks B_min for cyclic:/progressive:");
+  sub->add_option("--range-test-threshold", o->range_test_threshold,
+                  "Training-accuracy gain (0..1) below which the range test stops")
+      ->default_val(0.01);
+  sub->add_flag("--json", *json, "Print a JSON summary on stdout");
+  sub->add_flag("-q,--quiet", *quiet, "No progress and no summary line");
+  // Hidden: for tests and the PyTorch reference check.
+  sub->add_option("--train-limit", o->train_limit, "")->group("");
+  sub->add_option("--test-limit", o->test_limit, "")->group("");
+  sub->add_option("--stop-after", o->stop_after, "")->group("");
+  sub->add_option("--range-test-from", o->range_test_from, "")->group("")->default_val(2);
+  sub->add_option("--dump-batch", *dump_dir, "")->group("");
+
+  return [o, out, json, quiet, dump_dir, checkpoint]() {
+    if (!dump_dir->empty()) {
+      trainer::dump_batch(*o, *dump_dir);
+      if (!*quiet) std::cout << fmt::format("wrote one batch's tensors to {}\n", *dump_dir);
+      return 0;
+    }
+    if (out->empty()) throw InputError("lpsim train: -o/--output is required");
+    o->checkpoint = checkpoint->empty() ? *out + ".ckpt" : *checkpoint;
+    const bool tty = isatty(fileno(stderr)) != 0 && !*quiet;
+    trainer::ProgressFn progress;
+    if (tty) {
+      progress = [](const trainer::Progress& p) {
+        if (p.iteration % 10 != 0 && p.iteration != p.iterations_per_epoch) return;
+        std::fprintf(stderr, "\r\033[Kepoch %lld/%lld  iter %lld/%lld  loss %.4f  prec %s  ETA %s",
+                     static_cast<long long>(p.epoch + 1), static_cast<long long>(p.epochs),
+                     static_cast<long long>(p.iteration),
+                     static_cast<long long>(p.iterations_per_epoch), p.loss,
+                     p.precision.label().c_str(), eta_text(p.eta_s).c_str());
+        std::fflush(stderr);
+      };
+    }
+    trainer::TrainResult r = trainer::train(*o, progress);
+    if (tty) std::fprintf(stderr, "\r\033[K");
+    if (!r.finished) {
+      if (!*quiet)
+        std::cout << fmt::format("stopped after epoch {} of {}; checkpoint {} (continue with "
+                                 "--resume)\n",
+                                 r.trace.metrics.size(), o->epochs, o->checkpoint);
+      return 0;
+    }
+    write_trace(*out, r.trace);
+    const Graph graph = make_model(o->model, o->dataset);
+    const BitopsReport bits = count_bitops(r.trace, graph, CountConvention::Gemm);
+    const auto& last = r.trace.metrics.back();
+    double wall = 0;
+    for (const auto& m : r.trace.metrics) wall += m.wall_s.value_or(0);
+    if (*json) {
+      nlohmann::json epochs = nlohmann::json::array();
+      for (const auto& m : r.trace.metrics)
+        epochs.push_back({{"epoch", m.epoch},
+                          {"train_loss", m.train_loss.value_or(NAN)},
+                          {"train_accuracy", m.train_accuracy.value_or(NAN)},
+                          {"test_accuracy", m.test_accuracy.value_or(NAN)},
+                          {"wall_s", m.wall_s.value_or(NAN)}});
+      nlohmann::json j = {{"output", *out},
+                          {"model", o->model},
+                          {"dataset", o->dataset},
+                          {"schedule", o->schedule},
+                          {"seed", o->seed},
+                          {"threads", r.threads},
+                          {"iterations", r.trace.header.total_iterations},
+                          {"segments", r.trace.segments.size()},
+                          {"test_accuracy", last.test_accuracy.value_or(NAN)},
+                          {"total_gbitops", bits.total_bitops / 1e9},
+                          {"total_gmacs", bits.total_macs / 1e9},
+                          {"wall_s", wall},
+                          {"epochs", epochs},
+                          {"events", r.events}};
+      if (r.range_test) {
+        nlohmann::json curve = nlohmann::json::array();
+        for (const auto& s : r.range_test->curve)
+          curve.push_back({{"bits", s.bits},
+                           {"iterations", s.iterations},
+                           {"train_accuracy", s.train_accuracy}});
+        j["range_test"] = {{"b_min", r.range_test->b_min},
+                           {"schedule", r.range_test->schedule},
+                           {"curve", curve}};
+      }
+      print_json(j);
+    } else if (!*quiet) {
+      for (const auto& ev : r.events) std::cout << ev << "\n";
+      std::cout << fmt::format(
+          "{} {} {} epochs, schedule {}: test accuracy {}, train loss {}, {} GBitOPs, {} -> {}\n",
+          o->model, o->dataset, o->epochs, o->schedule, opt_num(last.test_accuracy, 4),
+          opt_num(last.train_loss, 4), sig(bits.total_bitops / 1e9), seconds(wall), *out);
+    }
+    return 0;
+  };
+}
+
+}  // namespace lpsim::cli

@@ -1,0 +1,240 @@
+// Checkpoint file: a private binary format (magic "LPSIMCKPT1"), written
+// whole-or-nothing; floats stored bit-exactly.
+#include "trainer/impl/checkpoint.h"
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+
+namespace lpsim::trainer::impl {
+namespace {
+
+constexpr char kMagic[] = "LPSIMCKPT1\n";
+constexpr char kEnd[] = "END\n";
+
+class Writer {
+ public:
+  void raw(const void* p, std::size_t n) { out_.append(static_cast<const char*>(p), n); }
+  void i64(std::int64_t v) { raw(&v, sizeof v); }
+  void f64(double v) { raw(&v, sizeof v); }
+  void str(const std::string& s) {
+    i64(static_cast<std::int64_t>(s.size()));
+    raw(s.data(), s.size());
+  }
+  void floats(const std::vector<float>& v) {
+    i64(static_cast<std::int64_t>(v.size()));
+    raw(v.data(), v.size() * sizeof(float));
+  }
+  void doubles(const std::vector<double>& v) {
+    i64(static_cast<std::int64_t>(v.size()));
+    raw(v.data(), v.size() * sizeof(double));
+  }
+  void opt(const std::optional<double>& v) {
+    i64(v.has_value() ? 1 : 0);
+    f64(v.value_or(0.0));
+  }
+  void precision(const PrecisionSet& p) {
+    for (const Format& f : p.by_role) {
+      i64(static_cast<std::int64_t>(f.kind));
+      i64(f.bits);
+      i64(f.exp_bits);
+      i64(f.man_bits);
+    }
+  }
+  const std::string& bytes() const { return out_; }
+
+ private:
+  std::string out_;
+};
+
+class Reader {
+ public:
+  Reader(std::string bytes, std::string path) : in_(std::move(bytes)), path_(std::move(path)) {}
+  void raw(void* p, std::size_t n) {
+    if (n > in_.size() - pos_)
+      throw InputError(fmt::format("{}: checkpoint truncated at byte {}", path_, pos_));
+    std::memcpy(p, in_.data() + pos_, n);
+    pos_ += n;
+  }
+  std::int64_t i64() {
+    std::int64_t v;
+    raw(&v, sizeof v);
+    return v;
+  }
+  std::int64_t count(std::int64_t max_bytes_each) {
+    const std::int64_t n = i64();
+    if (n < 0 || (max_bytes_each > 0 &&
+                  n > static_cast<std::int64_t>(in_.size() - pos_) / max_bytes_each))
+      throw InputError(fmt::format("{}: checkpoint corrupt (count {} at byte {})", path_, n, pos_));
+    return n;
+  }
+  double f64() {
+    double v;
+    raw(&v, sizeof v);
+    return v;
+  }
+  std::string str() {
+    std::string s(static_cast<std::size_t>(count(1)), '\0');
+    raw(s.data(), s.size());
+    return s;
+  }
+  std::vector<float> floats() {
+    std::vector<float> v(static_cast<std::size_t>(count(sizeof(float))));
+    raw(v.data(), v.size() * sizeof(float));
+    return v;
+  }
+  std::vector<double> doubles() {
+    std::vector<double> v(static_cast<std::size_t>(count(sizeof(double))));
+    raw(v.data(), v.size() * sizeof(double));
+    return v;
+  }
+  std::optional<double> opt() {
+    const bool has = i64() != 0;
+    const double v = f64();
+    return has ? std::optional<double>(v) : std::nullopt;
+  }
+  PrecisionSet precision() {
+    PrecisionSet p;
+    for (Format& f : p.by_role) {
+      f.kind = static_cast<Format::Kind>(i64());
+      f.bits = static_cast<int>(i64());
+      f.exp_bits = static_cast<int>(i64());
+      f.man_bits = static_cast<int>(i64());
+    }
+    return p;
+  }
+  bool at_end() const { return pos_ == in_.size(); }
+
+ private:
+  std::string in_;
+  std::string path_;
+  std::size_t pos_ = 0;
+};
+
+}  // namespace
+
+void save_checkpoint(const std::string& path, const Checkpoint& c) {
+  Writer w;
+  w.raw(kMagic, sizeof kMagic - 1);
+  w.str(c.fingerprint);
+  w.i64(c.epochs_done);
+  w.i64(static_cast<std::int64_t>(c.values.size()));
+  for (std::size_t i = 0; i < c.values.size(); ++i) {
+    w.str(c.param_names[i]);
+    w.floats(c.values[i]);
+    w.floats(c.momenta[i]);
+  }
+  w.i64(static_cast<std::int64_t>(c.segments.size()));
+  for (const Segment& s : c.segments) {
+    w.i64(s.begin);
+    w.i64(s.end);
+    w.str(s.layer);
+    w.precision(s.precision);
+  }
+  w.i64(static_cast<std::int64_t>(c.metrics.size()));
+  for (const EpochMetrics& m : c.metrics) {
+    w.i64(m.epoch);
+    w.opt(m.train_loss);
+    w.opt(m.train_accuracy);
+    w.opt(m.test_accuracy);
+    w.opt(m.wall_s);
+  }
+  w.i64(c.muppet.level);
+  w.i64(c.muppet.violations);
+  w.i64(c.muppet.epochs_summed);
+  w.f64(c.muppet.max_delta);
+  w.doubles(c.muppet.sum_norms);
+  w.i64(static_cast<std::int64_t>(c.muppet.sum_grads.size()));
+  for (const auto& g : c.muppet.sum_grads) w.doubles(g);
+  w.i64(c.range_test.has_value() ? 1 : 0);
+  if (c.range_test) {
+    w.i64(c.range_test->b_min);
+    w.str(c.range_test->schedule);
+    w.i64(static_cast<std::int64_t>(c.range_test->curve.size()));
+    for (const auto& s : c.range_test->curve) {
+      w.i64(s.bits);
+      w.i64(s.iterations);
+      w.f64(s.train_accuracy);
+    }
+  }
+  w.str(c.schedule);
+  w.i64(static_cast<std::int64_t>(c.events.size()));
+  for (const auto& e : c.events) w.str(e);
+  w.raw(kEnd, sizeof kEnd - 1);
+  write_file_atomic(path, w.bytes());
+}
+
+Checkpoint load_checkpoint(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw InputError(fmt::format("{}: cannot read the checkpoint to resume from", path));
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  std::string bytes = ss.str();
+  if (bytes.compare(0, sizeof kMagic - 1, kMagic) != 0)
+    throw InputError(fmt::format("{}: not an lpsim checkpoint (bad magic)", path));
+  Reader r(bytes.substr(sizeof kMagic - 1), path);
+  Checkpoint c;
+  c.fingerprint = r.str();
+  c.epochs_done = r.i64();
+  const std::int64_t params = r.count(8);
+  for (std::int64_t i = 0; i < params; ++i) {
+    c.param_names.push_back(r.str());
+    c.values.push_back(r.floats());
+    c.momenta.push_back(r.floats());
+  }
+  const std::int64_t segs = r.count(16);
+  for (std::int64_t i = 0; i < segs; ++i) {
+    Segment s;
+    s.begin = r.i64();
+    s.end = r.i64();
+    s.layer = r.str();
+    s.precision = r.precision();
+    c.segments.push_back(std::move(s));
+  }
+  const std::int64_t ms = r.count(16);
+  for (std::int64_t i = 0; i < ms; ++i) {
+    EpochMetrics m;
+    m.epoch = r.i64();
+    m.train_loss = r.opt();
+    m.train_accuracy = r.opt();
+    m.test_accuracy = r.opt();
+    m.wall_s = r.opt();
+    c.metrics.push_back(m);
+  }
+  c.muppet.level = static_cast<int>(r.i64());
+  c.muppet.violations = static_cast<int>(r.i64());
+  c.muppet.epochs_summed = static_cast<int>(r.i64());
+  c.muppet.max_delta = r.f64();
+  c.muppet.sum_norms = r.doubles();
+  const std::int64_t sg = r.count(8);
+  for (std::int64_t i = 0; i < sg; ++i) c.muppet.sum_grads.push_back(r.doubles());
+  if (r.i64() != 0) {
+    RangeTestResult rt;
+    rt.b_min = static_cast<int>(r.i64());
+    rt.schedule = r.str();
+    const std::int64_t steps = r.count(24);
+    for (std::int64_t i = 0; i < steps; ++i) {
+      RangeTestStep s;
+      s.bits = static_cast<int>(r.i64());
+      s.iterations = r.i64();
+      s.train_accuracy = r.f64();
+      rt.curve.push_back(s);
+    }
+    c.range_test = rt;
+  }
+  c.schedule = r.str();
+  const std::int64_t ev = r.count(8);
+  for (std::int64_t i = 0; i < ev; ++i) c.events.push_back(r.str());
+  char end[sizeof kEnd - 1];
+  r.raw(end, sizeof end);
+  if (std::memcmp(end, kEnd, sizeof end) != 0 || !r.at_end())
+    throw InputError(fmt::format("{}: checkpoint corrupt (bad end marker)", path));
+  return c;
+}
+
+}  // namespace lpsim::trainer::impl

@@ -1,0 +1,535 @@
+// The trainer's layers: conv (im2col + sgemm), linear (sgemm), pool, ReLU,
+// flatten, add, softmax cross-entropy; quantization per tensor role.
+// Parallel work is split in chunks of kChunk samples, each computed by
+// single-threaded BLAS calls; partial weight gradients are summed in chunk
+// order, so results are the same bit for bit with any number of threads.
+#include "trainer/network.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include <cblas.h>
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "trainer/impl/parallel.h"
+
+namespace lpsim::trainer {
+namespace impl {
+
+struct Node {
+  int graph_index = -1;
+  Layer layer;
+  std::vector<int> inputs;  // positions in Network::nodes_
+  bool has_grad = false;    // a parameter lies at or before this node
+  std::int64_t out_elems = 0;
+  std::vector<float> out, grad;
+
+  // Conv2d / Linear
+  std::unique_ptr<Param> weight, bias;
+  std::vector<float> wq, qin, col, eq, g_pre_w, g_pre_b;
+  std::vector<std::vector<float>> dw_part, db_part, scratch;
+  std::int64_t C = 0, H = 0, W = 0, OH = 0, OW = 0, K = 0, P = 0, Cout = 0;
+  std::int64_t KH = 1, KW = 1, stride = 1, pad = 0;
+  std::int64_t rows_per_sample = 1;  // Linear: rows of the [rows x K] GEMM per sample
+
+  // Pool
+  std::vector<std::int32_t> argmax;
+  // Activation
+  float clip = std::numeric_limits<float>::infinity();  // relu6: 6
+};
+
+}  // namespace impl
+
+namespace {
+
+using impl::Node;
+
+std::uint64_t tensor_id(const Node& n, Role role, int sub = 0) {
+  return static_cast<std::uint64_t>(n.graph_index) * 16 + static_cast<std::uint64_t>(role) * 2 +
+         static_cast<std::uint64_t>(sub);
+}
+
+void im2col(const Node& n, const float* x, float* col) {
+  for (std::int64_t c = 0; c < n.C; ++c)
+    for (std::int64_t kh = 0; kh < n.KH; ++kh)
+      for (std::int64_t kw = 0; kw < n.KW; ++kw) {
+        float* row = col + ((c * n.KH + kh) * n.KW + kw) * n.P;
+        for (std::int64_t oh = 0; oh < n.OH; ++oh) {
+          const std::int64_t ih = oh * n.stride - n.pad + kh;
+          float* dst = row + oh * n.OW;
+          if (ih < 0 || ih >= n.H) {
+            std::fill(dst, dst + n.OW, 0.0f);
+            continue;
+          }
+          const float* src = x + (c * n.H + ih) * n.W;
+          for (std::int64_t ow = 0; ow < n.OW; ++ow) {
+            const std::int64_t iw = ow * n.stride - n.pad + kw;
+            dst[ow] = (iw >= 0 && iw < n.W) ? src[iw] : 0.0f;
+          }
+        }
+      }
+}
+
+void col2im_add(const Node& n, const float* col, float* x) {
+  for (std::int64_t c = 0; c < n.C; ++c)
+    for (std::int64_t kh = 0; kh < n.KH; ++kh)
+      for (std::int64_t kw = 0; kw < n.KW; ++kw) {
+        const float* row = col + ((c * n.KH + kh) * n.KW + kw) * n.P;
+        for (std::int64_t oh = 0; oh < n.OH; ++oh) {
+          const std::int64_t ih = oh * n.stride - n.pad + kh;
+          if (ih < 0 || ih >= n.H) continue;
+          float* dst = x + (c * n.H + ih) * n.W;
+          const float* src = row + oh * n.OW;
+          for (std::int64_t ow = 0; ow < n.OW; ++ow) {
+            const std::int64_t iw = ow * n.stride - n.pad + kw;
+            if (iw >= 0 && iw < n.W) dst[iw] += src[ow];
+          }
+        }
+      }
+}
+
+std::unique_ptr<Param> make_param(const std::string& name, std::int64_t count, float bound,
+                                  std::uint64_t seed, std::uint64_t stream) {
+  auto p = std::make_unique<Param>();
+  p->name = name;
+  p->value.resize(static_cast<std::size_t>(count));
+  const std::uint64_t base = RngKey{seed, ~std::uint64_t{0}, stream}.base();
+  for (std::int64_t i = 0; i < count; ++i)
+    p->value[static_cast<std::size_t>(i)] =
+        (2.0f * uniform01(base, static_cast<std::uint64_t>(i)) - 1.0f) * bound;
+  p->grad.assign(p->value.size(), 0.0f);
+  p->momentum.assign(p->value.size(), 0.0f);
+  return p;
+}
+
+std::string unsupported(const Layer& l, const std::string& why) {
+  return fmt::format("layer {} ({}): {}; the trainer runs conv2d (groups 1), linear, pool, "
+                     "activation (relu, relu6), flatten, add and a final softmax",
+                     l.name, layer_kind_name(l.kind), why);
+}
+
+}  // namespace
+
+Network::Network(const Graph& graph, std::uint64_t seed, int threads)
+    : graph_(graph), seed_(seed) {
+  openblas_set_num_threads(1);  // parallelism is ours, in fixed chunks (see top)
+  pool_ = std::make_unique<impl::ThreadPool>(std::max(1, threads));
+  std::vector<int> position(static_cast<std::size_t>(graph.size()), -1);
+  int softmax_count = 0;
+  for (int gi : graph.topological_order()) {
+    auto node = std::make_unique<Node>();
+    Node& n = *node;
+    n.graph_index = gi;
+    n.layer = graph.layer(gi);
+    const Layer& l = n.layer;
+    for (int in : graph.inputs(gi)) n.inputs.push_back(position[static_cast<std::size_t>(in)]);
+    n.out_elems = l.out_shape.elements();
+    for (int in : n.inputs) n.has_grad = n.has_grad || nodes_[static_cast<std::size_t>(in)]->has_grad;
+    const auto& in_dims = l.in_shapes.empty() ? std::vector<std::int64_t>{} : l.in_shapes[0].dims;
+    switch (l.kind) {
+      case LayerKind::Input:
+        break;
+      case LayerKind::Conv2d: {
+        if (l.groups != 1) throw InputError(unsupported(l, "grouped convolution"));
+        if (in_dims.size() != 3) throw InputError(unsupported(l, "input is not C x H x W"));
+        n.C = in_dims[0], n.H = in_dims[1], n.W = in_dims[2];
+        n.Cout = l.out_features;
+        n.KH = l.kernel_h, n.KW = l.kernel_w, n.stride = l.stride, n.pad = l.padding;
+        n.OH = l.out_shape.dims.at(1), n.OW = l.out_shape.dims.at(2);
+        n.K = n.C * n.KH * n.KW;
+        n.P = n.OH * n.OW;
+        const float bound = 1.0f / std::sqrt(static_cast<float>(n.K));
+        n.weight = make_param(l.name + ".weight", n.Cout * n.K, bound, seed, tensor_id(n, Role::W));
+        if (l.bias) n.bias = make_param(l.name + ".bias", n.Cout, bound, seed, tensor_id(n, Role::W, 1));
+        n.has_grad = true;
+        break;
+      }
+      case LayerKind::Linear: {
+        if (in_dims.empty()) throw InputError(unsupported(l, "input has no shape"));
+        n.K = in_dims.back();
+        n.Cout = l.out_features;
+        n.rows_per_sample = l.in_shapes[0].elements() / n.K;
+        const float bound = 1.0f / std::sqrt(static_cast<float>(n.K));
+        n.weight = make_param(l.name + ".weight", n.Cout * n.K, bound, seed, tensor_id(n, Role::W));
+        if (l.bias) n.bias = make_param(l.name + ".bias", n.Cout, bound, seed, tensor_id(n, Role::W, 1));
+        n.has_grad = true;
+        break;
+      }
+      case LayerKind::Pool:
+        if (in_dims.size() != 3) throw InputError(unsupported(l, "input is not C x H x W"));
+        n.C = in_dims[0], n.H = in_dims[1], n.W = in_dims[2];
+        n.OH = l.out_shape.dims.at(1), n.OW = l.out_shape.dims.at(2);
+        if (l.pool_global) {
+          n.KH = n.H, n.KW = n.W, n.stride = 1, n.pad = 0;
+        } else {
+          n.KH = l.kernel_h, n.KW = l.kernel_w, n.stride = l.stride, n.pad = l.padding;
+        }
+        break;
+      case LayerKind::Activation:
+        if (l.activation == "relu6") n.clip = 6.0f;
+        else if (l.activation != "relu") throw InputError(unsupported(l, "activation " + l.activation));
+        break;
+      case LayerKind::Flatten:
+      case LayerKind::Add:
+        break;
+      case LayerKind::Softmax:
+        ++softmax_count;
+        break;
+      default:
+        throw InputError(unsupported(l, "not implemented by the trainer"));
+    }
+    if (l.kind != LayerKind::Input && n.inputs.empty())
+      throw InputError(unsupported(l, "has no input"));
+    if (l.kind != LayerKind::Add && n.inputs.size() > 1)
+      throw InputError(unsupported(l, "more than one input"));
+    position[static_cast<std::size_t>(gi)] = static_cast<int>(nodes_.size());
+    nodes_.push_back(std::move(node));
+  }
+  if (softmax_count != 1 || nodes_.back()->layer.kind != LayerKind::Softmax)
+    throw InputError(fmt::format("model {}: the trainer needs exactly one softmax layer, last",
+                                 graph.name()));
+}
+
+Network::~Network() = default;
+
+int Network::threads() const { return pool_->threads(); }
+
+std::vector<Param*> Network::params() {
+  std::vector<Param*> out;
+  for (auto& n : nodes_) {
+    if (n->weight) out.push_back(n->weight.get());
+    if (n->bias) out.push_back(n->bias.get());
+  }
+  return out;
+}
+
+BatchStats Network::forward(const float* images, const std::uint8_t* labels, std::int64_t batch,
+                            const PrecisionSet& p, const QuantPolicy& q,
+                            std::uint64_t iteration) {
+  batch_ = batch;
+  labels_.assign(labels, labels + batch);
+  const std::int64_t chunks = (batch + kChunk - 1) / kChunk;
+  BatchStats stats;
+  stats.samples = batch;
+  for (auto& np : nodes_) {
+    Node& n = *np;
+    n.out.resize(static_cast<std::size_t>(batch * n.out_elems));
+    const Layer& l = n.layer;
+    const Node* in = n.inputs.empty() ? nullptr : nodes_[static_cast<std::size_t>(n.inputs[0])].get();
+    switch (l.kind) {
+      case LayerKind::Input:
+        std::copy(images, images + batch * n.out_elems, n.out.begin());
+        break;
+      case LayerKind::Conv2d:
+      case LayerKind::Linear: {
+        n.qin = in->out;
+        quantize(p[Role::A], q.int_method, n.qin.data(), 1, n.qin.size(), q.a,
+                 RngKey{seed_, iteration, tensor_id(n, Role::A)});
+        n.wq = n.weight->value;
+        quantize(p[Role::W], q.int_method, n.wq.data(), static_cast<std::size_t>(n.Cout),
+                 static_cast<std::size_t>(n.K), q.w, RngKey{seed_, iteration, tensor_id(n, Role::W)});
+        const float* bias = n.bias ? n.bias->value.data() : nullptr;
+        if (l.kind == LayerKind::Conv2d) {
+          const std::int64_t in_elems = n.C * n.H * n.W;
+          n.col.resize(static_cast<std::size_t>(batch * n.K * n.P));
+          pool_->parallel_for(chunks, [&](std::int64_t c) {
+            for (std::int64_t s = c * kChunk; s < std::min(batch, (c + 1) * kChunk); ++s) {
+              float* col = n.col.data() + s * n.K * n.P;
+              float* out = n.out.data() + s * n.out_elems;
+              im2col(n, n.qin.data() + s * in_elems, col);
+              cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(n.Cout),
+                          static_cast<int>(n.P), static_cast<int>(n.K), 1.0f, n.wq.data(),
+                          static_cast<int>(n.K), col, static_cast<int>(n.P), 0.0f, out,
+                          static_cast<int>(n.P));
+              if (bias)
+                for (std::int64_t o = 0; o < n.Cout; ++o)
+                  for (std::int64_t i = 0; i < n.P; ++i) out[o * n.P + i] += bias[o];
+            }
+          });
+        } else {
+          pool_->parallel_for(chunks, [&](std::int64_t c) {
+            const std::int64_t r0 = c * kChunk * n.rows_per_sample;
+            const std::int64_t r1 = std::min(batch, (c + 1) * kChunk) * n.rows_per_sample;
+            float* out = n.out.data() + r0 * n.Cout;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(r1 - r0),
+                        static_cast<int>(n.Cout), static_cast<int>(n.K), 1.0f,
+                        n.qin.data() + r0 * n.K, static_cast<int>(n.K), n.wq.data(),
+                        static_cast<int>(n.K), 0.0f, out, static_cast<int>(n.Cout));
+            if (bias)
+              for (std::int64_t r = 0; r < r1 - r0; ++r)
+                for (std::int64_t o = 0; o < n.Cout; ++o) out[r * n.Cout + o] += bias[o];
+          });
+        }
+        break;
+      }
+      case LayerKind::Pool: {
+        n.argmax.resize(n.out.size());
+        const bool is_max = l.pool_max;
+        const float inv_area = 1.0f / static_cast<float>(n.KH * n.KW);
+        pool_->parallel_for(chunks, [&](std::int64_t c) {
+          for (std::int64_t s = c * kChunk; s < std::min(batch, (c + 1) * kChunk); ++s)
+            for (std::int64_t ch = 0; ch < n.C; ++ch) {
+              const float* x = in->out.data() + (s * n.C + ch) * n.H * n.W;
+              const std::int64_t obase = (s * n.C + ch) * n.OH * n.OW;
+              for (std::int64_t oh = 0; oh < n.OH; ++oh)
+                for (std::int64_t ow = 0; ow < n.OW; ++ow) {
+                  float best = -std::numeric_limits<float>::infinity(), sum = 0.0f;
+                  std::int32_t arg = -1;
+                  for (std::int64_t kh = 0; kh < n.KH; ++kh) {
+                    const std::int64_t ih = oh * n.stride - n.pad + kh;
+                    if (ih < 0 || ih >= n.H) continue;
+                    for (std::int64_t kw = 0; kw < n.KW; ++kw) {
+                      const std::int64_t iw = ow * n.stride - n.pad + kw;
+                      if (iw < 0 || iw >= n.W) continue;
+                      const float v = x[ih * n.W + iw];
+                      sum += v;
+                      if (arg < 0 || v > best || v != v) {
+                        best = v;
+                        arg = static_cast<std::int32_t>(ih * n.W + iw);
+                      }
+                    }
+                  }
+                  const std::size_t o = static_cast<std::size_t>(obase + oh * n.OW + ow);
+                  n.out[o] = is_max ? best : sum * inv_area;
+                  n.argmax[o] = arg;
+                }
+            }
+        });
+        break;
+      }
+      case LayerKind::Activation: {
+        const float clip = n.clip;
+        for (std::size_t i = 0; i < n.out.size(); ++i) {
+          const float v = in->out[i];
+          n.out[i] = v > 0.0f ? (v < clip ? v : clip) : 0.0f;
+        }
+        break;
+      }
+      case LayerKind::Flatten:
+        std::copy(in->out.begin(), in->out.end(), n.out.begin());
+        break;
+      case LayerKind::Add: {
+        std::fill(n.out.begin(), n.out.end(), 0.0f);
+        for (int ii : n.inputs) {
+          const auto& src = nodes_[static_cast<std::size_t>(ii)]->out;
+          for (std::size_t i = 0; i < n.out.size(); ++i) n.out[i] += src[i];
+        }
+        break;
+      }
+      case LayerKind::Softmax: {
+        const std::int64_t classes = n.out_elems;
+        for (std::int64_t s = 0; s < batch; ++s) {
+          const float* x = in->out.data() + s * classes;
+          float* prob = n.out.data() + s * classes;
+          float m = x[0];
+          std::int64_t arg = 0;
+          for (std::int64_t k = 1; k < classes; ++k)
+            if (x[k] > m) m = x[k], arg = k;
+          double sum = 0;
+          for (std::int64_t k = 0; k < classes; ++k) sum += std::exp(static_cast<double>(x[k] - m));
+          const std::uint8_t y = labels[s];
+          if (y >= classes)
+            throw InputError(fmt::format("label {} of sample {}: must be below {} classes", y, s,
+                                         classes));
+          for (std::int64_t k = 0; k < classes; ++k)
+            prob[k] = static_cast<float>(std::exp(static_cast<double>(x[k] - m)) / sum);
+          stats.loss_sum += std::log(sum) + static_cast<double>(m) - static_cast<double>(x[y]);
+          stats.correct += arg == y ? 1 : 0;
+        }
+        break;
+      }
+      default:
+        throw InternalError("unsupported layer reached forward");
+    }
+  }
+  return stats;
+}
+
+void Network::backward(const PrecisionSet& p, const QuantPolicy& q, std::uint64_t iteration) {
+  const std::int64_t batch = batch_;
+  const std::int64_t chunks = (batch + kChunk - 1) / kChunk;
+  for (auto& np : nodes_) np->grad.assign(np->out.size(), 0.0f);
+  const float unscale = 1.0f / q.loss_scale;
+  for (auto it = nodes_.rbegin(); it != nodes_.rend(); ++it) {
+    Node& n = **it;
+    const Layer& l = n.layer;
+    Node* in = n.inputs.empty() ? nullptr : nodes_[static_cast<std::size_t>(n.inputs[0])].get();
+    const bool to_input = in != nullptr && in->has_grad;
+    switch (l.kind) {
+      case LayerKind::Input:
+        break;
+      case LayerKind::Softmax: {
+        if (!to_input) break;
+        const std::int64_t classes = n.out_elems;
+        const float scale = q.loss_scale / static_cast<float>(batch);
+        for (std::int64_t s = 0; s < batch; ++s)
+          for (std::int64_t k = 0; k < classes; ++k) {
+            const float target = k == labels_[static_cast<std::size_t>(s)] ? 1.0f : 0.0f;
+            in->grad[static_cast<std::size_t>(s * classes + k)] +=
+                (n.out[static_cast<std::size_t>(s * classes + k)] - target) * scale;
+          }
+        break;
+      }
+      case LayerKind::Activation:
+        if (!to_input) break;
+        for (std::size_t i = 0; i < n.grad.size(); ++i) {
+          const float v = in->out[i];
+          in->grad[i] += (v > 0.0f && v < n.clip) ? n.grad[i] : 0.0f;
+        }
+        break;
+      case LayerKind::Flatten:
+        if (!to_input) break;
+        for (std::size_t i = 0; i < n.grad.size(); ++i) in->grad[i] += n.grad[i];
+        break;
+      case LayerKind::Add:
+        for (int ii : n.inputs) {
+          Node& src = *nodes_[static_cast<std::size_t>(ii)];
+          if (!src.has_grad) continue;
+          for (std::size_t i = 0; i < n.grad.size(); ++i) src.grad[i] += n.grad[i];
+        }
+        break;
+      case LayerKind::Pool: {
+        if (!to_input) break;
+        const bool is_max = l.pool_max;
+        const float inv_area = 1.0f / static_cast<float>(n.KH * n.KW);
+        pool_->parallel_for(chunks, [&](std::int64_t c) {
+          for (std::int64_t s = c * kChunk; s < std::min(batch, (c + 1) * kChunk); ++s)
+            for (std::int64_t ch = 0; ch < n.C; ++ch) {
+              float* gx = in->grad.data() + (s * n.C + ch) * n.H * n.W;
+              const std::int64_t obase = (s * n.C + ch) * n.OH * n.OW;
+              for (std::int64_t oh = 0; oh < n.OH; ++oh)
+                for (std::int64_t ow = 0; ow < n.OW; ++ow) {
+                  const std::size_t o = static_cast<std::size_t>(obase + oh * n.OW + ow);
+                  const float g = n.grad[o];
+                  if (is_max) {
+                    if (n.argmax[o] >= 0) gx[n.argmax[o]] += g;
+                    continue;
+                  }
+                  for (std::int64_t kh = 0; kh < n.KH; ++kh) {
+                    const std::int64_t ih = oh * n.stride - n.pad + kh;
+                    if (ih < 0 || ih >= n.H) continue;
+                    for (std::int64_t kw = 0; kw < n.KW; ++kw) {
+                      const std::int64_t iw = ow * n.stride - n.pad + kw;
+                      if (iw >= 0 && iw < n.W) gx[ih * n.W + iw] += g * inv_area;
+                    }
+                  }
+                }
+            }
+        });
+        break;
+      }
+      case LayerKind::Conv2d:
+      case LayerKind::Linear: {
+        n.eq = n.grad;
+        quantize(p[Role::E], q.int_method, n.eq.data(), 1, n.eq.size(), q.e,
+                 RngKey{seed_, iteration, tensor_id(n, Role::E)});
+        const std::size_t wsize = n.weight->value.size();
+        n.dw_part.resize(static_cast<std::size_t>(chunks));
+        n.db_part.resize(static_cast<std::size_t>(chunks));
+        n.scratch.resize(static_cast<std::size_t>(chunks));
+        const bool conv = l.kind == LayerKind::Conv2d;
+        pool_->parallel_for(chunks, [&](std::int64_t c) {
+          auto& dw = n.dw_part[static_cast<std::size_t>(c)];
+          auto& db = n.db_part[static_cast<std::size_t>(c)];
+          dw.assign(wsize, 0.0f);
+          db.assign(static_cast<std::size_t>(n.Cout), 0.0f);
+          const std::int64_t s0 = c * kChunk, s1 = std::min(batch, (c + 1) * kChunk);
+          if (conv) {
+            const std::int64_t in_elems = n.C * n.H * n.W;
+            auto& dcol = n.scratch[static_cast<std::size_t>(c)];
+            if (to_input) dcol.resize(static_cast<std::size_t>(n.K * n.P));
+            for (std::int64_t s = s0; s < s1; ++s) {
+              const float* e = n.eq.data() + s * n.out_elems;
+              const float* col = n.col.data() + s * n.K * n.P;
+              cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n.Cout),
+                          static_cast<int>(n.K), static_cast<int>(n.P), 1.0f, e,
+                          static_cast<int>(n.P), col, static_cast<int>(n.P), 1.0f, dw.data(),
+                          static_cast<int>(n.K));
+              for (std::int64_t o = 0; o < n.Cout; ++o) {
+                float acc = 0.0f;
+                for (std::int64_t i = 0; i < n.P; ++i) acc += e[o * n.P + i];
+                db[static_cast<std::size_t>(o)] += acc;
+              }
+              if (to_input) {
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(n.K),
+                            static_cast<int>(n.P), static_cast<int>(n.Cout), 1.0f, n.wq.data(),
+                            static_cast<int>(n.K), e, static_cast<int>(n.P), 0.0f, dcol.data(),
+                            static_cast<int>(n.P));
+                col2im_add(n, dcol.data(), in->grad.data() + s * in_elems);
+              }
+            }
+          } else {
+            const std::int64_t r0 = s0 * n.rows_per_sample, r1 = s1 * n.rows_per_sample;
+            const float* e = n.eq.data() + r0 * n.Cout;
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(n.Cout),
+                        static_cast<int>(n.K), static_cast<int>(r1 - r0), 1.0f, e,
+                        static_cast<int>(n.Cout), n.qin.data() + r0 * n.K, static_cast<int>(n.K),
+                        0.0f, dw.data(), static_cast<int>(n.K));
+            for (std::int64_t r = 0; r < r1 - r0; ++r)
+              for (std::int64_t o = 0; o < n.Cout; ++o)
+                db[static_cast<std::size_t>(o)] += e[r * n.Cout + o];
+            if (to_input)
+              cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(r1 - r0),
+                          static_cast<int>(n.K), static_cast<int>(n.Cout), 1.0f, e,
+                          static_cast<int>(n.Cout), n.wq.data(), static_cast<int>(n.K), 1.0f,
+                          in->grad.data() + r0 * n.K, static_cast<int>(n.K));
+          }
+        });
+        // Fixed reduction order over chunks: thread count cannot change the sums.
+        auto& gw = n.weight->grad;
+        std::fill(gw.begin(), gw.end(), 0.0f);
+        for (const auto& part : n.dw_part)
+          for (std::size_t i = 0; i < wsize; ++i) gw[i] += part[i];
+        n.g_pre_w = gw;
+        quantize(p[Role::G], q.int_method, gw.data(), 1, gw.size(), q.g,
+                 RngKey{seed_, iteration, tensor_id(n, Role::G)});
+        if (unscale != 1.0f)
+          for (auto& v : gw) v *= unscale;
+        if (n.bias) {
+          auto& gb = n.bias->grad;
+          std::fill(gb.begin(), gb.end(), 0.0f);
+          for (const auto& part : n.db_part)
+            for (std::size_t i = 0; i < gb.size(); ++i) gb[i] += part[i];
+          n.g_pre_b = gb;
+          quantize(p[Role::G], q.int_method, gb.data(), 1, gb.size(), q.g,
+                   RngKey{seed_, iteration, tensor_id(n, Role::G, 1)});
+          if (unscale != 1.0f)
+            for (auto& v : gb) v *= unscale;
+        }
+        break;
+      }
+      default:
+        throw InternalError("unsupported layer reached backward");
+    }
+  }
+}
+
+void Network::sgd_step(float lr, float momentum, float weight_decay) {
+  for (Param* p : params()) {
+    const std::size_t n = p->value.size();
+    float* w = p->value.data();
+    float* v = p->momentum.data();
+    const float* g = p->grad.data();
+    for (std::size_t i = 0; i < n; ++i) {
+      v[i] = momentum * v[i] + (g[i] + weight_decay * w[i]);
+      w[i] -= lr * v[i];
+    }
+  }
+}
+
+Network::LayerTensors Network::tensors_of(const std::string& name) const {
+  for (const auto& n : nodes_)
+    if (n->layer.name == name) return {n->out, n->grad, n->qin, n->wq, n->eq, n->g_pre_w, n->g_pre_b};
+  throw InputError(fmt::format("model {}: no layer named {}", graph_.name(), name));
+}
+
+std::vector<std::string> Network::layer_names() const {
+  std::vector<std::string> out;
+  for (const auto& n : nodes_) out.push_back(n->layer.name);
+  return out;
+}
+
+}  // namespace lpsim::trainer

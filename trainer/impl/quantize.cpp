@@ -1,0 +1,241 @@
+// Quantizers: range-based linear (CPT), dynamic fixed point (MuPPET),
+// minifloat. Loops are written branch-free over float arrays so the compiler
+// can vectorise them; rounding uses the 1.5 * 2^23 trick (round half to even
+// under the default rounding mode) wherever the scaled value is below 2^22.
+#include "trainer/quantize.h"
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+
+namespace lpsim::trainer {
+namespace {
+
+constexpr float kMagic = 12582912.0f;  // 1.5 * 2^23
+
+// Round half to even for |v| <= 2^22 (NaN and Inf pass through).
+inline float rne(float v) { return (v + kMagic) - kMagic; }
+
+// floor for |v| < 2^31 (NaN gives garbage: callers restore NaN afterwards).
+inline float floor_small(float v) {
+  const float t = static_cast<float>(static_cast<std::int32_t>(v));
+  return t > v ? t - 1.0f : t;
+}
+
+inline std::uint32_t bits_of(float f) {
+  std::uint32_t u;
+  std::memcpy(&u, &f, sizeof u);
+  return u;
+}
+inline float float_of(std::uint32_t u) {
+  float f;
+  std::memcpy(&f, &u, sizeof f);
+  return f;
+}
+
+// Min and max over the finite elements; lo > hi when there are none.
+void finite_range(const float* x, std::size_t n, float& lo, float& hi) {
+  float l = std::numeric_limits<float>::infinity();
+  float h = -std::numeric_limits<float>::infinity();
+  for (std::size_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    const bool finite = std::fabs(v) <= FLT_MAX;  // false for NaN and +-Inf
+    l = (finite && v < l) ? v : l;
+    h = (finite && v > h) ? v : h;
+  }
+  lo = l;
+  hi = h;
+}
+
+// Range quantization of x[0..n) with a given [lo, hi]; stream index of x[i]
+// is idx0 + i.
+void range_apply(float* x, std::size_t n, float lo, float hi, int bits, Rounding rounding,
+                 std::uint64_t base, std::uint64_t idx0) {
+  if (!(hi > lo)) return;  // constant tensor (or no finite value): unchanged
+  const float levels = static_cast<float>((1u << bits) - 1u);
+  const float s = (hi - lo) / levels;
+  if (rounding == Rounding::Nearest) {
+    for (std::size_t i = 0; i < n; ++i) {
+      float v = (x[i] - lo) / s;
+      v = v < 0.0f ? 0.0f : v;
+      v = v > levels ? levels : v;
+      x[i] = rne(v) * s + lo;
+    }
+  } else {
+    for (std::size_t i = 0; i < n; ++i) {
+      const float in = x[i];
+      float v = (in - lo) / s + uniform01(base, idx0 + i);
+      v = v < 0.0f ? 0.0f : v;
+      v = v > levels ? levels : v;
+      const float y = floor_small(v) * s + lo;
+      x[i] = in == in ? y : in;
+    }
+  }
+}
+
+void check_int_bits(int bits) {
+  if (bits < 1 || bits > kMaxBits)
+    throw InputError(fmt::format("quantizer width {} bits: must be in {}..{}", bits, kMinBits,
+                                 kMaxBits));
+}
+
+}  // namespace
+
+std::string to_string(Rounding r) { return r == Rounding::Nearest ? "nearest" : "stochastic"; }
+std::string to_string(IntMethod m) { return m == IntMethod::Range ? "range" : "dfx"; }
+
+IntMethod parse_int_method(const std::string& text) {
+  if (text == "range") return IntMethod::Range;
+  if (text == "dfx") return IntMethod::DynamicFixed;
+  throw InputError(fmt::format("--quantizer {}: must be one of range, dfx", text));
+}
+
+void quantize_range(float* x, std::size_t n, int bits, Rounding rounding, const RngKey& key) {
+  check_int_bits(bits);
+  if (bits >= kIdentityIntBits || n == 0) return;
+  float lo, hi;
+  finite_range(x, n, lo, hi);
+  range_apply(x, n, lo, hi, bits, rounding, key.base(), 0);
+}
+
+void quantize_range_rows(float* x, std::size_t rows, std::size_t cols, int bits,
+                         Rounding rounding, const RngKey& key) {
+  check_int_bits(bits);
+  if (bits >= kIdentityIntBits) return;
+  const std::uint64_t base = key.base();
+  for (std::size_t r = 0; r < rows; ++r) {
+    float* row = x + r * cols;
+    float lo, hi;
+    finite_range(row, cols, lo, hi);
+    range_apply(row, cols, lo, hi, bits, rounding, base, r * cols);
+  }
+}
+
+int quantize_dynamic_fixed(float* x, std::size_t n, int bits, Rounding rounding,
+                           const RngKey& key) {
+  check_int_bits(bits);
+  if (bits >= kIdentityIntBits || n == 0) return 0;
+  float lo, hi;
+  finite_range(x, n, lo, hi);
+  if (!(hi >= lo)) return 0;  // no finite value
+  const double max_v = std::ldexp(1.0, bits - 1) - 0.5;
+  const double min_v = -std::ldexp(1.0, bits - 1) - 0.5;
+  const double inf = std::numeric_limits<double>::infinity();
+  const double r_max = hi != 0.0f ? std::fabs(max_v / hi) : inf;
+  const double r_min = lo != 0.0f ? std::fabs(min_v / lo) : inf;
+  const double r = std::min(r_max, r_min);
+  if (std::isinf(r)) return 0;  // all zero
+  const int sf = std::clamp(static_cast<int>(std::floor(std::log2(r))), -120, 120);
+  const float scale = std::ldexp(1.0f, sf);
+  const float inv = std::ldexp(1.0f, -sf);
+  const float qmin = -std::ldexp(1.0f, bits - 1);
+  const float qmax = std::ldexp(1.0f, bits - 1) - 1.0f;
+  if (rounding == Rounding::Nearest) {
+    for (std::size_t i = 0; i < n; ++i) {
+      float v = x[i] * scale;
+      v = v < qmin ? qmin : v;
+      v = v > qmax ? qmax : v;
+      x[i] = rne(v) * inv;
+    }
+  } else {
+    const std::uint64_t base = key.base();
+    for (std::size_t i = 0; i < n; ++i) {
+      const float in = x[i];
+      float v = in * scale + uniform01(base, i);
+      v = v < qmin ? qmin : v;
+      v = v > qmax ? qmax : v;
+      const float y = floor_small(v) * inv;
+      x[i] = in == in ? y : in;
+    }
+  }
+  return sf;
+}
+
+namespace {
+struct MinifloatParams {
+  int emin, emax;
+  float max_value;
+};
+
+MinifloatParams minifloat_params(int exp_bits, int man_bits) {
+  if (exp_bits < 2 || exp_bits > 8 || man_bits < 0 || man_bits > 23)
+    throw InputError(fmt::format(
+        "minifloat e{}m{}: exponent bits must be in 2..8 and mantissa bits in 0..23 "
+        "(the trainer emulates formats that fit in float32)",
+        exp_bits, man_bits));
+  const int bias = (1 << (exp_bits - 1)) - 1;
+  MinifloatParams p;
+  p.emin = 1 - bias;
+  const bool ocp_e4m3 = exp_bits == 4 && man_bits == 3;
+  if (ocp_e4m3) {
+    // OCP FP8 (2023): S.1111.111 is NaN, the rest of the top binade is normal.
+    p.emax = (1 << exp_bits) - 1 - bias;
+    p.max_value = static_cast<float>(std::ldexp(2.0 - std::ldexp(1.0, 1 - man_bits), p.emax));
+  } else {
+    p.emax = (1 << exp_bits) - 2 - bias;
+    p.max_value = static_cast<float>(std::ldexp(2.0 - std::ldexp(1.0, -man_bits), p.emax));
+  }
+  if (exp_bits == 8) p.emax = std::min(p.emax, 127);
+  return p;
+}
+}  // namespace
+
+float minifloat_max(int exp_bits, int man_bits) {
+  return minifloat_params(exp_bits, man_bits).max_value;
+}
+
+void quantize_minifloat(float* x, std::size_t n, int exp_bits, int man_bits, Rounding rounding,
+                        const RngKey& key) {
+  const MinifloatParams p = minifloat_params(exp_bits, man_bits);
+  if (exp_bits == 8 && man_bits == 23) return;  // float32 itself
+  const float mx = p.max_value;
+  const bool fast = man_bits <= 21;  // |x / quantum| < 2^22: the magic rounding is exact
+  const std::uint64_t base = rounding == Rounding::Stochastic ? key.base() : 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float in = x[i];
+    int e = static_cast<int>((bits_of(in) >> 23) & 0xffu) - 127;
+    e = e < p.emin ? p.emin : e;
+    e = e > p.emax ? p.emax : e;
+    const int qe = e - man_bits;  // quantum 2^qe (>= 2^-149, a float32 subnormal at worst)
+    const float q = qe >= -126 ? float_of(static_cast<std::uint32_t>(qe + 127) << 23)
+                               : float_of(1u << (qe + 149));
+    float v = in / q;
+    if (rounding == Rounding::Nearest) {
+      v = fast ? rne(v) : std::nearbyint(v);
+    } else {
+      const float w = v + uniform01(base, i);
+      v = std::fabs(w) < 2147483520.0f ? floor_small(w) : w;
+    }
+    float y = v * q;
+    y = y > mx ? mx : y;
+    y = y < -mx ? -mx : y;
+    x[i] = in == in ? y : in;
+  }
+}
+
+bool is_identity(const Format& format) {
+  if (format.is_float()) return format.exp_bits >= 8 && format.man_bits >= 23;
+  return format.bits >= kIdentityIntBits;
+}
+
+void quantize(const Format& format, IntMethod method, float* x, std::size_t rows,
+              std::size_t cols, Rounding rounding, const RngKey& key) {
+  if (is_identity(format)) return;
+  if (format.is_float()) {
+    quantize_minifloat(x, rows * cols, format.exp_bits, format.man_bits, rounding, key);
+  } else if (method == IntMethod::DynamicFixed) {
+    quantize_dynamic_fixed(x, rows * cols, format.bits, rounding, key);
+  } else if (rows > 1) {
+    quantize_range_rows(x, rows, cols, format.bits, rounding, key);
+  } else {
+    quantize_range(x, rows * cols, format.bits, rounding, key);
+  }
+}
+
+}  // namespace lpsim::trainer

@@ -1,0 +1,96 @@
+// A trainable network built from a models/ Graph: forward, backward and SGD
+// with every tensor role quantized per a PrecisionSet (docs/trainer.md):
+//   A: the input of every conv / linear layer (one range per tensor), forward
+//   W: the weights of every conv / linear layer (one range per output
+//      channel), re-quantized from the FP32 master copy each iteration; used
+//      by the forward and the backward-data GEMM
+//   E: the error arriving at every conv / linear output (one range per
+//      tensor); feeds both backward GEMMs
+//   G: weight and bias gradients (one range per tensor), before the update
+// Quantizers pass gradients straight through (straight-through estimator).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/precision.h"
+#include "models/graph.h"
+#include "trainer/quantize.h"
+
+namespace lpsim::trainer {
+
+namespace impl {
+class ThreadPool;
+struct Node;
+}  // namespace impl
+
+struct QuantPolicy {
+  IntMethod int_method = IntMethod::Range;
+  // CPT's choice: W and A nearest, E stochastic; G stochastic (Wang et al. 2018).
+  Rounding w = Rounding::Nearest, a = Rounding::Nearest;
+  Rounding e = Rounding::Stochastic, g = Rounding::Stochastic;
+  float loss_scale = 1.0f;  // static loss scaling: dL scaled by S, gradients unscaled before use
+};
+
+// A learnable tensor: FP32 master values, gradient, momentum.
+struct Param {
+  std::string name;  // "<layer>.weight" | "<layer>.bias"
+  std::vector<float> value, grad, momentum;
+};
+
+struct BatchStats {
+  double loss_sum = 0;  // sum over samples of the cross-entropy
+  std::int64_t correct = 0;
+  std::int64_t samples = 0;
+};
+
+class Network {
+ public:
+  // Builds the trainable layers of `graph` and initialises weights as
+  // PyTorch does (uniform in +-1/sqrt(fan_in)), from `seed`. Throws
+  // InputError naming a layer the trainer cannot run.
+  Network(const Graph& graph, std::uint64_t seed, int threads);
+  ~Network();
+  Network(const Network&) = delete;
+  Network& operator=(const Network&) = delete;
+
+  // Forward pass of `batch` samples (images [batch x input elements]) at
+  // precision `p`; with `training`, also keeps what backward needs.
+  // `iteration` keys the stochastic rounding.
+  BatchStats forward(const float* images, const std::uint8_t* labels, std::int64_t batch,
+                     const PrecisionSet& p, const QuantPolicy& q, std::uint64_t iteration);
+  // Backward pass of the last forward: every Param::grad (quantized to G).
+  void backward(const PrecisionSet& p, const QuantPolicy& q, std::uint64_t iteration);
+  // SGD with momentum and weight decay (PyTorch's form):
+  // v = momentum v + (g + wd w);  w -= lr v.
+  void sgd_step(float lr, float momentum, float weight_decay);
+
+  std::vector<Param*> params();
+  const Graph& graph() const { return graph_; }
+  // What layer `name` computed in the last forward / backward (for checks
+  // against a reference): output, gradient w.r.t. the output, and for conv /
+  // linear the quantized input (A), weights (W) and error (E), and the weight
+  // and bias gradients before G quantization. InputError if no such layer.
+  struct LayerTensors {
+    std::vector<float> out, out_grad, qin, wq, eq, g_pre_w, g_pre_b;
+  };
+  LayerTensors tensors_of(const std::string& name) const;
+  std::vector<std::string> layer_names() const;  // topological order
+  int threads() const;
+
+ private:
+  Graph graph_;
+  std::uint64_t seed_;
+  std::vector<std::unique_ptr<impl::Node>> nodes_;  // topological order
+  std::unique_ptr<impl::ThreadPool> pool_;
+  std::int64_t batch_ = 0;
+  std::vector<std::uint8_t> labels_;
+};
+
+// Samples per parallel task: the fixed unit of work that makes results
+// independent of the thread count.
+inline constexpr std::int64_t kChunk = 16;
+
+}  // namespace lpsim::trainer

@@ -1,0 +1,70 @@
+// Quantizers of the trainer: in-place "fake quantization" of float arrays
+// (quantize, then dequantize back to float), one function per method.
+// Non-finite policy (all methods): NaN stays NaN; +-Inf saturate to the
+// largest representable value of that sign; non-finite values are ignored
+// when the tensor's range or scale is measured. docs/trainer.md has the
+// formulas and their sources.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "core/precision.h"
+#include "trainer/rng.h"
+
+namespace lpsim::trainer {
+
+enum class Rounding : std::uint8_t { Nearest, Stochastic };
+std::string to_string(Rounding);
+
+// How an integer Format (Format::Kind::Int) is realised:
+//  Range:        CPT / Banner et al. 2018 range-based linear, asymmetric:
+//                2^b - 1 levels between the tensor's (or channel's) min and max.
+//  DynamicFixed: MuPPET's dynamic fixed point, one power-of-two scale per tensor.
+enum class IntMethod : std::uint8_t { Range, DynamicFixed };
+std::string to_string(IntMethod);
+IntMethod parse_int_method(const std::string& text);  // "range" | "dfx"; InputError otherwise
+
+// Widths from which a quantizer is the identity on float32 data: an int grid of
+// 2^24 or more steps is finer than float32's own 24-bit significand.
+inline constexpr int kIdentityIntBits = 24;
+
+// Range-based linear (CPT): with lo = min(x), hi = max(x), L = 2^bits - 1,
+// s = (hi - lo) / L:  q = clamp(round((x - lo) / s), 0, L),  x' = q * s + lo.
+// Nearest rounds half to even; stochastic is floor(v + u), u ~ U[0,1) from
+// `key`, so it rounds up with probability equal to the remainder. A constant
+// tensor (hi == lo) is returned unchanged.
+void quantize_range(float* x, std::size_t n, int bits, Rounding rounding, const RngKey& key);
+
+// Same, one [min, max] range per row of a [rows x cols] array (weights: one
+// row per output channel). Random stream index = the flat element index.
+void quantize_range_rows(float* x, std::size_t rows, std::size_t cols, int bits,
+                         Rounding rounding, const RngKey& key);
+
+// MuPPET dynamic fixed point: maxV = 2^(b-1) - 0.5, minV = -2^(b-1) - 0.5,
+// sf = floor(log2(min(|maxV / max(x)|, |minV / min(x)|))) (a ratio with a
+// zero denominator counts as +Inf), x' = clamp(round(x 2^sf), -2^(b-1),
+// 2^(b-1) - 1) / 2^sf. An all-zero tensor stays zero. Returns sf (0 when
+// the tensor holds no finite non-zero value).
+int quantize_dynamic_fixed(float* x, std::size_t n, int bits, Rounding rounding,
+                           const RngKey& key);
+
+// Minifloat with `exp_bits` exponent and `man_bits` mantissa bits, IEEE-style
+// bias 2^(e-1) - 1 and gradual underflow (subnormals kept). Largest finite
+// value: IEEE-style (top exponent reserved for Inf/NaN), except e4m3 which
+// follows the OCP FP8 spec (top exponent holds normals, max 448). Values past
+// it saturate (no Inf is produced). man_bits >= 23 with exp_bits >= 8 is
+// the identity.
+void quantize_minifloat(float* x, std::size_t n, int exp_bits, int man_bits, Rounding rounding,
+                        const RngKey& key);
+float minifloat_max(int exp_bits, int man_bits);
+
+// Dispatch on a Format: Float -> minifloat (fp32 = identity), Int -> `method`
+// (per-row ranges when rows > 1 and method is Range). Identity for int widths
+// >= kIdentityIntBits.
+void quantize(const Format& format, IntMethod method, float* x, std::size_t rows,
+              std::size_t cols, Rounding rounding, const RngKey& key);
+bool is_identity(const Format& format);
+
+}  // namespace lpsim::trainer

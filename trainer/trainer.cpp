@@ -1,0 +1,489 @@
+// The training loop: data, schedule, quantized steps, MuPPET switching, the
+// CPT range test, metrics, checkpoints, and the trace of what ran.
+#include "trainer/trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <numbers>
+#include <regex>
+
+#include <fmt/format.h>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "models/zoo.h"
+#include "traces/schedule.h"
+#include "trainer/impl/checkpoint.h"
+#include "trainer/muppet.h"
+#include "trainer/network.h"
+
+namespace lpsim::trainer {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::uint64_t kShuffleStream = 0x5eed5eedULL;
+constexpr std::uint64_t kEvalIterationBase = std::uint64_t{1} << 62;
+
+void validate(const TrainOptions& o) {
+  auto positive = [](const char* name, double v) {
+    if (!(v > 0)) throw InputError(fmt::format("{} = {}: must be > 0", name, v));
+  };
+  if (o.epochs < 1 || o.epochs > 100000)
+    throw InputError(fmt::format("--epochs = {}: must be in 1..100000", o.epochs));
+  if (o.batch < 1 || o.batch > 65536)
+    throw InputError(fmt::format("--batch = {}: must be in 1..65536", o.batch));
+  positive("--lr", o.lr);
+  if (!(o.momentum >= 0 && o.momentum < 1))
+    throw InputError(fmt::format("--momentum = {}: must be in [0, 1)", o.momentum));
+  if (!(o.weight_decay >= 0 && o.weight_decay < 1))
+    throw InputError(fmt::format("--weight-decay = {}: must be in [0, 1)", o.weight_decay));
+  if (!(o.loss_scale >= 1 && o.loss_scale <= 1e30))
+    throw InputError(fmt::format("--loss-scale = {}: must be in 1..1e30", o.loss_scale));
+  if (o.threads < 1 || o.threads > 256)
+    throw InputError(fmt::format("--threads = {}: must be in 1..256", o.threads));
+  if (o.train_limit < 0 || o.test_limit < 0)
+    throw InputError("--train-limit / --test-limit: must be >= 0");
+  if (o.lr_step < 0) throw InputError(fmt::format("--lr-step = {}: must be >= 0", o.lr_step));
+  if (!(o.lr_gamma > 0 && o.lr_gamma <= 1))
+    throw InputError(fmt::format("--lr-gamma = {}: must be in (0, 1]", o.lr_gamma));
+  const std::vector<std::string> lr_kinds = {"auto", "cosine", "step", "constant", "muppet"};
+  if (std::find(lr_kinds.begin(), lr_kinds.end(), o.lr_schedule) == lr_kinds.end())
+    throw InputError(fmt::format("--lr-schedule {}: must be one of auto, cosine, step, "
+                                 "constant, muppet",
+                                 o.lr_schedule));
+  if (o.rounding != "auto" && o.rounding != "nearest" && o.rounding != "stochastic")
+    throw InputError(fmt::format("--rounding {}: must be one of auto, nearest, stochastic",
+                                 o.rounding));
+  if (o.quantizer != "auto") parse_int_method(o.quantizer);
+  if (o.dataset != "fashion-mnist")
+    throw InputError(fmt::format("--dataset {}: the trainer reads fashion-mnist only", o.dataset));
+  if (!(o.range_test_threshold > 0 && o.range_test_threshold < 1))
+    throw InputError(fmt::format("--range-test-threshold = {}: must be in (0, 1)",
+                                 o.range_test_threshold));
+  if (o.range_test_from < 1 || o.range_test_from > 16)
+    throw InputError(fmt::format("--range-test-from = {}: must be in 1..16", o.range_test_from));
+  if (o.resume && o.checkpoint.empty())
+    throw InputError("--resume needs a checkpoint file (-o sets it to <output>.ckpt)");
+}
+
+QuantPolicy make_policy(const TrainOptions& o, const Schedule& schedule) {
+  QuantPolicy q;
+  const bool muppet = schedule.needs_training_state();
+  q.int_method = o.quantizer == "auto" ? (muppet ? IntMethod::DynamicFixed : IntMethod::Range)
+                                       : parse_int_method(o.quantizer);
+  if (o.rounding == "auto" && muppet) {
+    q.w = q.a = q.e = q.g = Rounding::Stochastic;  // MuPPET rounds stochastically
+  } else if (o.rounding == "nearest") {
+    q.w = q.a = q.e = q.g = Rounding::Nearest;
+  } else if (o.rounding == "stochastic") {
+    q.w = q.a = q.e = q.g = Rounding::Stochastic;
+  }
+  q.loss_scale = static_cast<float>(o.loss_scale);
+  return q;
+}
+
+std::string fingerprint(const TrainOptions& o, std::int64_t train_n, std::int64_t test_n) {
+  return fmt::format(
+      "model={} dataset={} train={} test={} epochs={} batch={} lr={} momentum={} wd={} "
+      "lr_schedule={} lr_step={} lr_gamma={} schedule={} seed={} quantizer={} rounding={} "
+      "loss_scale={} range_test={} rt_threshold={} rt_from={}",
+      o.model, o.dataset, train_n, test_n, o.epochs, o.batch, o.lr, o.momentum, o.weight_decay,
+      o.lr_schedule, o.lr_step, o.lr_gamma, o.schedule, o.seed, o.quantizer, o.rounding,
+      o.loss_scale, o.range_test, o.range_test_threshold, o.range_test_from);
+}
+
+std::vector<std::uint32_t> shuffled(std::int64_t n, std::uint64_t seed, std::int64_t epoch) {
+  std::vector<std::uint32_t> perm(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) perm[static_cast<std::size_t>(i)] = static_cast<std::uint32_t>(i);
+  const std::uint64_t base = RngKey{seed, static_cast<std::uint64_t>(epoch), kShuffleStream}.base();
+  for (std::int64_t i = n - 1; i > 0; --i) {  // Fisher-Yates
+    const std::uint32_t j = uniform_below(base, static_cast<std::uint64_t>(i),
+                                          static_cast<std::uint32_t>(i + 1));
+    std::swap(perm[static_cast<std::size_t>(i)], perm[j]);
+  }
+  return perm;
+}
+
+void append_segment(std::vector<Segment>& segs, std::int64_t it, const PrecisionSet& p) {
+  if (!segs.empty() && segs.back().end == it && segs.back().precision == p) {
+    ++segs.back().end;
+    return;
+  }
+  Segment s;
+  s.begin = it;
+  s.end = it + 1;
+  s.precision = p;
+  segs.push_back(s);
+}
+
+// Rewrites B_min of "cyclic:3-8/8,..." or "progressive:3-8/8,...".
+std::string with_b_min(const std::string& spec, int b_min) {
+  static const std::regex re(R"(^(cyclic|progressive):(\d+)-(\d+)(.*)$)");
+  std::smatch m;
+  if (!std::regex_match(spec, m, re)) return spec;
+  const int b_max = std::stoi(m[3].str());
+  return fmt::format("{}:{}-{}{}", m[1].str(), std::min(b_min, b_max), b_max, m[4].str());
+}
+
+// Widest W and A (by total bits) of a list of precisions: the test-time precision.
+PrecisionSet widest(const std::vector<PrecisionSet>& used) {
+  PrecisionSet best = used.front();
+  for (const auto& p : used)
+    if (std::pair(p[Role::W].bits, p[Role::A].bits) > std::pair(best[Role::W].bits, best[Role::A].bits))
+      best = p;
+  return best;
+}
+
+struct Run {
+  const TrainOptions& o;
+  ImageData data;
+  Graph graph;
+  std::unique_ptr<Schedule> schedule;
+  std::vector<PrecisionSet> levels;  // muppet
+  QuantPolicy policy;
+  std::unique_ptr<Network> net;
+  std::int64_t ipe = 0, total = 0;
+
+  explicit Run(const TrainOptions& opts) : o(opts) {
+    validate(o);
+    schedule = parse_schedule(o.schedule);
+    if (!schedule->layer_overrides().empty())
+      throw InputError(fmt::format("--schedule {}: per-layer precisions are not supported by "
+                                   "the trainer (all layers share one precision)",
+                                   o.schedule));
+    levels = schedule->levels();
+    graph = make_model(o.model, o.dataset);
+    data = load_fashion_mnist(o.data_dir, o.train_limit, o.test_limit);
+    const auto& in = graph.layer(graph.topological_order().front()).out_shape.dims;
+    if (in != std::vector<std::int64_t>{data.train.channels, data.train.height, data.train.width})
+      throw InputError(fmt::format("model {}: input shape {} does not match the data's {}x{}x{}",
+                                   o.model, to_string(Shape{in}), data.train.channels,
+                                   data.train.height, data.train.width));
+    policy = make_policy(o, *schedule);
+    net = std::make_unique<Network>(graph, o.seed, o.threads);
+    ipe = (data.train.n + o.batch - 1) / o.batch;
+    total = ipe * o.epochs;
+  }
+
+  double lr_at(std::int64_t it, std::int64_t fp32_since_epoch) const {
+    const std::int64_t epoch = it / ipe;
+    std::string kind = o.lr_schedule;
+    if (kind == "auto") kind = schedule->needs_training_state() ? "muppet" : "cosine";
+    if (kind == "cosine")
+      return o.lr * 0.5 *
+             (1.0 + std::cos(std::numbers::pi * static_cast<double>(it) / static_cast<double>(total)));
+    if (kind == "step") {
+      const std::int64_t step = o.lr_step > 0 ? o.lr_step : std::max<std::int64_t>(1, o.epochs / 3);
+      return o.lr * std::pow(o.lr_gamma, static_cast<double>(epoch / step));
+    }
+    if (kind == "muppet") {
+      // MuPPET: constant while quantized; in FP32 x0.1 every 15 epochs, down to lr / 100.
+      if (fp32_since_epoch < 0 || epoch < fp32_since_epoch) return o.lr;
+      return std::max(o.lr / 100.0, o.lr * std::pow(0.1, static_cast<double>((epoch - fp32_since_epoch) / 15)));
+    }
+    return o.lr;
+  }
+
+  double evaluate(const PrecisionSet& p, std::int64_t epoch) {
+    std::int64_t correct = 0;
+    const ImageSet& t = data.test;
+    const std::int64_t e = t.image_elements();
+    for (std::int64_t s0 = 0; s0 < t.n; s0 += o.batch) {
+      const std::int64_t b = std::min(o.batch, t.n - s0);
+      BatchStats st = net->forward(t.images.data() + s0 * e, t.labels.data() + s0, b, p, policy,
+                                   kEvalIterationBase + static_cast<std::uint64_t>(epoch));
+      correct += st.correct;
+    }
+    return t.n > 0 ? static_cast<double>(correct) / static_cast<double>(t.n) : 0.0;
+  }
+};
+
+int b_max_of(const Schedule& s, std::int64_t total, std::int64_t ipe) {
+  int b = 0;
+  for (std::int64_t it = 0; it < total; ++it) {
+    const PrecisionSet p = s.at(ScheduleContext{it, total, ipe});
+    if (!p[Role::W].is_float()) b = std::max(b, p[Role::W].bits);
+  }
+  return b > 0 ? b : 8;
+}
+
+}  // namespace
+
+TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
+  Run run(o);
+  const auto t_start = Clock::now();
+  Network& net = *run.net;
+  const ImageSet& tr = run.data.train;
+  const std::int64_t e = tr.image_elements();
+  const std::string fp = fingerprint(o, tr.n, run.data.test.n);
+
+  TrainResult result;
+  result.threads = net.threads();
+  Trace& trace = result.trace;
+  TraceHeader& h = trace.header;
+  h.producer = "lpsim-train 0.1.0";
+  h.model = o.model;
+  h.dataset = o.dataset;
+  h.samples_per_epoch = tr.n;
+  h.batch = o.batch;
+  h.epochs = o.epochs;
+  h.total_iterations = run.total;
+  h.schedule = o.schedule;
+  h.seed = o.seed;
+
+  MuppetState muppet;
+  std::string schedule_spec = o.schedule;
+  std::int64_t first_epoch = 0;
+  if (o.resume) {
+    impl::Checkpoint c = impl::load_checkpoint(o.checkpoint);
+    if (c.fingerprint != fp)
+      throw InputError(fmt::format("{}: checkpoint is of a different run:\n  checkpoint: {}\n  "
+                                   "this run:   {}",
+                                   o.checkpoint, c.fingerprint, fp));
+    auto params = net.params();
+    if (params.size() != c.values.size())
+      throw InputError(fmt::format("{}: checkpoint has {} parameter tensors, model {} has {}",
+                                   o.checkpoint, c.values.size(), o.model, params.size()));
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      if (params[i]->name != c.param_names[i] || params[i]->value.size() != c.values[i].size())
+        throw InputError(fmt::format("{}: parameter {} does not match the model", o.checkpoint,
+                                     c.param_names[i]));
+      params[i]->value = c.values[i];
+      params[i]->momentum = c.momenta[i];
+    }
+    first_epoch = c.epochs_done;
+    trace.segments = std::move(c.segments);
+    trace.metrics = std::move(c.metrics);
+    muppet = std::move(c.muppet);
+    result.range_test = std::move(c.range_test);
+    result.events = std::move(c.events);
+    schedule_spec = c.schedule;
+    if (schedule_spec != o.schedule) run.schedule = parse_schedule(schedule_spec);
+  }
+
+  // Epoch at which MuPPET reached FP32 (-1: not yet), recovered from the segments.
+  std::int64_t fp32_since = -1;
+  if (!run.levels.empty())
+    for (const Segment& s : trace.segments)
+      if (s.precision == run.levels.back()) {
+        fp32_since = s.begin / run.ipe;
+        break;
+      }
+
+  // Range test state (first epoch only).
+  const bool range_testing = o.range_test && first_epoch == 0;
+  std::vector<int> rt_bits;
+  std::int64_t rt_step_iters = 0;
+  bool rt_active = false;
+  if (range_testing) {
+    const int b_max = b_max_of(*run.schedule, run.total, run.ipe);
+    for (int b = std::min(o.range_test_from, b_max); b <= b_max; ++b) rt_bits.push_back(b);
+    rt_step_iters = std::max<std::int64_t>(1, run.ipe / static_cast<std::int64_t>(rt_bits.size()));
+    rt_active = true;
+    result.range_test = RangeTestResult{};
+  }
+  std::int64_t rt_correct = 0, rt_samples = 0, rt_iters = 0;
+
+  std::vector<float> batch_images(static_cast<std::size_t>(o.batch * e));
+  std::vector<std::uint8_t> batch_labels(static_cast<std::size_t>(o.batch));
+  std::int64_t iterations_this_process = 0;
+  const std::int64_t last_epoch = o.stop_after > 0 ? std::min(o.stop_after, o.epochs) : o.epochs;
+
+  for (std::int64_t epoch = first_epoch; epoch < last_epoch; ++epoch) {
+    const auto t_epoch = Clock::now();
+    const auto perm = shuffled(tr.n, o.seed, epoch);
+    double loss_sum = 0;
+    std::int64_t correct = 0, samples = 0;
+    std::vector<PrecisionSet> used;
+    for (std::int64_t it = 0; it < run.ipe; ++it) {
+      const std::int64_t global = epoch * run.ipe + it;
+      PrecisionSet p;
+      if (!run.levels.empty()) {
+        p = run.levels[static_cast<std::size_t>(muppet.level)];
+      } else {
+        p = run.schedule->at(ScheduleContext{global, run.total, run.ipe});
+      }
+      const std::size_t rt_step = rt_active ? static_cast<std::size_t>(it / rt_step_iters) : 0;
+      if (rt_active) {
+        p[Role::W] = Format::integer(rt_bits[rt_step]);
+        p[Role::A] = Format::integer(rt_bits[rt_step]);
+      }
+      const std::int64_t s0 = it * o.batch;
+      const std::int64_t b = std::min(o.batch, tr.n - s0);
+      for (std::int64_t i = 0; i < b; ++i) {
+        const std::uint32_t src = perm[static_cast<std::size_t>(s0 + i)];
+        std::copy(tr.images.begin() + src * e, tr.images.begin() + (src + 1) * e,
+                  batch_images.begin() + i * e);
+        batch_labels[static_cast<std::size_t>(i)] = tr.labels[src];
+      }
+      const BatchStats st = net.forward(batch_images.data(), batch_labels.data(), b, p,
+                                        run.policy, static_cast<std::uint64_t>(global));
+      if (!std::isfinite(st.loss_sum))
+        throw InputError(fmt::format("training diverged: loss {} at epoch {} iteration {} "
+                                     "(precision {}, lr {}): lower --lr",
+                                     st.loss_sum / static_cast<double>(b), epoch, it, p.label(),
+                                     run.lr_at(global, fp32_since)));
+      net.backward(p, run.policy, static_cast<std::uint64_t>(global));
+      net.sgd_step(static_cast<float>(run.lr_at(global, fp32_since)),
+                   static_cast<float>(o.momentum), static_cast<float>(o.weight_decay));
+      append_segment(trace.segments, global, p);
+      used.push_back(p);
+      loss_sum += st.loss_sum;
+      correct += st.correct;
+      samples += st.samples;
+      ++iterations_this_process;
+
+      if (rt_active) {
+        rt_correct += st.correct;
+        rt_samples += st.samples;
+        ++rt_iters;
+        const bool step_end = (it + 1) % rt_step_iters == 0 || it + 1 == run.ipe;
+        if (step_end) {
+          auto& curve = result.range_test->curve;
+          curve.push_back({rt_bits[rt_step], rt_iters,
+                           static_cast<double>(rt_correct) / static_cast<double>(rt_samples)});
+          rt_correct = rt_samples = rt_iters = 0;
+          const std::size_t k = curve.size() - 1;
+          bool done = false;
+          if (k >= 1 && curve[k].train_accuracy - curve[k - 1].train_accuracy < o.range_test_threshold) {
+            result.range_test->b_min = curve[k - 1].bits;
+            done = true;
+          } else if (k + 1 == rt_bits.size() || it + 1 == run.ipe) {
+            result.range_test->b_min = curve[k].bits;
+            done = true;
+          }
+          if (done) {
+            rt_active = false;
+            schedule_spec = with_b_min(o.schedule, result.range_test->b_min);
+            result.range_test->schedule = schedule_spec;
+            run.schedule = parse_schedule(schedule_spec);
+            result.events.push_back(fmt::format("range test: B_min = {} after {} steps; schedule {}",
+                                                result.range_test->b_min, curve.size(),
+                                                schedule_spec));
+          }
+        }
+      }
+
+      if (progress) {
+        Progress pr;
+        pr.epoch = epoch;
+        pr.epochs = o.epochs;
+        pr.iteration = it + 1;
+        pr.iterations_per_epoch = run.ipe;
+        pr.loss = loss_sum / static_cast<double>(samples);
+        pr.precision = p;
+        const double elapsed = std::chrono::duration<double>(Clock::now() - t_start).count();
+        const std::int64_t left = last_epoch * run.ipe - (global + 1);
+        pr.eta_s = elapsed / static_cast<double>(iterations_this_process) * static_cast<double>(left);
+        progress(pr);
+      }
+    }
+
+    if (!run.levels.empty()) {
+      std::vector<const std::vector<float>*> grads;
+      for (Param* prm : net.params()) grads.push_back(&prm->grad);
+      const int level_before = muppet.level;
+      const MuppetDecision d =
+          muppet_end_epoch(muppet, epoch, grads, static_cast<int>(run.levels.size()));
+      if (d.checked)
+        result.events.push_back(fmt::format(
+            "muppet: epoch {} diversity {:.4g} (max {:.4g}, T {:.4g}){}{}", epoch, d.delta,
+            muppet.max_delta, muppet_threshold(epoch), d.violation ? ", violation" : "",
+            d.switched ? fmt::format(", switch {} -> {}",
+                                     run.levels[static_cast<std::size_t>(level_before)].label(),
+                                     run.levels[static_cast<std::size_t>(muppet.level)].label())
+                       : std::string()));
+      if (d.switched && muppet.level + 1 == static_cast<int>(run.levels.size()) && fp32_since < 0)
+        fp32_since = epoch + 1;
+    }
+
+    EpochMetrics m;
+    m.epoch = epoch;
+    m.train_loss = loss_sum / static_cast<double>(samples);
+    m.train_accuracy = static_cast<double>(correct) / static_cast<double>(samples);
+    m.test_accuracy = run.evaluate(widest(used), epoch);
+    m.wall_s = std::chrono::duration<double>(Clock::now() - t_epoch).count();
+    trace.metrics.push_back(m);
+
+    if (!o.checkpoint.empty()) {
+      impl::Checkpoint c;
+      c.fingerprint = fp;
+      c.epochs_done = epoch + 1;
+      for (Param* prm : net.params()) {
+        c.param_names.push_back(prm->name);
+        c.values.push_back(prm->value);
+        c.momenta.push_back(prm->momentum);
+      }
+      c.segments = trace.segments;
+      c.metrics = trace.metrics;
+      c.muppet = muppet;
+      c.range_test = result.range_test;
+      c.schedule = schedule_spec;
+      c.events = result.events;
+      impl::save_checkpoint(o.checkpoint, c);
+    }
+  }
+  result.finished = static_cast<std::int64_t>(trace.metrics.size()) == o.epochs;
+  if (result.finished) validate_trace(trace, "lpsim train");
+  return result;
+}
+
+void dump_batch(const TrainOptions& options, const std::string& dir) {
+  TrainOptions o = options;
+  o.train_limit = o.batch;
+  o.test_limit = 1;
+  Run run(o);
+  std::filesystem::create_directories(dir);
+  const ImageSet& tr = run.data.train;
+  PrecisionSet p = run.levels.empty()
+                       ? run.schedule->at(ScheduleContext{0, run.total, run.ipe})
+                       : run.levels.front();
+  auto write_floats = [&](const std::string& name, const std::vector<float>& v) {
+    write_file_atomic(dir + "/" + name,
+                      std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float)));
+  };
+  Network& net = *run.net;
+  std::string params_json;
+  for (Param* prm : net.params()) {
+    write_floats(prm->name + ".init", prm->value);
+    params_json += fmt::format("{}\"{}\"", params_json.empty() ? "" : ", ", prm->name);
+  }
+  const BatchStats st = net.forward(tr.images.data(), tr.labels.data(), tr.n, p, run.policy, 0);
+  net.backward(p, run.policy, 0);
+  for (Param* prm : net.params()) write_floats(prm->name + ".grad", prm->grad);
+  write_floats("input", std::vector<float>(tr.images.begin(), tr.images.end()));
+  std::vector<float> labels(tr.labels.begin(), tr.labels.end());
+  write_floats("labels", labels);
+  std::string layers_json;
+  for (const std::string& name : net.layer_names()) {
+    const auto t = net.tensors_of(name);
+    write_floats(name + ".out", t.out);
+    write_floats(name + ".out_grad", t.out_grad);
+    const bool gemm = !t.wq.empty();
+    if (gemm) {
+      write_floats(name + ".qin", t.qin);
+      write_floats(name + ".wq", t.wq);
+      write_floats(name + ".eq", t.eq);
+      write_floats(name + ".g_pre_w", t.g_pre_w);
+      write_floats(name + ".g_pre_b", t.g_pre_b);
+    }
+    layers_json += fmt::format("{}{{\"name\": \"{}\", \"gemm\": {}}}",
+                               layers_json.empty() ? "" : ", ", name, gemm ? "true" : "false");
+  }
+  auto fmt_name = [&](Role r) { return p[r].name(); };
+  const std::string manifest = fmt::format(
+      "{{\n  \"model\": \"{}\", \"batch\": {}, \"seed\": {},\n  \"W\": \"{}\", \"A\": \"{}\", "
+      "\"E\": \"{}\", \"G\": \"{}\",\n  \"quantizer\": \"{}\",\n  \"rounding\": {{\"W\": \"{}\", "
+      "\"A\": \"{}\", \"E\": \"{}\", \"G\": \"{}\"}},\n  \"loss\": {:.9g}, \"correct\": {},\n  "
+      "\"params\": [{}],\n  \"layers\": [{}]\n}}\n",
+      o.model, tr.n, o.seed, fmt_name(Role::W), fmt_name(Role::A), fmt_name(Role::E),
+      fmt_name(Role::G), to_string(run.policy.int_method), to_string(run.policy.w),
+      to_string(run.policy.a), to_string(run.policy.e), to_string(run.policy.g),
+      st.loss_sum / static_cast<double>(tr.n), st.correct, params_json, layers_json);
+  write_file_atomic(dir + "/manifest.json", manifest);
+}
+
+}  // namespace lpsim::trainer

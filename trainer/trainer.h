@@ -1,0 +1,88 @@
+// The built-in low-precision trainer: real quantized training of a zoo
+// network on Fashion-MNIST under any precision schedule, recording the
+// trace it ran (docs/trainer.md).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/precision.h"
+#include "traces/trace.h"
+#include "trainer/idx.h"
+
+namespace lpsim::trainer {
+
+struct TrainOptions {
+  std::string model = "lenet5";
+  std::string dataset = "fashion-mnist";
+  std::string data_dir = kFashionMnistDir;
+  std::int64_t epochs = 10;
+  std::int64_t batch = 128;
+  double lr = 0.05;
+  double momentum = 0.9;
+  double weight_decay = 5e-4;
+  // cosine (per iteration, to 0) | step (x lr_gamma every lr_step epochs) |
+  // constant | muppet (constant while quantized, then x0.1 every 15 epochs
+  // in FP32 down to lr/100) | auto (muppet for muppet:, else cosine)
+  std::string lr_schedule = "auto";
+  std::int64_t lr_step = 0;  // step: epochs between drops (0 = epochs / 3, at least 1)
+  double lr_gamma = 0.1;
+  std::string schedule = "static:fp32";
+  std::uint64_t seed = 1;
+  int threads = 1;
+  std::string quantizer = "auto";  // range | dfx | auto (dfx for muppet:, else range)
+  std::string rounding = "auto";   // auto (W, A nearest; E, G stochastic) | nearest | stochastic
+  double loss_scale = 1.0;         // static loss scale (for minifloat E / G)
+  std::int64_t train_limit = 0;    // use only the first N training images (0 = all)
+  std::int64_t test_limit = 0;
+  std::string checkpoint;          // written at each epoch end when not empty
+  bool resume = false;             // continue from `checkpoint`
+  std::int64_t stop_after = 0;     // stop after this many epochs in total (0 = run all)
+  bool range_test = false;         // CPT precision range test in the first epoch
+  double range_test_threshold = 0.01;  // accuracy gain (0..1) below which the test stops
+  int range_test_from = 2;             // first width tried
+};
+
+struct RangeTestStep {
+  int bits = 0;
+  std::int64_t iterations = 0;
+  double train_accuracy = 0;  // over the step's minibatches
+};
+
+struct RangeTestResult {
+  std::vector<RangeTestStep> curve;
+  int b_min = 0;
+  std::string schedule;  // the schedule the rest of the run used
+};
+
+struct TrainResult {
+  Trace trace;  // metrics cover the epochs run so far
+  std::optional<RangeTestResult> range_test;
+  std::vector<std::string> events;  // e.g. MuPPET switches, one line each
+  bool finished = false;            // false when stop_after cut the run short
+  int threads = 1;
+};
+
+struct Progress {
+  std::int64_t epoch = 0, epochs = 0;
+  std::int64_t iteration = 0, iterations_per_epoch = 0;  // within the epoch
+  double loss = 0;  // running mean over the epoch
+  PrecisionSet precision;
+  double eta_s = 0;
+};
+using ProgressFn = std::function<void(const Progress&)>;
+
+// Trains per `options`. Throws InputError for bad options or data.
+TrainResult train(const TrainOptions& options, const ProgressFn& progress = {});
+
+// Runs forward and backward on the first `batch` training images (file
+// order) at the schedule's first precision and writes, as raw little-endian
+// float32 files plus manifest.json in `dir`: the input, labels, initial
+// parameters, every layer's output, the loss, every parameter gradient.
+// tools/torch_reference.py repeats the step in PyTorch and compares.
+void dump_batch(const TrainOptions& options, const std::string& dir);
+
+}  // namespace lpsim::trainer
