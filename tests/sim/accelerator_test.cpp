@@ -167,3 +167,41 @@ TEST_CASE("a fixed-width INT8 array gains nothing at 4 bits on a compute-bound G
 }
 
 }  // namespace lpsim
+
+namespace lpsim {
+
+TEST_CASE("with ideal memory, conv layers take SCALE-Sim's closed-form cycles plus one load and one store") {
+  // Samajdar et al. 2018: cycles = ceil(Sr / R) * ceil(Sc / C) * (2R + C + T - 2)
+  //   os: Sr = ofmap pixels, Sc = filters, T = window; ws: Sr = window, Sc = filters,
+  //   T = pixels; is: Sr = window, Sc = pixels, T = filters.
+  // Ideal memory: one tile holds the layer, so our extra is the first tile's
+  // load and the last tile's store, one cycle each.
+  struct Layer {
+    std::int64_t pixels, filters, window;
+  };
+  const Layer layers[] = {{55 * 55, 96, 11 * 11 * 3},    // AlexNet conv1
+                          {27 * 27, 256, 5 * 5 * 96},    // AlexNet conv2
+                          {56 * 56, 64, 3 * 3 * 64},     // ResNet-18 conv2_x
+                          {7 * 7, 512, 3 * 3 * 512}};    // ResNet-18 conv5_x
+  for (std::int64_t R : {32, 128})
+    for (Dataflow df : {Dataflow::OutputStationary, Dataflow::WeightStationary,
+                        Dataflow::InputStationary}) {
+      ArchConfig arch = compute_bound(default_arch());
+      arch.array = {R, R};
+      arch.dataflow = df;
+      arch.dram.latency_ns = 0;
+      for (auto& b : arch.buffers) b.capacity_bytes = std::int64_t(1) << 30;
+      for (const Layer& l : layers) {
+        std::int64_t sr = 0, sc = 0, t = 0;
+        if (df == Dataflow::OutputStationary) sr = l.pixels, sc = l.filters, t = l.window;
+        if (df == Dataflow::WeightStationary) sr = l.window, sc = l.filters, t = l.pixels;
+        if (df == Dataflow::InputStationary) sr = l.window, sc = l.pixels, t = l.filters;
+        const std::int64_t scale_sim =
+            ((sr + R - 1) / R) * ((sc + R - 1) / R) * (2 * R + R + t - 2);
+        const auto s = run_gemm(arch, gemm(l.pixels, l.filters, l.window, i8, i8));
+        CHECK(s.stats.cycles == scale_sim + 2);
+      }
+    }
+}
+
+}  // namespace lpsim
