@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "core/error.h"
+
 #include "sim/replay.h"
 #include "traces/bitops.h"
 #include "traces/synth.h"

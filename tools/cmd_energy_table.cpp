@@ -25,12 +25,14 @@ Action add_energy_table(CLI::App& app) {
     ArchConfig a = arch->load().front();
     EnergyTable t = energy_table_for(a);
     if (*json) {
-      nlohmann::json entries(t.entries);
+      nlohmann::json rows = nlohmann::json::array();
+      for (const auto& r : energy_table_rows(t))
+        rows.push_back({{"key", r.key}, {"value", r.value}, {"unit", r.unit}, {"source", r.source}});
       print_json({{"arch", a.name},
                   {"source", t.source},
                   {"node_nm", t.node_nm},
                   {"voltage_v", t.voltage_v},
-                  {"entries", entries},
+                  {"entries", rows},
                   {"derived",
                    {{"int8_mac_pj", t.mac_pj(Format::integer(8), Format::integer(8))},
                     {"int4_mac_pj", t.mac_pj(Format::integer(4), Format::integer(4))},
@@ -39,22 +41,8 @@ Action add_energy_table(CLI::App& app) {
                     {"dram_pj_per_bit", t.dram_pj_per_bit()}}}});
       return 0;
     }
-    std::cout << fmt::format("energy table for design point '{}' ({}), {} nm, {} V\n"
-                             "source: {}\n\n",
-                             a.name, a.source, t.node_nm, t.voltage_v, t.source);
-    Table table({"entry", "value"});
-    for (const auto& [k, v] : t.entries) table.add({k, sig(v)});
-    std::cout << table.str() << "\n";
-    Table derived({"derived (docs/energy.md)", "pJ"});
-    for (int bits : {2, 4, 8, 16, 32})
-      derived.add({fmt::format("int{} MAC (multiply + accumulate)", bits),
-                   sig(t.mac_pj(Format::integer(bits), Format::integer(bits)))});
-    derived.add({"fp16 MAC", sig(t.mac_pj(Format::floating(5, 10), Format::floating(5, 10)))});
-    derived.add({"fp32 MAC", sig(t.mac_pj(Format::fp32(), Format::fp32()))});
-    for (std::int64_t kb : {8, 32, 256, 1024})
-      derived.add({fmt::format("SRAM per bit, {} KB", kb), sig(t.sram_pj_per_bit(kb * 1024))});
-    derived.add({"DRAM per bit", sig(t.dram_pj_per_bit())});
-    std::cout << derived.str();
+    std::cout << fmt::format("energy table for design point '{}' ({})\n\n", a.name, a.source);
+    std::cout << format_energy_table(t);
     return 0;
   };
 }

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "core/error.h"
+
 #include "models/graph_io.h"
 #include "sim/replay.h"
 #include "traces/bitops.h"
