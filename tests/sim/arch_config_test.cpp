@@ -183,7 +183,7 @@ TEST_CASE("optional keys take their documented defaults", "[arch]") {
 
 // ---- --set -------------------------------------------------------------------
 
-TEST_CASE("--set overrides scalars, nested keys and list entries before validation", "[arch]") {
+TEST_CASE("set overrides (--set) scalars, nested keys and list entries before validation", "[arch]") {
   TempDir dir;
   const std::string path = dir.write("good.yaml", kGood);
   const ArchConfig a =
@@ -206,7 +206,7 @@ TEST_CASE("--set overrides scalars, nested keys and list entries before validati
   CHECK(a.name == "swept");
 }
 
-TEST_CASE("--set applies to the default design point too", "[arch]") {
+TEST_CASE("set overrides (--set) apply to the default design point too", "[arch]") {
   const ArchConfig a = default_arch({"array.rows=32", "array.cols=32", "clock_ghz=1"});
   CHECK(a.array.pes() == 32 * 32);
   CHECK(a.clock_ghz == 1.0);

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <string>
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 namespace fs = std::filesystem;
@@ -23,7 +25,7 @@ struct Result {
 // Runs `lpsim <args>` through the shell, capturing stdout and stderr.
 Result run(const std::string& args) {
   static int counter = 0;
-  fs::path err_file = fs::temp_directory_path() / ("lpsim_cli_err_" + std::to_string(counter++));
+  fs::path err_file = fs::temp_directory_path() / ("lpsim_cli_err_" + std::to_string(getpid()) + "_" + std::to_string(counter++));
   std::string cmd = std::string(LPSIM_BINARY) + " " + args + " 2>" + err_file.string();
   Result r;
   FILE* pipe = popen(cmd.c_str(), "r");
@@ -45,8 +47,9 @@ int lines(const std::string& s) {
   return n;
 }
 
+// One scratch directory per process: ctest runs test cases in parallel.
 fs::path scratch() {
-  fs::path d = fs::temp_directory_path() / "lpsim_cli_test";
+  fs::path d = fs::temp_directory_path() / ("lpsim_cli_test_" + std::to_string(getpid()));
   fs::create_directories(d);
   return d;
 }
