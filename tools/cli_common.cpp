@@ -2,6 +2,7 @@
 #include "tools/cli_common.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <iostream>
 
@@ -45,18 +46,36 @@ std::string seconds(double s) {
 
 void print_json(const nlohmann::json& j) { std::cout << j.dump(2) << "\n"; }
 
+namespace {
+bool looks_numeric(const std::string& cell) {
+  return !cell.empty() && (std::isdigit(static_cast<unsigned char>(cell[0])) || cell[0] == '-' ||
+                           cell[0] == '+' || cell[0] == '.');
+}
+}  // namespace
+
 std::string Table::str() const {
   std::vector<std::size_t> width;
+  std::vector<bool> numeric_column;
   for (const auto& row : rows_) {
     if (width.size() < row.size()) width.resize(row.size(), 0);
     for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
   }
+  // A column is numeric (right-aligned, header too) when all its data cells are.
+  numeric_column.assign(width.size(), rows_.size() > 1);
+  for (std::size_t r = 1; r < rows_.size(); ++r)
+    for (std::size_t i = 0; i < rows_[r].size(); ++i)
+      if (!rows_[r][i].empty() && !looks_numeric(rows_[r][i])) numeric_column[i] = false;
   std::string out;
   for (std::size_t r = 0; r < rows_.size(); ++r) {
     for (std::size_t i = 0; i < rows_[r].size(); ++i) {
-      // First column left-aligned, numbers right-aligned.
-      out += i == 0 ? fmt::format("{:<{}}", rows_[r][i], width[i])
-                    : fmt::format("  {:>{}}", rows_[r][i], width[i]);
+      const std::string& cell = rows_[r][i];
+      std::string sep = i == 0 ? "" : "  ";
+      if (numeric_column[i])
+        out += fmt::format("{}{:>{}}", sep, cell, width[i]);
+      else if (i + 1 == rows_[r].size())
+        out += sep + cell;  // no trailing spaces after a text column at the end
+      else
+        out += fmt::format("{}{:<{}}", sep, cell, width[i]);
     }
     out += "\n";
     if (r == 0) {
