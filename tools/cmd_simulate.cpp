@@ -17,43 +17,39 @@ namespace lpsim::cli {
 
 namespace {
 
-// Renders {"name": number | {field: number, ...}} as a table.
-std::string json_table(const std::string& title, const nlohmann::json& obj) {
-  std::vector<std::string> fields;
-  for (const auto& [name, value] : obj.items())
-    if (value.is_object())
-      for (const auto& [f, v] : value.items())
-        if (v.is_number() && std::find(fields.begin(), fields.end(), f) == fields.end())
-          fields.push_back(f);
-  std::vector<std::string> header{title};
-  if (fields.empty()) header.push_back("value");
-  header.insert(header.end(), fields.begin(), fields.end());
-  Table table(header);
-  for (const auto& [name, value] : obj.items()) {
-    std::vector<std::string> row{name};
-    if (value.is_number()) {
-      row.push_back(sig(value.get<double>()));
-    } else if (value.is_object()) {
-      for (const auto& f : fields)
-        row.push_back(value.contains(f) && value[f].is_number() ? sig(value[f].get<double>())
-                                                                : "");
-    } else {
-      row.push_back(value.dump());
-    }
-    table.add(row);
-  }
-  return table.str();
-}
-
+// The breakdowns as compact tables: energy by component, then time and
+// energy by phase and by engine (MAC array / vector unit).
 void print_summary(const nlohmann::json& j, const std::string& what, const ArchConfig& arch) {
   std::cout << fmt::format("{} on design point '{}' ({})\n", what, arch.name, arch.source);
+  const double energy = j.value("energy_j", 0.0), cycles = j.value("cycles", 0.0);
   std::cout << fmt::format("  BitOPs   {} G\n  energy   {}\n  latency  {}  ({} cycles at {} GHz)\n\n",
-                           sig(j.value("total_gbitops", 0.0)), joules(j.value("energy_j", 0.0)),
-                           seconds(j.value("latency_s", 0.0)), sig(j.value("cycles", 0.0)),
-                           arch.clock_ghz);
-  if (j.contains("breakdown"))
-    for (const auto& [name, obj] : j["breakdown"].items())
-      if (obj.is_object()) std::cout << json_table(name, obj) << "\n";
+                           sig(j.value("total_gbitops", 0.0)), joules(energy),
+                           seconds(j.value("latency_s", 0.0)), sig(cycles), arch.clock_ghz);
+  auto share = [](double part, double whole) {
+    return whole > 0 ? fmt::format("{:.1f}%", 100 * part / whole) : std::string("-");
+  };
+  if (!j.contains("breakdown")) return;
+  const auto& b = j["breakdown"];
+  if (b.contains("component")) {
+    Table t({"component", "energy", "share"});
+    for (const auto& [name, v] : b["component"].items())
+      if (v.is_number()) t.add({name, joules(v.get<double>()), share(v.get<double>(), energy)});
+    std::cout << t.str() << "\n";
+  }
+  for (const char* key : {"phase", "engine"}) {
+    if (!b.contains(key)) continue;
+    Table t({key, "GBitOPs", "cycles", "time share", "memory-bound", "energy", "energy share",
+             "utilization"});
+    for (const auto& [name, v] : b[key].items()) {
+      if (!v.is_object()) continue;
+      double c = v.value("cycles", 0.0);
+      t.add({name, sig(v.value("gbitops", 0.0)), sig(c), share(c, cycles),
+             share(v.value("memory_bound_cycles", 0.0), c), joules(v.value("energy_j", 0.0)),
+             share(v.value("energy_j", 0.0), energy),
+             fmt::format("{:.1f}%", 100 * v.value("utilization", 0.0))});
+    }
+    std::cout << t.str() << "\n";
+  }
 }
 
 }  // namespace
@@ -106,6 +102,11 @@ Action add_simulate(CLI::App& app) {
       PrecisionSet p = PrecisionSet::fw_bw(parse_format(precision->substr(0, slash), "--precision"),
                                            parse_format(precision->substr(slash + 1), "--precision"));
       j = to_json(simulate_step(graph, a, table, p, *batch, *phase == "fwd"));
+      // A topology's input layers stand for data, not work: list its layers only.
+      nlohmann::json layers = nlohmann::json::array();
+      for (const auto& l : j["layers"])
+        if (l.value("kind", "") != "input") layers.push_back(l);
+      j["layers"] = layers;
       what = fmt::format("{} ({} pass, precision {}, batch {})", *topology,
                          *phase == "fwd" ? "forward" : "training", *precision, *batch);
     }
@@ -117,6 +118,17 @@ Action add_simulate(CLI::App& app) {
                 << "\n";
     } else {
       print_summary(j, what, a);
+      if (!topology->empty()) {
+        Table rows({"layer", "cycles", "utilization", "SRAM read bits", "SRAM write bits",
+                    "DRAM read bits", "DRAM write bits", "energy"});
+        for (const auto& l : j["layers"])
+          rows.add({l.value("name", ""), sig(l.value("cycles", 0.0)),
+                    fmt::format("{:.1f}%", 100 * l.value("utilization", 0.0)),
+                    sig(l.value("sram_read_bits", 0.0)), sig(l.value("sram_write_bits", 0.0)),
+                    sig(l.value("dram_read_bits", 0.0)), sig(l.value("dram_write_bits", 0.0)),
+                    joules(l.value("energy_j", 0.0))});
+        std::cout << rows.str();
+      }
     }
     return 0;
   };
