@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "core/precision.h"
@@ -66,5 +67,15 @@ float minifloat_max(int exp_bits, int man_bits);
 void quantize(const Format& format, IntMethod method, float* x, std::size_t rows,
               std::size_t cols, Rounding rounding, const RngKey& key);
 bool is_identity(const Format& format);
+
+// The same, split in blocks of kQuantBlock elements run by `parallel_for`
+// (fn(0) .. fn(n - 1), any order, any threads). Bit-identical to the serial
+// form: ranges are min / max (order-free) and random streams are indexed by
+// element. Per-row quantization (weights, small) stays serial.
+using ParallelFor = std::function<void(std::int64_t, const std::function<void(std::int64_t)>&)>;
+inline constexpr std::size_t kQuantBlock = 32768;
+void quantize(const Format& format, IntMethod method, float* x, std::size_t rows,
+              std::size_t cols, Rounding rounding, const RngKey& key,
+              const ParallelFor& parallel_for);
 
 }  // namespace lpsim::trainer

@@ -119,8 +119,26 @@ IdxArray read_idx(const std::string& path, const std::string& hint) {
       throw InputError(with_hint(fmt::format("{}: more than 2^34 elements", path), hint));
   }
   const int es = element_size(a.type);
-  std::vector<unsigned char> raw(static_cast<std::size_t>(n) * static_cast<std::size_t>(es));
-  read_exact(raw.data(), raw.size(), "the data");
+  // Grown as the data arrives: a header claiming more than the file holds is
+  // refused as truncated, not by allocating the claim (up to 128 GiB) first.
+  const std::size_t want = static_cast<std::size_t>(n) * static_cast<std::size_t>(es);
+  std::vector<unsigned char> raw;
+  while (raw.size() < want) {
+    const std::size_t at = raw.size();
+    raw.resize(at + std::min<std::size_t>(want - at, std::size_t{64} << 20));
+    unsigned char* dst = raw.data() + at;
+    const std::size_t bytes = raw.size() - at;
+    const int got = gzread(f.get(), dst, static_cast<unsigned>(bytes));
+    if (got < 0) read_exact(dst, bytes, "the data");  // reports the gzip error
+    if (static_cast<std::size_t>(got) < bytes) {
+      raw.resize(at + static_cast<std::size_t>(got));
+      if (got == 0)
+        throw InputError(with_hint(
+            fmt::format("{}: truncated: the data ends after {} of {} bytes", path, raw.size(),
+                        want),
+            hint));
+    }
+  }
   unsigned char extra;
   if (gzread(f.get(), &extra, 1) != 0)
     throw InputError(with_hint(

@@ -52,11 +52,22 @@ std::uint64_t tensor_id(const Node& n, Role role, int sub = 0) {
          static_cast<std::uint64_t>(sub);
 }
 
+// Output columns ow whose input column ow * stride - pad + kw lies inside [0, W).
+inline void valid_columns(const Node& n, std::int64_t kw, std::int64_t& lo, std::int64_t& hi) {
+  const std::int64_t off = kw - n.pad;
+  lo = off >= 0 ? 0 : (-off + n.stride - 1) / n.stride;
+  hi = n.W - off <= 0 ? 0 : std::min(n.OW, (n.W - off + n.stride - 1) / n.stride);
+  lo = std::min(lo, hi);
+}
+
 void im2col(const Node& n, const float* x, float* col) {
   for (std::int64_t c = 0; c < n.C; ++c)
     for (std::int64_t kh = 0; kh < n.KH; ++kh)
       for (std::int64_t kw = 0; kw < n.KW; ++kw) {
         float* row = col + ((c * n.KH + kh) * n.KW + kw) * n.P;
+        std::int64_t lo, hi;
+        valid_columns(n, kw, lo, hi);
+        const std::int64_t off = kw - n.pad;
         for (std::int64_t oh = 0; oh < n.OH; ++oh) {
           const std::int64_t ih = oh * n.stride - n.pad + kh;
           float* dst = row + oh * n.OW;
@@ -64,11 +75,14 @@ void im2col(const Node& n, const float* x, float* col) {
             std::fill(dst, dst + n.OW, 0.0f);
             continue;
           }
-          const float* src = x + (c * n.H + ih) * n.W;
-          for (std::int64_t ow = 0; ow < n.OW; ++ow) {
-            const std::int64_t iw = ow * n.stride - n.pad + kw;
-            dst[ow] = (iw >= 0 && iw < n.W) ? src[iw] : 0.0f;
+          const float* src = x + (c * n.H + ih) * n.W + off;
+          std::fill(dst, dst + lo, 0.0f);
+          if (n.stride == 1) {
+            std::copy(src + lo, src + hi, dst + lo);
+          } else {
+            for (std::int64_t ow = lo; ow < hi; ++ow) dst[ow] = src[ow * n.stride];
           }
+          std::fill(dst + hi, dst + n.OW, 0.0f);
         }
       }
 }
@@ -78,15 +92,15 @@ void col2im_add(const Node& n, const float* col, float* x) {
     for (std::int64_t kh = 0; kh < n.KH; ++kh)
       for (std::int64_t kw = 0; kw < n.KW; ++kw) {
         const float* row = col + ((c * n.KH + kh) * n.KW + kw) * n.P;
+        std::int64_t lo, hi;
+        valid_columns(n, kw, lo, hi);
+        const std::int64_t off = kw - n.pad;
         for (std::int64_t oh = 0; oh < n.OH; ++oh) {
           const std::int64_t ih = oh * n.stride - n.pad + kh;
           if (ih < 0 || ih >= n.H) continue;
-          float* dst = x + (c * n.H + ih) * n.W;
+          float* dst = x + (c * n.H + ih) * n.W + off;
           const float* src = row + oh * n.OW;
-          for (std::int64_t ow = 0; ow < n.OW; ++ow) {
-            const std::int64_t iw = ow * n.stride - n.pad + kw;
-            if (iw >= 0 && iw < n.W) dst[iw] += src[ow];
-          }
+          for (std::int64_t ow = lo; ow < hi; ++ow) dst[ow * n.stride] += src[ow];
         }
       }
 }
@@ -214,6 +228,9 @@ BatchStats Network::forward(const float* images, const std::uint8_t* labels, std
   const std::int64_t chunks = (batch + kChunk - 1) / kChunk;
   BatchStats stats;
   stats.samples = batch;
+  const ParallelFor par = [this](std::int64_t count, const std::function<void(std::int64_t)>& fn) {
+    pool_->parallel_for(count, fn);
+  };
   for (auto& np : nodes_) {
     Node& n = *np;
     n.out.resize(static_cast<std::size_t>(batch * n.out_elems));
@@ -227,7 +244,7 @@ BatchStats Network::forward(const float* images, const std::uint8_t* labels, std
       case LayerKind::Linear: {
         n.qin = in->out;
         quantize(p[Role::A], q.int_method, n.qin.data(), 1, n.qin.size(), q.a,
-                 RngKey{seed_, iteration, tensor_id(n, Role::A)});
+                 RngKey{seed_, iteration, tensor_id(n, Role::A)}, par);
         n.wq = n.weight->value;
         quantize(p[Role::W], q.int_method, n.wq.data(), static_cast<std::size_t>(n.Cout),
                  static_cast<std::size_t>(n.K), q.w, RngKey{seed_, iteration, tensor_id(n, Role::W)});
@@ -274,6 +291,22 @@ BatchStats Network::forward(const float* images, const std::uint8_t* labels, std
             for (std::int64_t ch = 0; ch < n.C; ++ch) {
               const float* x = in->out.data() + (s * n.C + ch) * n.H * n.W;
               const std::int64_t obase = (s * n.C + ch) * n.OH * n.OW;
+              if (is_max && n.pad == 0) {  // the common case, without bounds checks
+                for (std::int64_t oh = 0; oh < n.OH; ++oh)
+                  for (std::int64_t ow = 0; ow < n.OW; ++ow) {
+                    std::int64_t arg = oh * n.stride * n.W + ow * n.stride;
+                    float best = x[arg];
+                    for (std::int64_t kh = 0; kh < n.KH; ++kh)
+                      for (std::int64_t kw = 0; kw < n.KW; ++kw) {
+                        const std::int64_t i = (oh * n.stride + kh) * n.W + ow * n.stride + kw;
+                        if (x[i] > best || x[i] != x[i]) best = x[i], arg = i;
+                      }
+                    const std::size_t o = static_cast<std::size_t>(obase + oh * n.OW + ow);
+                    n.out[o] = best;
+                    n.argmax[o] = static_cast<std::int32_t>(arg);
+                  }
+                continue;
+              }
               for (std::int64_t oh = 0; oh < n.OH; ++oh)
                 for (std::int64_t ow = 0; ow < n.OW; ++ow) {
                   float best = -std::numeric_limits<float>::infinity(), sum = 0.0f;
@@ -353,6 +386,9 @@ void Network::backward(const PrecisionSet& p, const QuantPolicy& q, std::uint64_
   const std::int64_t chunks = (batch + kChunk - 1) / kChunk;
   for (auto& np : nodes_) np->grad.assign(np->out.size(), 0.0f);
   const float unscale = 1.0f / q.loss_scale;
+  const ParallelFor par = [this](std::int64_t count, const std::function<void(std::int64_t)>& fn) {
+    pool_->parallel_for(count, fn);
+  };
   for (auto it = nodes_.rbegin(); it != nodes_.rend(); ++it) {
     Node& n = **it;
     const Layer& l = n.layer;
@@ -425,7 +461,7 @@ void Network::backward(const PrecisionSet& p, const QuantPolicy& q, std::uint64_
       case LayerKind::Linear: {
         n.eq = n.grad;
         quantize(p[Role::E], q.int_method, n.eq.data(), 1, n.eq.size(), q.e,
-                 RngKey{seed_, iteration, tensor_id(n, Role::E)});
+                 RngKey{seed_, iteration, tensor_id(n, Role::E)}, par);
         const std::size_t wsize = n.weight->value.size();
         n.dw_part.resize(static_cast<std::size_t>(chunks));
         n.db_part.resize(static_cast<std::size_t>(chunks));

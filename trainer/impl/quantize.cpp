@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -117,21 +118,25 @@ void quantize_range_rows(float* x, std::size_t rows, std::size_t cols, int bits,
   }
 }
 
-int quantize_dynamic_fixed(float* x, std::size_t n, int bits, Rounding rounding,
-                           const RngKey& key) {
-  check_int_bits(bits);
-  if (bits >= kIdentityIntBits || n == 0) return 0;
-  float lo, hi;
-  finite_range(x, n, lo, hi);
-  if (!(hi >= lo)) return 0;  // no finite value
+namespace {
+
+// MuPPET's scale exponent for a tensor whose finite values span [lo, hi];
+// false when the tensor is to be left unchanged (no finite non-zero value).
+bool dfx_scale(float lo, float hi, int bits, int& sf) {
+  if (!(hi >= lo)) return false;  // no finite value
   const double max_v = std::ldexp(1.0, bits - 1) - 0.5;
   const double min_v = -std::ldexp(1.0, bits - 1) - 0.5;
   const double inf = std::numeric_limits<double>::infinity();
   const double r_max = hi != 0.0f ? std::fabs(max_v / hi) : inf;
   const double r_min = lo != 0.0f ? std::fabs(min_v / lo) : inf;
   const double r = std::min(r_max, r_min);
-  if (std::isinf(r)) return 0;  // all zero
-  const int sf = std::clamp(static_cast<int>(std::floor(std::log2(r))), -120, 120);
+  if (std::isinf(r)) return false;  // all zero
+  sf = std::clamp(static_cast<int>(std::floor(std::log2(r))), -120, 120);
+  return true;
+}
+
+void dfx_apply(float* x, std::size_t n, int sf, int bits, Rounding rounding, std::uint64_t base,
+               std::uint64_t idx0) {
   const float scale = std::ldexp(1.0f, sf);
   const float inv = std::ldexp(1.0f, -sf);
   const float qmin = -std::ldexp(1.0f, bits - 1);
@@ -144,16 +149,28 @@ int quantize_dynamic_fixed(float* x, std::size_t n, int bits, Rounding rounding,
       x[i] = rne(v) * inv;
     }
   } else {
-    const std::uint64_t base = key.base();
     for (std::size_t i = 0; i < n; ++i) {
       const float in = x[i];
-      float v = in * scale + uniform01(base, i);
+      float v = in * scale + uniform01(base, idx0 + i);
       v = v < qmin ? qmin : v;
       v = v > qmax ? qmax : v;
       const float y = floor_small(v) * inv;
       x[i] = in == in ? y : in;
     }
   }
+}
+
+}  // namespace
+
+int quantize_dynamic_fixed(float* x, std::size_t n, int bits, Rounding rounding,
+                           const RngKey& key) {
+  check_int_bits(bits);
+  if (bits >= kIdentityIntBits || n == 0) return 0;
+  float lo, hi;
+  finite_range(x, n, lo, hi);
+  int sf = 0;
+  if (!dfx_scale(lo, hi, bits, sf)) return 0;
+  dfx_apply(x, n, sf, bits, rounding, key.base(), 0);
   return sf;
 }
 
@@ -190,13 +207,13 @@ float minifloat_max(int exp_bits, int man_bits) {
   return minifloat_params(exp_bits, man_bits).max_value;
 }
 
-void quantize_minifloat(float* x, std::size_t n, int exp_bits, int man_bits, Rounding rounding,
-                        const RngKey& key) {
+namespace {
+void minifloat_apply(float* x, std::size_t n, int exp_bits, int man_bits, Rounding rounding,
+                     std::uint64_t base, std::uint64_t idx0) {
   const MinifloatParams p = minifloat_params(exp_bits, man_bits);
   if (exp_bits == 8 && man_bits == 23) return;  // float32 itself
   const float mx = p.max_value;
   const bool fast = man_bits <= 21;  // |x / quantum| < 2^22: the magic rounding is exact
-  const std::uint64_t base = rounding == Rounding::Stochastic ? key.base() : 0;
   for (std::size_t i = 0; i < n; ++i) {
     const float in = x[i];
     int e = static_cast<int>((bits_of(in) >> 23) & 0xffu) - 127;
@@ -209,7 +226,7 @@ void quantize_minifloat(float* x, std::size_t n, int exp_bits, int man_bits, Rou
     if (rounding == Rounding::Nearest) {
       v = fast ? rne(v) : std::nearbyint(v);
     } else {
-      const float w = v + uniform01(base, i);
+      const float w = v + uniform01(base, idx0 + i);
       v = std::fabs(w) < 2147483520.0f ? floor_small(w) : w;
     }
     float y = v * q;
@@ -217,6 +234,12 @@ void quantize_minifloat(float* x, std::size_t n, int exp_bits, int man_bits, Rou
     y = y < -mx ? -mx : y;
     x[i] = in == in ? y : in;
   }
+}
+}  // namespace
+
+void quantize_minifloat(float* x, std::size_t n, int exp_bits, int man_bits, Rounding rounding,
+                        const RngKey& key) {
+  minifloat_apply(x, n, exp_bits, man_bits, rounding, key.base(), 0);
 }
 
 bool is_identity(const Format& format) {
@@ -235,6 +258,59 @@ void quantize(const Format& format, IntMethod method, float* x, std::size_t rows
     quantize_range_rows(x, rows, cols, format.bits, rounding, key);
   } else {
     quantize_range(x, rows * cols, format.bits, rounding, key);
+  }
+}
+
+void quantize(const Format& format, IntMethod method, float* x, std::size_t rows,
+              std::size_t cols, Rounding rounding, const RngKey& key,
+              const ParallelFor& parallel_for) {
+  const std::size_t n = rows * cols;
+  const bool per_row = rows > 1 && !format.is_float() && method == IntMethod::Range;
+  if (!parallel_for || n < 2 * kQuantBlock || per_row || is_identity(format)) {
+    quantize(format, method, x, rows, cols, rounding, key);
+    return;
+  }
+  const auto blocks = static_cast<std::int64_t>((n + kQuantBlock - 1) / kQuantBlock);
+  const std::uint64_t base = key.base();
+  auto block = [&](std::int64_t b, std::size_t& begin, std::size_t& len) {
+    begin = static_cast<std::size_t>(b) * kQuantBlock;
+    len = std::min(kQuantBlock, n - begin);
+  };
+  if (format.is_float()) {
+    minifloat_params(format.exp_bits, format.man_bits);  // validate before the threads
+    parallel_for(blocks, [&](std::int64_t b) {
+      std::size_t begin, len;
+      block(b, begin, len);
+      minifloat_apply(x + begin, len, format.exp_bits, format.man_bits, rounding, base, begin);
+    });
+    return;
+  }
+  check_int_bits(format.bits);
+  std::vector<float> los(static_cast<std::size_t>(blocks)), his(static_cast<std::size_t>(blocks));
+  parallel_for(blocks, [&](std::int64_t b) {
+    std::size_t begin, len;
+    block(b, begin, len);
+    finite_range(x + begin, len, los[static_cast<std::size_t>(b)], his[static_cast<std::size_t>(b)]);
+  });
+  float lo = std::numeric_limits<float>::infinity(), hi = -lo;
+  for (std::int64_t b = 0; b < blocks; ++b) {
+    lo = std::min(lo, los[static_cast<std::size_t>(b)]);
+    hi = std::max(hi, his[static_cast<std::size_t>(b)]);
+  }
+  if (method == IntMethod::DynamicFixed) {
+    int sf = 0;
+    if (!dfx_scale(lo, hi, format.bits, sf)) return;
+    parallel_for(blocks, [&](std::int64_t b) {
+      std::size_t begin, len;
+      block(b, begin, len);
+      dfx_apply(x + begin, len, sf, format.bits, rounding, base, begin);
+    });
+  } else {
+    parallel_for(blocks, [&](std::int64_t b) {
+      std::size_t begin, len;
+      block(b, begin, len);
+      range_apply(x + begin, len, lo, hi, format.bits, rounding, base, begin);
+    });
   }
 }
 
