@@ -19,5 +19,6 @@ Action add_compare(CLI::App& app);
 Action add_simulate(CLI::App& app);
 Action add_energy_table(CLI::App& app);
 Action add_train(CLI::App& app);
+Action add_explore(CLI::App& app);
 
 }  // namespace lpsim::cli

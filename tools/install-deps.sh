@@ -6,6 +6,8 @@ packages=(
   libsystemc-dev libboost-graph-dev catch2 libbenchmark-dev
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
   libopenblas-dev dataset-fashion-mnist gnuplot-nox
+  clang libclang-rt-14-dev  # tools/fuzz.sh: libFuzzer targets (CI runs them briefly)
+  libopenmpi-dev openmpi-bin
 )
 missing=()
 for p in "${packages[@]}"; do
