@@ -121,6 +121,9 @@ Action add_compare(CLI::App& app) {
   sub->add_option("--count", *count, "BitOPs counting convention: gemm | cpt (docs/bitops.md)")
       ->default_val("gemm");
   arch->add_to(*sub, true);
+  sub->get_option("--arch")->description(
+      "Architecture file or shipped design point name (repeatable; default: tpu_int8 and "
+      "bit_fusion)");
   sub->add_flag("--train", *train,
                 "Train the model (default lenet5 / fashion-mnist) for real with the built-in "
                 "trainer instead of synthesizing its trace");
