@@ -48,8 +48,17 @@ struct BufferConfig {
   std::int64_t port_bits = 64;      // width of one bank port
   double read_bits_per_cycle = 0;   // 0 = banks * port_bits (load_arch stores the resolved value)
   double write_bits_per_cycle = 0;  // 0 = banks * port_bits (load_arch stores the resolved value)
-  std::vector<Role> holds;          // operand roles it stages (W, A, E, G, Opt)
+  std::vector<Role> holds;  // operand roles it stages (W, A, E, G, Opt); empty for accumulators
   friend bool operator==(const BufferConfig&, const BufferConfig&) = default;
+};
+
+// Accumulator storage beside the array (YAML `accumulators:`, docs/architecture.md):
+// where partial sums of a split reduction live, instead of the output role's
+// buffer. Same size and port keys as a buffer, no `holds`.
+struct AccumulatorConfig {
+  bool present = false;  // false: partial sums go through the output role's buffer
+  BufferConfig storage;  // name defaults to "accumulators"; holds stays empty
+  friend bool operator==(const AccumulatorConfig&, const AccumulatorConfig&) = default;
 };
 
 struct DramConfig {
@@ -72,6 +81,7 @@ struct ArchConfig {
   ArrayConfig array;
   Dataflow dataflow = Dataflow::WeightStationary;
   std::vector<BufferConfig> buffers;
+  AccumulatorConfig accumulators;
   DramConfig dram;
   VectorUnitConfig vector;
   bool double_buffering = true;

@@ -43,8 +43,9 @@ constexpr double kMaxNodeNm = 180;
 constexpr double kDefaultLatencyNs = 100;  // docs/architecture.md: DRAM defaults
 
 const std::vector<std::string> kTopKeys = {
-    "name",   "clock_ghz",        "pe",      "array",       "dataflow", "buffers", "dram",
-    "vector", "double_buffering", "node_nm", "energy_table"};
+    "name",     "clock_ghz",        "pe",           "array",
+    "dataflow", "buffers",          "accumulators", "dram",
+    "vector",   "double_buffering", "node_nm",      "energy_table"};
 const std::vector<std::string> kPeKeys = {
     "type",       "native_formats", "packing",   "serial_operand",       "serial_max_bits",
     "brick_bits", "fusion_bits",    "pass_bits", "pass_energy_overhead", "energy_pj_per_mac",
@@ -53,6 +54,9 @@ const std::vector<std::string> kArrayKeys = {"rows", "cols"};
 const std::vector<std::string> kBufferKeys = {
     "name",      "capacity_bytes",      "capacity_kb",          "banks",
     "port_bits", "read_bits_per_cycle", "write_bits_per_cycle", "holds"};
+const std::vector<std::string> kAccumulatorKeys = {
+    "name",      "capacity_bytes",      "capacity_kb",         "banks",
+    "port_bits", "read_bits_per_cycle", "write_bits_per_cycle"};
 const std::vector<std::string> kDramKeys = {"bandwidth_gbps", "latency_ns", "pj_per_bit"};
 const std::vector<std::string> kVectorKeys = {"lanes"};
 
@@ -299,12 +303,45 @@ ArrayConfig parse_array(const Checker& c, const YAML::Node& root) {
   return a;
 }
 
+// Capacity and ports of a buffer or of the accumulators (same keys, same ranges).
+void parse_storage(const Checker& c, const YAML::Node& b, const std::string& path,
+                   BufferConfig& buf) {
+  const bool has_bytes = b["capacity_bytes"].IsDefined() && !b["capacity_bytes"].IsNull();
+  const bool has_kb = b["capacity_kb"].IsDefined() && !b["capacity_kb"].IsNull();
+  if (has_bytes && has_kb)
+    c.fail(path + ".capacity_kb", b["capacity_kb"], "give capacity_bytes or capacity_kb, not both");
+  if (has_bytes) {
+    buf.capacity_bytes = c.req_int(b, "capacity_bytes", path, 1, kMaxBufferBytes);
+  } else if (has_kb) {
+    const double max_kb = double(kMaxBufferBytes / 1024);
+    double kb = c.req_double(b, "capacity_kb", path, 0, true, max_kb);
+    double bytes = kb * 1024;
+    if (bytes != std::floor(bytes))
+      c.fail(
+          path + ".capacity_kb", b["capacity_kb"],
+          fmt::format("must be a whole number of bytes (KiB x 1024), > 0 and <= {}", num(max_kb)));
+    buf.capacity_bytes = std::int64_t(bytes);
+  } else {
+    c.fail(path + ".capacity_bytes", b["capacity_bytes"],
+           fmt::format("required (or capacity_kb): an integer 1..{} bytes", kMaxBufferBytes));
+  }
+  if (auto v = c.opt_int(b, "banks", path, 1, kMaxBanks)) buf.banks = *v;
+  if (auto v = c.opt_int(b, "port_bits", path, 1, kMaxPortBits)) buf.port_bits = *v;
+  const double ports = double(buf.banks * buf.port_bits);
+  buf.read_bits_per_cycle =
+      c.opt_double(b, "read_bits_per_cycle", path, 0, true, kMaxBitsPerCycle).value_or(ports);
+  buf.write_bits_per_cycle =
+      c.opt_double(b, "write_bits_per_cycle", path, 0, true, kMaxBitsPerCycle).value_or(ports);
+}
+
 std::vector<BufferConfig> parse_buffers(const Checker& c, const YAML::Node& root) {
   const YAML::Node list = root["buffers"];
   const std::string range =
       fmt::format("required: a list of 1..{} buffers, each a mapping with keys {}", kMaxBuffers,
                   join(kBufferKeys));
-  if (!list.IsSequence() || list.size() == 0 || std::int64_t(list.size()) > kMaxBuffers)
+  // IsDefined first: a missing key is an invalid node, and IsSequence() on it throws.
+  if (!list.IsDefined() || !list.IsSequence() || list.size() == 0 ||
+      std::int64_t(list.size()) > kMaxBuffers)
     c.fail("buffers", list, range);
   std::vector<BufferConfig> out;
   std::set<std::string> names;
@@ -319,36 +356,11 @@ std::vector<BufferConfig> parse_buffers(const Checker& c, const YAML::Node& root
       if (!names.insert(*n).second) c.fail(path + ".name", b["name"], "must be unique");
       return *n;
     }();
-    const bool has_bytes = b["capacity_bytes"].IsDefined() && !b["capacity_bytes"].IsNull();
-    const bool has_kb = b["capacity_kb"].IsDefined() && !b["capacity_kb"].IsNull();
-    if (has_bytes && has_kb)
-      c.fail(path + ".capacity_kb", b["capacity_kb"],
-             "give capacity_bytes or capacity_kb, not both");
-    if (has_bytes) {
-      buf.capacity_bytes = c.req_int(b, "capacity_bytes", path, 1, kMaxBufferBytes);
-    } else if (has_kb) {
-      const double max_kb = double(kMaxBufferBytes / 1024);
-      double kb = c.req_double(b, "capacity_kb", path, 0, true, max_kb);
-      double bytes = kb * 1024;
-      if (bytes != std::floor(bytes))
-        c.fail(path + ".capacity_kb", b["capacity_kb"],
-               fmt::format("must be a whole number of bytes (KiB x 1024), > 0 and <= {}",
-                           num(max_kb)));
-      buf.capacity_bytes = std::int64_t(bytes);
-    } else {
-      c.fail(path + ".capacity_bytes", b["capacity_bytes"],
-             fmt::format("required (or capacity_kb): an integer 1..{} bytes", kMaxBufferBytes));
-    }
-    if (auto v = c.opt_int(b, "banks", path, 1, kMaxBanks)) buf.banks = *v;
-    if (auto v = c.opt_int(b, "port_bits", path, 1, kMaxPortBits)) buf.port_bits = *v;
-    const double ports = double(buf.banks * buf.port_bits);
-    buf.read_bits_per_cycle =
-        c.opt_double(b, "read_bits_per_cycle", path, 0, true, kMaxBitsPerCycle).value_or(ports);
-    buf.write_bits_per_cycle =
-        c.opt_double(b, "write_bits_per_cycle", path, 0, true, kMaxBitsPerCycle).value_or(ports);
+    parse_storage(c, b, path, buf);
     const YAML::Node holds = b["holds"];
     const std::string holds_range = "required: a non-empty list of roles W, A, E, G, Opt";
-    if (!holds.IsSequence() || holds.size() == 0) c.fail(path + ".holds", holds, holds_range);
+    if (!holds.IsDefined() || !holds.IsSequence() || holds.size() == 0)
+      c.fail(path + ".holds", holds, holds_range);
     for (std::size_t j = 0; j < holds.size(); ++j) {
       const std::string where = fmt::format("{}.holds.{}", path, j);
       Role r = parse_role(c, holds[j], where);
@@ -369,6 +381,24 @@ std::vector<BufferConfig> parse_buffers(const Checker& c, const YAML::Node& root
     }
   }
   return out;
+}
+
+// `accumulators:` (optional): partial-sum storage beside the array.
+AccumulatorConfig parse_accumulators(const Checker& c, const YAML::Node& root,
+                                     const std::vector<BufferConfig>& buffers) {
+  AccumulatorConfig acc;
+  const YAML::Node node = root["accumulators"];
+  if (!node.IsDefined() || node.IsNull()) return acc;
+  c.check_map(node, "accumulators", kAccumulatorKeys);
+  acc.present = true;
+  acc.storage.name = c.opt_string(node, "name", "accumulators", "must be a non-empty name")
+                         .value_or("accumulators");
+  for (const auto& b : buffers)
+    if (b.name == acc.storage.name)
+      c.fail("accumulators.name", acc.storage.name,
+             "must differ from every buffer's name (it is reported as its own SRAM)");
+  parse_storage(c, node, "accumulators", acc.storage);
+  return acc;
 }
 
 DramConfig parse_dram(const Checker& c, const YAML::Node& root) {
@@ -404,6 +434,7 @@ ArchConfig parse_arch(const Checker& c, const YAML::Node& root, const std::strin
   a.array = parse_array(c, root);
   a.dataflow = parse_dataflow(c, root);
   a.buffers = parse_buffers(c, root);
+  a.accumulators = parse_accumulators(c, root, a.buffers);
   a.dram = parse_dram(c, root);
   a.vector.lanes = a.array.cols;
   if (const YAML::Node v = root["vector"]; v.IsDefined() && !v.IsNull()) {
@@ -445,6 +476,7 @@ SchemaNode schema_of(const std::vector<std::string>& prefix) {
     if (head == "array") return {Shape::Map, &kArrayKeys};
     if (head == "dram") return {Shape::Map, &kDramKeys};
     if (head == "vector") return {Shape::Map, &kVectorKeys};
+    if (head == "accumulators") return {Shape::Map, &kAccumulatorKeys};
     if (head == "buffers") return {Shape::List, nullptr};
     return {};
   }
@@ -595,21 +627,24 @@ ArchConfig builtin_default() {
   a.dataflow = Dataflow::WeightStationary;
   BufferConfig ub;
   ub.name = "unified_buffer";
-  ub.capacity_bytes = 6 << 20;
-  ub.banks = 16;
-  ub.port_bits = 64;
-  ub.read_bits_per_cycle = ub.write_bits_per_cycle = 1024;
+  ub.capacity_bytes = std::int64_t{12} << 20;
+  ub.banks = 32;
+  ub.port_bits = 128;
+  ub.read_bits_per_cycle = ub.write_bits_per_cycle = 4096;
   ub.holds = {Role::A, Role::E};
-  BufferConfig wb;
+  BufferConfig wb = ub;
   wb.name = "weight_buffer";
-  wb.capacity_bytes = 1 << 20;
-  wb.banks = 16;
-  wb.port_bits = 64;
-  wb.read_bits_per_cycle = wb.write_bits_per_cycle = 1024;
+  wb.capacity_bytes = std::int64_t{4} << 20;
   wb.holds = {Role::W, Role::G, Role::Opt};
   a.buffers = {ub, wb};
-  a.dram = {34, 100, 0};
-  a.vector.lanes = 128;
+  a.accumulators.present = true;
+  a.accumulators.storage.name = "accumulators";
+  a.accumulators.storage.capacity_bytes = std::int64_t{2} << 20;
+  a.accumulators.storage.banks = 128;
+  a.accumulators.storage.port_bits = 32;
+  a.accumulators.storage.read_bits_per_cycle = a.accumulators.storage.write_bits_per_cycle = 4096;
+  a.dram = {350, 100, 3.9};
+  a.vector.lanes = 1024;
   a.double_buffering = true;
   a.node_nm = 45;
   return a;
@@ -725,6 +760,17 @@ std::string arch_to_yaml(const ArchConfig& a) {
     out << YAML::EndSeq << YAML::EndMap;
   }
   out << YAML::EndSeq;
+  if (a.accumulators.present) {
+    const BufferConfig& b = a.accumulators.storage;
+    out << YAML::Key << "accumulators" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "name" << YAML::Value << b.name;
+    out << YAML::Key << "capacity_bytes" << YAML::Value << b.capacity_bytes;
+    out << YAML::Key << "banks" << YAML::Value << b.banks;
+    out << YAML::Key << "port_bits" << YAML::Value << b.port_bits;
+    out << YAML::Key << "read_bits_per_cycle" << YAML::Value << b.read_bits_per_cycle;
+    out << YAML::Key << "write_bits_per_cycle" << YAML::Value << b.write_bits_per_cycle;
+    out << YAML::EndMap;
+  }
   out << YAML::Key << "dram" << YAML::Value << YAML::Flow << YAML::BeginMap;
   out << YAML::Key << "bandwidth_gbps" << YAML::Value << a.dram.bandwidth_gbps;
   out << YAML::Key << "latency_ns" << YAML::Value << a.dram.latency_ns;

@@ -1,15 +1,20 @@
 // Event counts x energy per event (formulas in sim/energy_model.h and docs/simulator.md).
 #include "sim/energy_model.h"
 
+#include <algorithm>
+
 namespace lpsim {
 
-EnergyModel make_energy_model(const ArchConfig& arch, const EnergyTable& table,
-                              const PeModel& pe) {
+EnergyModel make_energy_model(const ArchConfig& arch, const EnergyTable& table, const PeModel& pe) {
   EnergyModel m;
   m.components.push_back("mac");
-  for (const auto& b : arch.buffers) {
+  std::vector<BufferConfig> storages = arch.buffers;
+  if (arch.accumulators.present) storages.push_back(arch.accumulators.storage);
+  for (const auto& b : storages) {
     m.components.push_back("sram:" + b.name);
-    m.sram_pj_per_bit.push_back(table.sram_pj_per_bit(b.capacity_bytes));
+    // An access reads or writes one bank: the energy of an SRAM of the bank's
+    // size (docs/simulator.md, "Energy model").
+    m.sram_pj_per_bit.push_back(table.sram_pj_per_bit(sram_bank_bytes(b)));
     m.sram_area_mm2 += table.sram_area_um2(b.capacity_bytes) * 1e-6;
   }
   m.components.push_back("dram");
@@ -20,6 +25,10 @@ EnergyModel make_energy_model(const ArchConfig& arch, const EnergyTable& table,
   m.leakage_mw = table.leakage_mw_per_mm2() * (m.pe_area_mm2 + m.sram_area_mm2);
   m.clock_ghz = arch.clock_ghz;
   return m;
+}
+
+std::int64_t sram_bank_bytes(const BufferConfig& b) {
+  return std::max<std::int64_t>(1, b.capacity_bytes / std::max<std::int64_t>(1, b.banks));
 }
 
 double vector_op_pj(const EnergyTable& table, const Format& f) {

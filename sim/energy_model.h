@@ -1,6 +1,7 @@
 // Energy = event counts (sim/stats.h) x energy per event (power/). The
 // components are fixed per design point: "mac", "sram:<buffer>" for every
-// buffer in arch order, "dram", "vector", "leakage"; they sum to the total.
+// buffer in arch order (then "sram:<accumulators>" when the design has
+// accumulators), "dram", "vector", "leakage"; they sum to the total.
 #pragma once
 
 #include <cstddef>
@@ -17,7 +18,7 @@ namespace lpsim {
 
 struct EnergyModel {
   std::vector<std::string> components;
-  std::vector<double> sram_pj_per_bit;  // per buffer: table.sram_pj_per_bit(capacity)
+  std::vector<double> sram_pj_per_bit;  // per buffer: table.sram_pj_per_bit(sram_bank_bytes)
   double dram_pj_per_bit = 0;           // arch dram.pj_per_bit, else the table's
   // Leakage: leakage_mw_per_mm2 x (PE area x PEs + SRAM area of every buffer).
   double pe_area_mm2 = 0, sram_area_mm2 = 0;
@@ -31,8 +32,11 @@ struct EnergyModel {
   std::size_t leakage() const { return 3 + sram_pj_per_bit.size(); }
 };
 
-EnergyModel make_energy_model(const ArchConfig& arch, const EnergyTable& table,
-                              const PeModel& pe);
+// Bytes of one bank of a buffer (capacity / banks, at least 1): an access
+// touches one bank, so its energy is that of an SRAM of this size.
+std::int64_t sram_bank_bytes(const BufferConfig& b);
+
+EnergyModel make_energy_model(const ArchConfig& arch, const EnergyTable& table, const PeModel& pe);
 
 // Energy of one vector-unit element op whose result has format `f`: one add
 // at that width (int_add_pj(bits), or fp_add_pj for floats).
@@ -44,7 +48,7 @@ double vector_op_pj(const EnergyTable& table, const Format& f);
 //   dram     = (read + write bits) x dram_pj_per_bit
 //   vector   = vector ops x pj_per_vector_op
 //   leakage  = leakage_mw x cycles / clock_ghz   (mW x ns = pJ)
-std::vector<double> op_energy_pj(const OpStats& stats, const EnergyModel& model,
-                                 double pj_per_mac, double pj_per_vector_op);
+std::vector<double> op_energy_pj(const OpStats& stats, const EnergyModel& model, double pj_per_mac,
+                                 double pj_per_vector_op);
 
 }  // namespace lpsim

@@ -2,10 +2,10 @@
 // step schedule (formulas in docs/simulator.md).
 #include "sim/mapper.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-
-#include <fmt/format.h>
 
 #include "core/error.h"
 
@@ -178,6 +178,8 @@ struct GemmContext {
   const MachineParams& mp;
   const PeThroughput& pe;
   int acc_bits;
+  // out_buf: where partial sums live (MachineParams::psum_buffer): the
+  // accumulators when the design has them, else the output role's buffer.
   int lhs_buf, rhs_buf, out_buf;
 };
 
@@ -348,8 +350,10 @@ MachineParams machine_params(const ArchConfig& arch) {
   mp.dram_bits_per_cycle = arch.dram.bandwidth_gbps * 8 / arch.clock_ghz;
   mp.dram_latency_cycles = ceil_cycles(arch.dram.latency_ns * arch.clock_ghz);
   mp.vector_lanes = arch.vector.lanes;
-  for (std::size_t i = 0; i < arch.buffers.size(); ++i) {
-    const auto& b = arch.buffers[i];
+  std::vector<BufferConfig> storages = arch.buffers;
+  if (arch.accumulators.present) storages.push_back(arch.accumulators.storage);
+  for (std::size_t i = 0; i < storages.size(); ++i) {
+    const auto& b = storages[i];
     MachineParams::Buffer mb;
     mb.name = b.name;
     mb.capacity_bits = double(b.capacity_bytes) * 8;
@@ -359,6 +363,10 @@ MachineParams machine_params(const ArchConfig& arch) {
     if (mb.capacity_bits <= 0 || mb.read_bits_per_cycle <= 0 || mb.write_bits_per_cycle <= 0)
       throw InternalError(fmt::format("buffer '{}' reached the mapper unvalidated", b.name));
     mp.buffers.push_back(mb);
+    if (i >= arch.buffers.size()) {
+      mp.accumulator_buffer = static_cast<int>(i);
+      continue;
+    }
     for (Role r : b.holds) {
       auto& slot = mp.buffer_of_role[static_cast<int>(r)];
       if (slot < 0) slot = static_cast<int>(i);
@@ -413,7 +421,7 @@ OpSchedule schedule_gemm(const GemmWork& w, const GemmTiling& tiling, const Mach
                         acc_bits,
                         mp.buffer_of(w.lhs_role),
                         mp.buffer_of(w.rhs_role),
-                        mp.buffer_of(w.out_role)};
+                        mp.psum_buffer(w.out_role)};
     s = materialize(gemm_classes(g, tiling), mp);
   } else {
     s.buffers = static_cast<std::int64_t>(mp.buffers.size());
@@ -427,16 +435,24 @@ OpSchedule schedule_gemm(const GemmWork& w, const GemmTiling& tiling, const Mach
 
 GemmTiling choose_gemm_tiling(const GemmWork& w, const MachineParams& mp, const PeThroughput& pe,
                               int acc_bits) {
-  if (w.m <= 0 || w.n <= 0 || w.k <= 0) return {std::max<std::int64_t>(w.m, 1),
-                                                 std::max<std::int64_t>(w.n, 1),
-                                                 std::max<std::int64_t>(w.k, 1), LoopOrder::NMK,
-                                                 true};
+  if (w.m <= 0 || w.n <= 0 || w.k <= 0)
+    return {std::max<std::int64_t>(w.m, 1), std::max<std::int64_t>(w.n, 1),
+            std::max<std::int64_t>(w.k, 1), LoopOrder::NMK, true};
   // Array-mapped dimensions step in whole folds; the streamed one in rows.
   std::int64_t gm = 1, gn = 1, gk = 1;
   switch (mp.dataflow) {
-    case Dataflow::WeightStationary: gk = mp.rows; gn = mp.cols; break;
-    case Dataflow::OutputStationary: gm = mp.rows; gn = mp.cols; break;
-    case Dataflow::InputStationary: gk = mp.rows; gm = mp.cols; break;
+    case Dataflow::WeightStationary:
+      gk = mp.rows;
+      gn = mp.cols;
+      break;
+    case Dataflow::OutputStationary:
+      gm = mp.rows;
+      gn = mp.cols;
+      break;
+    case Dataflow::InputStationary:
+      gk = mp.rows;
+      gm = mp.cols;
+      break;
   }
   const auto cm = candidates(w.m, gm), cn = candidates(w.n, gn), ck = candidates(w.k, gk);
   const GemmContext g{w,
@@ -445,7 +461,7 @@ GemmTiling choose_gemm_tiling(const GemmWork& w, const MachineParams& mp, const 
                       acc_bits,
                       mp.buffer_of(w.lhs_role),
                       mp.buffer_of(w.rhs_role),
-                      mp.buffer_of(w.out_role)};
+                      mp.psum_buffer(w.out_role)};
   const double db = mp.double_buffering ? 2 : 1;
   std::vector<double> need(mp.buffers.size());
   auto fits = [&](std::int64_t mt, std::int64_t nt, std::int64_t kt) {
@@ -518,7 +534,8 @@ OpSchedule map_vector(const VectorWork& w, const MachineParams& mp) {
   for (std::size_t b = 0; b < need.size(); ++b)
     if (need[b] > 0)
       chunk = std::min<std::int64_t>(
-          chunk, static_cast<std::int64_t>(std::floor(mp.buffers[b].capacity_bits / (need[b] * db))));
+          chunk,
+          static_cast<std::int64_t>(std::floor(mp.buffers[b].capacity_bits / (need[b] * db))));
   chunk = std::max<std::int64_t>(chunk, 1);
   s.vector_chunk = chunk;
 

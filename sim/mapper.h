@@ -32,12 +32,21 @@ struct MachineParams {
     double read_bits_per_cycle = 0;
     double write_bits_per_cycle = 0;
   };
+  // The arch's buffers in arch order, then the accumulators (if any) last.
   std::vector<Buffer> buffers;
+  // Index of the accumulators in `buffers`, -1 without them. With them, every
+  // partial sum of a GEMM (and its final read) goes there instead of the
+  // output role's buffer, and the output tile must fit there.
+  int accumulator_buffer = -1;
   // The buffer that stages each role: the first in arch order that holds it;
   // -1 when none does (that operand then streams between DRAM and the
   // compute engine with no on-chip reuse).
   std::array<int, kNumRoles> buffer_of_role{-1, -1, -1, -1, -1};
   int buffer_of(Role r) const { return buffer_of_role[static_cast<int>(r)]; }
+  // Where a GEMM's partial sums live: the accumulators, else the output role's buffer.
+  int psum_buffer(Role out) const {
+    return accumulator_buffer >= 0 ? accumulator_buffer : buffer_of(out);
+  }
 };
 MachineParams machine_params(const ArchConfig& arch);
 
@@ -73,8 +82,7 @@ VectorWork vector_work(const Op& op, const PrecisionSet& precision);
 //   2 * rows + cols + ceil(stream / macs_per_cycle) - 2
 // where macs_per_cycle is one PE's rate at the op's widths (a bit-serial PE
 // at 1/8 takes 8 cycles per streamed row, a fused 4x4 PE at 4 takes 1/4).
-std::int64_t fold_cycles(const MachineParams& machine, std::int64_t stream,
-                         double macs_per_cycle);
+std::int64_t fold_cycles(const MachineParams& machine, std::int64_t stream, double macs_per_cycle);
 
 // Loop order of the SRAM tiles, outermost first; k is always innermost so an
 // output tile accumulates on chip until its last k-block.

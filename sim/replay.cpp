@@ -2,12 +2,12 @@
 // SystemC jobs, multiplied back by their counts (docs/simulator.md).
 #include "sim/replay.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <set>
 #include <unordered_map>
 #include <utility>
-
-#include <fmt/format.h>
 
 #include "core/error.h"
 #include "sim/accelerator.h"
@@ -63,7 +63,9 @@ struct OpKey {
 };
 
 struct OpKeyHash {
-  static void mix(std::size_t& h, std::size_t v) { h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2); }
+  static void mix(std::size_t& h, std::size_t v) {
+    h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  }
   static void mix(std::size_t& h, const Format& f) {
     mix(h, std::size_t(f.kind));
     mix(h, std::size_t(f.bits));
@@ -106,9 +108,9 @@ struct OpCost {
 }  // namespace
 
 struct CostCache::Impl {
-  std::map<std::string, int> designs;                   // fingerprint -> design id
+  std::map<std::string, int> designs;                       // fingerprint -> design id
   std::unordered_map<OpKey, std::size_t, OpKeyHash> index;  // looked up, never iterated
-  std::vector<OpCost> costs;                            // by op id
+  std::vector<OpCost> costs;                                // by op id
 };
 
 CostCache::CostCache() : impl_(std::make_unique<Impl>()) {}
@@ -122,7 +124,8 @@ CostCache& default_cost_cache() {
 }
 
 EnergyTable energy_table_for(const ArchConfig& arch) {
-  EnergyTable base = arch.energy_table.empty() ? horowitz45() : load_energy_table(arch.energy_table);
+  EnergyTable base =
+      arch.energy_table.empty() ? horowitz45() : load_energy_table(arch.energy_table);
   if (base.node_nm == arch.node_nm) return base;
   return scale_to_node(base, arch.node_nm);
 }
@@ -185,20 +188,20 @@ class Replayer {
     r.clock_ghz = arch_.clock_ghz;
     r.energy_table_source = table_.source;
     r.components = em_.components;
-    for (const auto& b : arch_.buffers) r.buffers.push_back(b.name);
+    for (const auto& b : mp_.buffers) r.buffers.push_back(b.name);
     r.total = zero();
     for (auto& p : r.by_phase) p = zero();
     for (auto& e : r.by_engine) e = zero();
     for (int i = 0; i < graph_.size(); ++i)
-      r.layers.push_back({graph_.layer(i).name,
-                          std::string(layer_kind_name(graph_.layer(i).kind)), zero()});
+      r.layers.push_back(
+          {graph_.layer(i).name, std::string(layer_kind_name(graph_.layer(i).kind)), zero()});
     return r;
   }
 
   Totals zero() const {
     Totals t;
-    t.sram_read_bits.assign(arch_.buffers.size(), 0.0);
-    t.sram_write_bits.assign(arch_.buffers.size(), 0.0);
+    t.sram_read_bits.assign(mp_.buffers.size(), 0.0);
+    t.sram_write_bits.assign(mp_.buffers.size(), 0.0);
     t.energy_pj_by_component.assign(em_.components.size(), 0.0);
     return t;
   }
@@ -316,15 +319,15 @@ class Replayer {
         throw InputError(fmt::format("{}: {}", where(op), e.what()));
       }
       if (!(pe.macs_per_cycle > 0))
-        throw InternalError(fmt::format("{}: the PE answered {} MACs per cycle", where(op),
-                                        pe.macs_per_cycle));
+        throw InternalError(
+            fmt::format("{}: the PE answered {} MACs per cycle", where(op), pe.macs_per_cycle));
       const int acc = table_.accumulator_format(pe.run_a, pe.run_b).bits;
       schedule = map_gemm(key.gemm, mp_, pe, acc);
       pj_per_mac = pe.energy_pj_per_mac;
     } else {
       schedule = map_vector(key.vector, mp_);
       const auto& v = key.vector;
-      const Format f = !v.writes.empty() ? v.writes.front().format
+      const Format f = !v.writes.empty()  ? v.writes.front().format
                        : !v.reads.empty() ? v.reads.front().format
                                           : Format::fp32();
       pj_per_vector_op = vector_op_pj(table_, f);
@@ -356,7 +359,8 @@ class Replayer {
 // Adds `times` copies of a step to the report's run-wide totals.
 void add_step(SimReport& r, const StepSummary& s, double times) {
   r.total.add(s.total, times);
-  for (int p = 0; p < kNumPhases; ++p) r.by_phase[std::size_t(p)].add(s.phase[std::size_t(p)], times);
+  for (int p = 0; p < kNumPhases; ++p)
+    r.by_phase[std::size_t(p)].add(s.phase[std::size_t(p)], times);
   for (std::size_t e = 0; e < 2; ++e) r.by_engine[e].add(s.engine[e], times);
   for (std::size_t l = 0; l < s.layers.size(); ++l) r.layers[l].totals.add(s.layers[l], times);
   for (const auto& [w, macs] : s.macs_by_width) r.macs_by_width[w] += macs * times;
@@ -389,9 +393,10 @@ SimReport simulate_trace(const Trace& trace, const Graph& graph, const ArchConfi
     }
     const int layer = graph.find(s.layer);
     if (layer < 0)
-      throw InputError(fmt::format("trace: segment [{}, {}) names layer '{}': the model '{}' has "
-                                   "no such layer",
-                                   s.begin, s.end, s.layer, graph.name()));
+      throw InputError(
+          fmt::format("trace: segment [{}, {}) names layer '{}': the model '{}' has "
+                      "no such layer",
+                      s.begin, s.end, s.layer, graph.name()));
     overrides.push_back({s.begin, s.end, layer, &s.precision});
   }
   std::stable_sort(base.begin(), base.end(),
@@ -413,9 +418,9 @@ SimReport simulate_trace(const Trace& trace, const Graph& graph, const ArchConfi
   }
   std::sort(cuts.begin(), cuts.end());
   cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
-  cuts.erase(std::remove_if(cuts.begin(), cuts.end(),
-                            [&](std::int64_t c) { return c < 0 || c > total; }),
-             cuts.end());
+  cuts.erase(
+      std::remove_if(cuts.begin(), cuts.end(), [&](std::int64_t c) { return c < 0 || c > total; }),
+      cuts.end());
 
   Replayer rp(graph, arch, table, options, false);
   SimReport r = rp.empty_report();
@@ -432,9 +437,9 @@ SimReport simulate_trace(const Trace& trace, const Graph& graph, const ArchConfi
       throw InputError(fmt::format("trace: no all-layer segment covers iteration {}", a));
     while (next_override < overrides.size() && overrides[next_override].begin <= a)
       active.push_back(overrides[next_override++]);
-    active.erase(std::remove_if(active.begin(), active.end(),
-                                [&](const Override& o) { return o.end <= a; }),
-                 active.end());
+    active.erase(
+        std::remove_if(active.begin(), active.end(), [&](const Override& o) { return o.end <= a; }),
+        active.end());
     StepKey key;
     key.batch = h.images_at(a);
     key.base = current->precision;
@@ -527,13 +532,13 @@ nlohmann::json to_json(const SimReport& r) {
                 {"memory_share", cyc > 0 ? r.total.memory_bound_cycles / cyc : 0.0}};
   nlohmann::json comp = nlohmann::json::object();
   for (std::size_t c = 0; c < r.components.size(); ++c)
-    comp[r.components[c]] = (c < r.total.energy_pj_by_component.size()
-                                 ? r.total.energy_pj_by_component[c]
-                                 : 0.0) *
-                            1e-12;
+    comp[r.components[c]] =
+        (c < r.total.energy_pj_by_component.size() ? r.total.energy_pj_by_component[c] : 0.0) *
+        1e-12;
   nlohmann::json phase = nlohmann::json::object();
   for (int p = 0; p < kNumPhases; ++p)
-    phase[std::string(phase_name(static_cast<Phase>(p)))] = totals_json(r, r.by_phase[std::size_t(p)]);
+    phase[std::string(phase_name(static_cast<Phase>(p)))] =
+        totals_json(r, r.by_phase[std::size_t(p)]);
   j["breakdown"] = {{"component", comp},
                     {"phase", phase},
                     {"engine",

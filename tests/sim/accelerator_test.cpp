@@ -71,6 +71,7 @@ Simulated run_gemm(const ArchConfig& arch, const GemmWork& w) {
 ArchConfig compute_bound(ArchConfig a) {
   a.dram.bandwidth_gbps = 1e6;
   for (auto& b : a.buffers) b.read_bits_per_cycle = b.write_bits_per_cycle = 1e9;
+  a.accumulators.storage.read_bits_per_cycle = a.accumulators.storage.write_bits_per_cycle = 1e9;
   return a;
 }
 
@@ -82,8 +83,8 @@ TEST_CASE("the SystemC accelerator measures exactly the cycles and counts the ma
   // predict_stats sums count x step cycles (max of engine, SRAM ports and DRAM
   // when double buffered, DRAM + the rest otherwise); the modules wait those
   // cycles and count the same events.
-  for (Dataflow df : {Dataflow::WeightStationary, Dataflow::OutputStationary,
-                      Dataflow::InputStationary})
+  for (Dataflow df :
+       {Dataflow::WeightStationary, Dataflow::OutputStationary, Dataflow::InputStationary})
     for (bool db : {true, false})
       for (double bw : {1.0, 34.0, 1e5}) {
         const ArchConfig arch = arch_with(df, 2, bw, db);
@@ -120,7 +121,9 @@ TEST_CASE("one module tree runs many jobs and design points in one process") {
       const OpSchedule s = map_gemm(w, machine_params(arch), pe, 24);
       const OpStats st = Accelerator::instance().run(s);
       CHECK(st == predict_stats(s));
-      CHECK(st.sram_read_bits.size() == std::size_t(buffers));
+      // The arch's buffers, then the default design point's accumulators.
+      REQUIRE(arch.accumulators.present);
+      CHECK(st.sram_read_bits.size() == std::size_t(buffers) + 1);
       if (round == 0)
         first.push_back(st);
       else
@@ -170,7 +173,9 @@ TEST_CASE("a fixed-width INT8 array gains nothing at 4 bits on a compute-bound G
 
 namespace lpsim {
 
-TEST_CASE("with ideal memory, conv layers take SCALE-Sim's closed-form cycles plus one load and one store") {
+TEST_CASE(
+    "with ideal memory, conv layers take SCALE-Sim's closed-form cycles plus one load and one "
+    "store") {
   // Samajdar et al. 2018: cycles = ceil(Sr / R) * ceil(Sc / C) * (2R + C + T - 2)
   //   os: Sr = ofmap pixels, Sc = filters, T = window; ws: Sr = window, Sc = filters,
   //   T = pixels; is: Sr = window, Sc = pixels, T = filters.
@@ -179,13 +184,13 @@ TEST_CASE("with ideal memory, conv layers take SCALE-Sim's closed-form cycles pl
   struct Layer {
     std::int64_t pixels, filters, window;
   };
-  const Layer layers[] = {{55 * 55, 96, 11 * 11 * 3},    // AlexNet conv1
-                          {27 * 27, 256, 5 * 5 * 96},    // AlexNet conv2
-                          {56 * 56, 64, 3 * 3 * 64},     // ResNet-18 conv2_x
-                          {7 * 7, 512, 3 * 3 * 512}};    // ResNet-18 conv5_x
+  const Layer layers[] = {{55 * 55, 96, 11 * 11 * 3},  // AlexNet conv1
+                          {27 * 27, 256, 5 * 5 * 96},  // AlexNet conv2
+                          {56 * 56, 64, 3 * 3 * 64},   // ResNet-18 conv2_x
+                          {7 * 7, 512, 3 * 3 * 512}};  // ResNet-18 conv5_x
   for (std::int64_t R : {32, 128})
-    for (Dataflow df : {Dataflow::OutputStationary, Dataflow::WeightStationary,
-                        Dataflow::InputStationary}) {
+    for (Dataflow df :
+         {Dataflow::OutputStationary, Dataflow::WeightStationary, Dataflow::InputStationary}) {
       ArchConfig arch = compute_bound(default_arch());
       arch.array = {R, R};
       arch.dataflow = df;

@@ -128,16 +128,43 @@ TEST_CASE("the shipped design points cover the four PE types", "[arch]") {
   CHECK(load_arch(resolve_arch_path("multi_pass_16_32")).pe.type == "multi_pass");
 }
 
-TEST_CASE("tpu_int8 is TPU v1 scaled to half the array per side", "[arch]") {
+TEST_CASE("tpu_int8 is one TPUv2 TensorCore with INT8 MACs and TPU-style accumulators", "[arch]") {
   const ArchConfig a = load_arch(resolve_arch_path("tpu_int8"));
-  // Jouppi et al. ISCA 2017: 256x256 at 700 MHz, 24 MiB unified buffer, 34 GB/s.
-  CHECK(a.array.rows == 256 / 2);
-  CHECK(a.array.cols == 256 / 2);
+  // Jouppi et al. CACM 2020: one 128x128 MXU per TensorCore, 700 MHz, HBM
+  // 700 GB/s per chip of 2 TensorCores, 32 MiB on chip (16 MiB a core).
+  CHECK(a.array.rows == 128);
+  CHECK(a.array.cols == 128);
   CHECK(a.clock_ghz == 0.7);
-  CHECK(a.dram.bandwidth_gbps == 34);
-  CHECK(a.buffers.at(0).capacity_bytes == (24 << 20) / 4);
+  CHECK(a.dram.bandwidth_gbps == 700.0 / 2);
+  std::int64_t on_chip = 0;
+  for (const auto& b : a.buffers) on_chip += b.capacity_bytes;
+  CHECK(on_chip == (std::int64_t{32} << 20) / 2);
   CHECK(a.dataflow == Dataflow::WeightStationary);
   CHECK(a.pe.native_formats == std::vector<Format>{Format::integer(8)});
+  // Jouppi et al. ISCA 2017: 4096 32-bit accumulators per array column.
+  REQUIRE(a.accumulators.present);
+  CHECK(a.accumulators.storage.capacity_bytes == 4096 * a.array.cols * 4);
+  CHECK(a.accumulators.storage.write_bits_per_cycle == double(a.array.cols * 32));
+}
+
+TEST_CASE("every shipped design point shares tpu_int8's memory system", "[arch]") {
+  const ArchConfig t = load_arch(resolve_arch_path("tpu_int8"));
+  for (const auto& name : shipped_arch_names()) {
+    INFO(name);
+    const ArchConfig a = load_arch(resolve_arch_path(name));
+    CHECK(a.dram == t.dram);
+    CHECK(a.vector == t.vector);
+    REQUIRE(a.buffers.size() == t.buffers.size());
+    for (std::size_t i = 0; i < a.buffers.size(); ++i) {
+      CHECK(a.buffers[i].capacity_bytes == t.buffers[i].capacity_bytes);
+      CHECK(a.buffers[i].read_bits_per_cycle == t.buffers[i].read_bits_per_cycle);
+      CHECK(a.buffers[i].holds == t.buffers[i].holds);
+    }
+    // The same accumulator depth (4096 32-bit sums) beside each column.
+    REQUIRE(a.accumulators.present);
+    CHECK(a.accumulators.storage.capacity_bytes == 4096 * a.array.cols * 4);
+    CHECK(a.accumulators.storage.banks == a.array.cols);
+  }
 }
 
 TEST_CASE("the default design point is tpu_int8.yaml", "[arch]") {
@@ -183,7 +210,8 @@ TEST_CASE("optional keys take their documented defaults", "[arch]") {
 
 // ---- --set -------------------------------------------------------------------
 
-TEST_CASE("set overrides (--set) scalars, nested keys and list entries before validation", "[arch]") {
+TEST_CASE("set overrides (--set) scalars, nested keys and list entries before validation",
+          "[arch]") {
   TempDir dir;
   const std::string path = dir.write("good.yaml", kGood);
   const ArchConfig a =
@@ -373,4 +401,44 @@ TEST_CASE("a missing file, a directory or broken YAML is an error naming the fil
   // A bare name that is no shipped design point lists the shipped ones.
   CHECK_THROWS_WITH(load_arch("no_such_design"),
                     Contains("no_such_design") && Contains("tpu_int8"));
+}
+
+// ---- accumulators --------------------------------------------------------------
+
+TEST_CASE("an accumulators section is optional and read with the buffer keys", "[arch]") {
+  TempDir dir;
+  const ArchConfig none = load_arch(dir.write("good.yaml", kGood));
+  CHECK_FALSE(none.accumulators.present);
+  const ArchConfig a = load_arch(dir.write(
+      "acc.yaml", kGood + "accumulators:\n  capacity_kb: 64\n  banks: 32\n  port_bits: 32\n"));
+  REQUIRE(a.accumulators.present);
+  CHECK(a.accumulators.storage.name == "accumulators");
+  CHECK(a.accumulators.storage.capacity_bytes == 64 * 1024);
+  CHECK(a.accumulators.storage.read_bits_per_cycle == 32 * 32);
+  CHECK(a.accumulators.storage.write_bits_per_cycle == 32 * 32);
+  CHECK(a.accumulators.storage.holds.empty());
+  // --set creates the section on a file without one.
+  const ArchConfig s = load_arch(dir.write("good2.yaml", kGood), {"accumulators.capacity_kb=128"});
+  REQUIRE(s.accumulators.present);
+  CHECK(s.accumulators.storage.capacity_bytes == 128 * 1024);
+  CHECK(s.accumulators.storage.write_bits_per_cycle == 64);  // 1 bank x 64 bits, the defaults
+}
+
+TEST_CASE("a bad accumulators section is an error naming the key and the allowed range", "[arch]") {
+  CHECK_THAT(error_of(kGood + "accumulators: 5\n"),
+             Contains("accumulators = 5: must be a mapping with keys") && Contains("capacity_kb"));
+  CHECK_THAT(error_of(kGood + "accumulators:\n  banks: 4\n"),
+             Contains("accumulators.capacity_bytes = (missing): required (or capacity_kb)"));
+  CHECK_THAT(error_of(kGood + "accumulators:\n  capacity_kb: 0\n"),
+             Contains("accumulators.capacity_kb = 0: must be a number > 0"));
+  CHECK_THAT(error_of(kGood + "accumulators:\n  capacity_kb: 64\n  port_bits: 0\n"),
+             Contains("accumulators.port_bits = 0: must be an integer 1..65536"));
+  CHECK_THAT(error_of(kGood + "accumulators:\n  capacity_kb: 64\n  write_bits_per_cycle: -1\n"),
+             Contains("accumulators.write_bits_per_cycle = -1: must be a number > 0"));
+  CHECK_THAT(error_of(kGood + "accumulators:\n  capacity_kb: 64\n  holds: [A]\n"),
+             Contains("accumulators.holds = [A]: unknown key") && Contains("port_bits"));
+  CHECK_THAT(error_of(kGood + "accumulators:\n  name: act\n  capacity_kb: 64\n"),
+             Contains("accumulators.name = act: must differ from every buffer's name"));
+  CHECK_THROWS_WITH(default_arch({"accumulators.depth=4"}),
+                    Contains("--set accumulators.depth=4: unknown key") && Contains("capacity_kb"));
 }

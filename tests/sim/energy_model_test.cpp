@@ -47,7 +47,8 @@ TEST_CASE("a vector op costs one add at its output's width per element op") {
   const auto e = op_energy_pj(st, em, 0, vector_op_pj(table, Format::integer(8)));
   CHECK(e[em.vector()] == Approx(double(1 << 20) * 0.03).epsilon(1e-12));
   // DRAM: every bit read and written once at the table's pJ per bit.
-  CHECK(e[em.dram()] == Approx(2.0 * (1 << 20) * 8 * table.dram_pj_per_bit()).epsilon(1e-12));
+  // (tpu_int8 gives its own HBM figure, dram.pj_per_bit.)
+  CHECK(e[em.dram()] == Approx(2.0 * (1 << 20) * 8 * arch.dram.pj_per_bit).epsilon(1e-12));
 }
 
 TEST_CASE("the energy breakdown of a training step sums to its total, each part by its formula") {
@@ -61,19 +62,24 @@ TEST_CASE("the energy breakdown of a training step sums to its total, each part 
   const SimReport r = simulate_step(g, arch, table, ps, 64, false);
   const EnergyModel em = make_energy_model(arch, table, *pe);
   const auto& c = r.total.energy_pj_by_component;
-  REQUIRE(c.size() == 4 + arch.buffers.size());  // mac, sram:*, dram, vector, leakage
+  // mac, sram:* (buffers, then the accumulators), dram, vector, leakage
+  REQUIRE(arch.accumulators.present);
+  std::vector<BufferConfig> storages = arch.buffers;
+  storages.push_back(arch.accumulators.storage);
+  REQUIRE(c.size() == 4 + storages.size());
   const double pj_mac = pe->at(Format::integer(8), Format::integer(8)).energy_pj_per_mac;
   CHECK(c[em.mac()] == Approx(r.total.macs * pj_mac).epsilon(1e-12));
-  for (std::size_t b = 0; b < arch.buffers.size(); ++b)
+  // An access touches one bank: the energy per bit of an SRAM of capacity / banks.
+  for (std::size_t b = 0; b < storages.size(); ++b)
     CHECK(c[em.sram(b)] ==
           Approx((r.total.sram_read_bits[b] + r.total.sram_write_bits[b]) *
-                 table.sram_pj_per_bit(arch.buffers[b].capacity_bytes))
+                 table.sram_pj_per_bit(storages[b].capacity_bytes / storages[b].banks))
               .epsilon(1e-12));
-  CHECK(c[em.dram()] == Approx((r.total.dram_read_bits + r.total.dram_write_bits) *
-                               table.dram_pj_per_bit())
-                            .epsilon(1e-12));
+  CHECK(c[em.dram()] ==
+        Approx((r.total.dram_read_bits + r.total.dram_write_bits) * arch.dram.pj_per_bit)
+            .epsilon(1e-12));
   double area_mm2 = pe->area_um2() * double(arch.array.rows * arch.array.cols) * 1e-6;
-  for (const auto& b : arch.buffers) area_mm2 += table.sram_area_um2(b.capacity_bytes) * 1e-6;
+  for (const auto& b : storages) area_mm2 += table.sram_area_um2(b.capacity_bytes) * 1e-6;
   CHECK(c[em.leakage()] ==
         Approx(table.leakage_mw_per_mm2() * area_mm2 * r.total.cycles / arch.clock_ghz)
             .epsilon(1e-12));

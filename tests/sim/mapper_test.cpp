@@ -2,9 +2,8 @@
 // form), bytes over bandwidth, packed operands, re-fetches, double buffering.
 #include "sim/mapper.h"
 
-#include <cmath>
-
 #include <catch2/catch.hpp>
+#include <cmath>
 
 namespace lpsim {
 namespace {
@@ -93,9 +92,9 @@ TEST_CASE("folds are ceil-divided per dataflow as in SCALE-Sim's closed form") {
     Dataflow df;
     std::int64_t sr, sc, t;
   };
-  for (const Case& c : {Case{Dataflow::WeightStationary, K, N, M},
-                        Case{Dataflow::OutputStationary, M, N, K},
-                        Case{Dataflow::InputStationary, K, M, N}}) {
+  for (const Case& c :
+       {Case{Dataflow::WeightStationary, K, N, M}, Case{Dataflow::OutputStationary, M, N, K},
+        Case{Dataflow::InputStationary, K, M, N}}) {
     const auto mp = machine_params(test_arch(c.df, R, C, 1e9, 1 << 30));
     const OpStats st = predict_stats(map_gemm(gemm(M, N, K), mp, rate(1.0), 24));
     const std::int64_t folds = ceil_div(c.sr, R) * ceil_div(c.sc, C);
@@ -202,8 +201,88 @@ TEST_CASE("partial sums of a split reduction move at accumulator width") {
   const int acc = 24;
   const OpStats st = predict_stats(map_gemm(w, mp, rate(1.0), acc));
   const double mn = 128.0 * 16;
-  CHECK(st.sram_write_bits[0] == 4 * mn * acc + 128.0 * 64 * 8);  // + the input fill
+  CHECK(st.sram_write_bits[0] == 4 * mn * acc + 128.0 * 64 * 8);            // + the input fill
   CHECK(st.sram_read_bits[0] == 3 * mn * acc + mn * acc + 128.0 * 64 * 8);  // + input stream
+}
+
+}  // namespace lpsim
+
+namespace lpsim {
+namespace {
+
+// test_arch plus accumulators of `port_bits_each_way` bits per cycle and 1 GiB.
+ArchConfig with_accumulators(ArchConfig a, double port_bits_each_way) {
+  a.accumulators.present = true;
+  a.accumulators.storage.name = "acc";
+  a.accumulators.storage.capacity_bytes = std::int64_t{1} << 30;
+  a.accumulators.storage.read_bits_per_cycle = port_bits_each_way;
+  a.accumulators.storage.write_bits_per_cycle = port_bits_each_way;
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("with accumulators, partial sums of a ws fold go to them, not to the unified buffer") {
+  // ws, K = 64 on 16 rows: 4 k-folds each write M*N sums and read back all
+  // but the first; the final sums are read once to drain them to DRAM:
+  //   accumulator writes = 4*M*N*acc, reads = 3*M*N*acc + M*N*acc.
+  // The activation buffer sees only the input: its fill and its stream.
+  const auto mp = machine_params(
+      with_accumulators(test_arch(Dataflow::WeightStationary, 16, 16, 1e9, 1 << 30), 1 << 20));
+  REQUIRE(mp.buffers.size() == 3);
+  REQUIRE(mp.accumulator_buffer == 2);
+  const auto w = gemm(128, 16, 64);
+  const int acc = 24;
+  const OpStats st = predict_stats(map_gemm(w, mp, rate(1.0), acc));
+  const double mn = 128.0 * 16;
+  CHECK(st.sram_write_bits[2] == 4 * mn * acc);
+  CHECK(st.sram_read_bits[2] == 3 * mn * acc + mn * acc);
+  CHECK(st.sram_write_bits[0] == 128.0 * 64 * 8);  // the input fill only
+  CHECK(st.sram_read_bits[0] == 128.0 * 64 * 8);   // the input stream only
+  // The output still leaves at its format: M*N*8 bits to DRAM.
+  CHECK(st.dram_write_bits == mn * 8);
+}
+
+TEST_CASE(
+    "a ws GEMM with K > rows is port-bound on the unified buffer and compute-bound with "
+    "accumulators of cols x acc bits per cycle") {
+  // 16x16 ws array, activation buffer ports of 16 x 8 = 128 bits/cycle (one
+  // int8 operand per row). M = 4096, N = 16 (one column fold), K = 64: fk = 4
+  // k-folds. Memory is otherwise unbounded (1 GiB buffers, ~infinite DRAM),
+  // so the GEMM is one tile: 1 prologue cycle + the tile + 1 epilogue cycle.
+  const std::int64_t R = 16, C = 16, M = 4096, N = 16, K = 64, fk = K / R;
+  const int acc = 24;
+  ArchConfig base = test_arch(Dataflow::WeightStationary, R, C, 1e9, 1 << 30);
+  base.buffers[0].read_bits_per_cycle = base.buffers[0].write_bits_per_cycle = double(R * 8);
+  const auto w = gemm(M, N, K);
+
+  // Without accumulators the psums (C x 24 bits per cycle) share the
+  // activation buffer's 128-bit write port with the input fill:
+  //   cycles = (M*K*8 + fk*M*N*acc) / 128 + 2.
+  const OpStats port_bound = predict_stats(map_gemm(w, machine_params(base), rate(1.0), acc));
+  const std::int64_t write_cycles = (M * K * 8 + fk * M * N * acc) / (R * 8);
+  CHECK(port_bound.cycles == write_cycles + 2);
+  CHECK(port_bound.memory_bound_cycles > port_bound.compute_bound_cycles);
+
+  // With accumulators of C x acc bits per cycle each way the array sets the
+  // pace: SCALE-Sim's fk x (2R + C + M - 2) + 2.
+  const OpStats compute_bound = predict_stats(
+      map_gemm(w, machine_params(with_accumulators(base, double(C * acc))), rate(1.0), acc));
+  CHECK(compute_bound.cycles == fk * (2 * R + C + M - 2) + 2);
+  CHECK(compute_bound.mac_array_busy_cycles == fk * (2 * R + C + M - 2));
+  CHECK(compute_bound.compute_bound_cycles == compute_bound.mac_array_busy_cycles);
+}
+
+TEST_CASE("the output tile must fit the accumulators, halved by double buffering") {
+  // Accumulators of 64 KiB: 2 x mt x nt x acc bits <= 64 KiB x 8.
+  ArchConfig a =
+      with_accumulators(test_arch(Dataflow::WeightStationary, 16, 16, 10, 1 << 30), 1 << 20);
+  a.accumulators.storage.capacity_bytes = 64 << 10;
+  const auto mp = machine_params(a);
+  const int acc = 24;
+  const GemmTiling t = choose_gemm_tiling(gemm(8192, 512, 1152), mp, rate(1.0), acc);
+  CHECK(t.fits);
+  CHECK(2.0 * double(t.mt) * double(t.nt) * acc <= 64.0 * 1024 * 8);
 }
 
 }  // namespace lpsim
