@@ -62,7 +62,7 @@ class Checker {
   // A mapping whose keys are all in `allowed` (empty: any key), each given once.
   void check_map(const YAML::Node& node, const std::string& path,
                  const std::vector<std::string>& allowed, const std::string& what) const {
-    if (!node.IsMap()) fail(path, node, "must be " + what);
+    if (!node.IsMap()) fail(path.empty() ? "(top level)" : path, node, "must be " + what);
     std::set<std::string> seen;
     for (const auto& kv : node) {
       const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : show_short(kv.first);
@@ -265,7 +265,7 @@ DesignSpace load_space(const std::string& path) {
   } catch (const YAML::Exception& e) {
     throw InputError(fmt::format("{}: line {}: not valid YAML: {}", path, e.mark.line + 1, e.msg));
   }
-  c.check_map(root, "(top level)", kTopKeys, "a mapping with keys " + join(kTopKeys));
+  c.check_map(root, "", kTopKeys, "a mapping with keys " + join(kTopKeys));
 
   DesignSpace s;
   s.file = path;
