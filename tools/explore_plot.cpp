@@ -70,9 +70,10 @@ nlohmann::json write_pareto_plot(const std::string& dir, const std::string& titl
       "set title {}\n"
       "set xlabel 'latency of the training run (s)'\n"
       "set ylabel 'energy of the training run (J)'\n"
+      "set termoption noenhanced\n"
       "set logscale xy\n"
       "set grid\n"
-      "set key outside right top\n",
+      "set key top left opaque box\n",
       gp_quote(title));
   std::vector<std::string> plots;
   for (std::size_t k = 0; k < series.size(); ++k) {
@@ -93,9 +94,10 @@ nlohmann::json write_pareto_plot(const std::string& dir, const std::string& titl
     write_file_atomic((d / front_name).string(), dat(front));
     const int color = int(k % 8) + 1;
     if (!all.empty())
-      plots.push_back(fmt::format("{} using 1:2 with points pt 7 ps 0.4 lc {} notitle",
+      plots.push_back(fmt::format("{} using 1:2 with points pt 6 ps 0.6 lc {} notitle",
                                   gp_quote(all_name), color));
-    plots.push_back(fmt::format("{} using 1:2 with linespoints pt 7 ps 0.9 lw 2 lc {} title {}",
+    // Points, not a line: over three objectives the front need not be monotone here.
+    plots.push_back(fmt::format("{} using 1:2 with points pt 7 ps 1.1 lc {} title {}",
                                 gp_quote(front_name), color,
                                 gp_quote(series[k] + " (Pareto front)")));
   }

@@ -1,6 +1,6 @@
 // The Pareto plot of `lpsim explore --report DIR`: energy against latency,
-// every evaluated point faint, the front of each trace (schedule) joined by a
-// line; gnuplot script + data files, rendered to SVG when gnuplot is installed.
+// every evaluated point as a ring, each trace's (schedule's) front as dots;
+// gnuplot script + data files, rendered to SVG when gnuplot is installed.
 #pragma once
 
 #include <cstddef>
