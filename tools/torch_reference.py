@@ -162,7 +162,8 @@ def lenet5_step(params, x, labels, qa, qw, qe, keep):
         a = STE.apply(inp, qa)
         y = layer(a, w, params[name + ".bias"])
         y = ErrorQuant.apply(y, qe) if qe is not None else y
-        y.retain_grad()
+        if y.requires_grad:
+            y.retain_grad()
         keep[name] = y
         return y
 
