@@ -814,7 +814,7 @@ ExploreResult run_explore(const ExploreOptions& options) {
     s["points_evaluated"] = todo.size();
     s["rows"] = universe_rows;
     s["rows_resumed"] = resumed;
-    s["workers"] = ranks > 1 ? ranks : std::min<int>(options.jobs, int(std::max<std::size_t>(todo.size(), 1)));
+    s["workers"] = ranks > 1 ? ranks : int(std::min<std::size_t>(std::size_t(options.jobs), todo.size()));
     s["mpi"] = ranks > 1;
     if (stopped_by != 0) {
       result.exit_code = 128 + stopped_by;

@@ -272,7 +272,7 @@ TEST_CASE("a sweep stopped by SIGTERM or SIGKILL and resumed writes the uninterr
   }
 }
 
-TEST_CASE("--resume of a finished sweep evaluates nothing and keeps the file byte for byte") {
+TEST_CASE("resuming a finished sweep evaluates nothing and keeps the file byte for byte") {
   const fs::path space = write_space("rows.yaml",
                                      "base: tpu_int8\n"
                                      "axes:\n"
@@ -333,7 +333,7 @@ TEST_CASE("seeded samples are reproducible, distinct, and marked per trace") {
   }
 }
 
-TEST_CASE("--report writes the Pareto rows and a gnuplot script (and the plot with gnuplot)") {
+TEST_CASE("a report directory holds the Pareto rows and a gnuplot script (and the plot with gnuplot)") {
   const fs::path space = write_space("rep.yaml",
                                      "base: tpu_int8\n"
                                      "axes:\n"
