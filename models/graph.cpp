@@ -221,6 +221,12 @@ void Graph::infer_shapes() {
     l.in_shapes.clear();
     for (int in : inputs_[static_cast<std::size_t>(i)]) l.in_shapes.push_back(layer(in).out_shape);
     l.out_shape = infer_one(l);
+    // 2^36 elements per sample: times a batch of <= 2^24 stays inside int64.
+    std::int64_t n = 1;
+    for (auto d : l.out_shape.dims)
+      if (d < 1 || __builtin_mul_overflow(n, d, &n) || n > (std::int64_t{1} << 36))
+        fail(l, "output shape " + to_string(l.out_shape) +
+                    ": must have 1..2^36 elements (every dimension >= 1)");
   }
 }
 

@@ -26,6 +26,9 @@ using nlohmann::json;
 
 constexpr const char* kFormatName = "lpsim-graph";
 constexpr int kFormatVersion = 1;
+// Every size, kernel, channel count etc. is at most 2^24, so that shapes and
+// GEMM dimensions times a batch stay far from int64 overflow (undefined).
+constexpr std::int64_t kMaxValue = std::int64_t{1} << 24;
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -63,8 +66,9 @@ class LayerReader {
 
   std::int64_t integer(const std::string& key, std::int64_t min) {
     const json& v = get(key);
-    if (!v.is_number_integer() || v.get<std::int64_t>() < min) {
-      fail(key, short_value(v) + ": must be an integer >= " + std::to_string(min));
+    if (!v.is_number_integer() || v.get<std::int64_t>() < min || v.get<std::int64_t>() > kMaxValue) {
+      fail(key, short_value(v) + ": must be an integer " + std::to_string(min) + ".." +
+                    std::to_string(kMaxValue));
     }
     return v.get<std::int64_t>();
   }
@@ -88,14 +92,15 @@ class LayerReader {
   // An integer (square) or a list [h, w].
   std::pair<std::int64_t, std::int64_t> pair(const std::string& key) {
     const json& v = get(key);
-    if (v.is_number_integer() && v.get<std::int64_t>() >= 1) {
-      return {v.get<std::int64_t>(), v.get<std::int64_t>()};
-    }
-    if (v.is_array() && v.size() == 2 && v[0].is_number_integer() && v[1].is_number_integer() &&
-        v[0].get<std::int64_t>() >= 1 && v[1].get<std::int64_t>() >= 1) {
+    auto ok = [](const json& x) {
+      return x.is_number_integer() && x.get<std::int64_t>() >= 1 &&
+             x.get<std::int64_t>() <= kMaxValue;
+    };
+    if (ok(v)) return {v.get<std::int64_t>(), v.get<std::int64_t>()};
+    if (v.is_array() && v.size() == 2 && ok(v[0]) && ok(v[1]))
       return {v[0].get<std::int64_t>(), v[1].get<std::int64_t>()};
-    }
-    fail(key, short_value(v) + ": must be an integer >= 1 or a list [h, w] of them");
+    fail(key, short_value(v) + ": must be an integer 1.." + std::to_string(kMaxValue) +
+                  " or a list [h, w] of them");
   }
 
   std::vector<std::int64_t> dims(const std::string& key) {
@@ -103,14 +108,17 @@ class LayerReader {
     std::vector<std::int64_t> out;
     if (v.is_array() && !v.empty()) {
       for (const json& d : v) {
-        if (!d.is_number_integer() || d.get<std::int64_t>() < 1) {
+        if (!d.is_number_integer() || d.get<std::int64_t>() < 1 ||
+            d.get<std::int64_t>() > kMaxValue) {
           out.clear();
           break;
         }
         out.push_back(d.get<std::int64_t>());
       }
     }
-    if (out.empty()) fail(key, short_value(v) + ": must be a non-empty list of integers >= 1");
+    if (out.empty())
+      fail(key, short_value(v) + ": must be a non-empty list of integers 1.." +
+                    std::to_string(kMaxValue));
     return out;
   }
 
@@ -374,6 +382,8 @@ Graph graph_from_json(const std::string& json_text, const std::string& where) {
   json root;
   try {
     root = json::parse(json_text);
+  } catch (const json::out_of_range& e) {  // a number beyond double, e.g. 1e999
+    throw InputError(where + ": invalid JSON: " + e.what());
   } catch (const json::parse_error& e) {
     // Byte offset -> line number for the message.
     const std::size_t byte = std::min<std::size_t>(e.byte, json_text.size());
@@ -386,12 +396,22 @@ Graph graph_from_json(const std::string& json_text, const std::string& where) {
 
 Graph graph_from_yaml(const std::string& yaml_text, const std::string& where) {
   YAML::Node node;
+  json tree;
   try {
     node = YAML::Load(yaml_text);
+    tree = yaml_to_json(node);  // throws on a key that is not a plain scalar
   } catch (const YAML::Exception& e) {
     throw InputError(where + ":" + std::to_string(e.mark.line + 1) + ": invalid YAML: " + e.msg);
   }
-  return graph_from_tree(yaml_to_json(node), where);
+  // yaml-cpp passes any bytes (and \x escapes) through; JSON strings, and so
+  // every message and file written from the graph, must be UTF-8.
+  try {
+    (void)tree.dump();
+  } catch (const json::type_error& e) {
+    const std::string what = e.what();
+    throw InputError(where + ": a string is not UTF-8 text: " + what.substr(what.find(']') + 2));
+  }
+  return graph_from_tree(tree, where);
 }
 
 Graph read_graph_file(const std::string& path) {
@@ -451,9 +471,11 @@ Graph read_topology_csv(const std::string& path) {
     std::int64_t v[8] = {};
     for (int c = 1; c < 8; ++c) {
       const auto value = parse_int(fields[static_cast<std::size_t>(c)]);
-      if (!value || *value < 1) {
+      if (!value || *value < 1 || *value > kMaxValue) {
         throw InputError(at + ": column '" + kColumns[c] + "' = '" +
-                         fields[static_cast<std::size_t>(c)] + "': must be an integer >= 1");
+                         fields[static_cast<std::size_t>(c)] + "': must be an integer >= 1" +
+                         (value && *value > kMaxValue ? " and <= " + std::to_string(kMaxValue)
+                                                      : std::string()));
       }
       v[c] = *value;
     }

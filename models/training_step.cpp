@@ -53,8 +53,9 @@ std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; 
 class Expander {
  public:
   Expander(const Graph& g, std::int64_t batch) : g_(g), b_(batch) {
-    if (batch < 1) {
-      throw InputError("batch = " + std::to_string(batch) + ": must be >= 1");
+    // 2^24: GEMM dimensions times batch stay far from int64 overflow.
+    if (batch < 1 || batch > (std::int64_t{1} << 24)) {
+      throw InputError("batch = " + std::to_string(batch) + ": must be in 1..16777216");
     }
     // A layer's output gradient is worth computing only if the layer or a layer
     // before it has parameters; a layer needs its input gradient only if one
@@ -101,6 +102,14 @@ class Expander {
     op.n = n;
     op.k = k;
     op.repeat = repeat;
+    // 2^50 MACs per op: a step's sum over thousands of ops stays inside int64.
+    std::int64_t macs = 1;
+    for (std::int64_t d : {m, n, k, repeat})
+      if (d < 0 || __builtin_mul_overflow(macs, d, &macs) || macs > (std::int64_t{1} << 50))
+        throw InputError("layer '" + g_.layer(layer).name + "': " + label + " GEMM " +
+                         std::to_string(m) + " x " + std::to_string(n) + " x " +
+                         std::to_string(k) + " x " + std::to_string(repeat) +
+                         ": more than 2^50 MACs in one op");
     op.lhs_role = lhs;
     op.rhs_role = rhs;
     op.out_role = out;

@@ -12,6 +12,10 @@ namespace lpsim {
 
 namespace {
 constexpr const char* kProducer = "lpsim-synth 0.1.0";
+// 10^9 iterations: ImageNet at batch 1 for 90 epochs is 1.2 x 10^8.
+constexpr std::int64_t kMaxIterations = 1'000'000'000;
+// 10^7 segments: ~1 GB in memory and ~0.7 GB of trace file.
+constexpr std::size_t kMaxSegments = 10'000'000;
 }
 
 Trace synthesize(const SynthOptions& options) {
@@ -50,6 +54,16 @@ Trace synthesize(const SynthOptions& options) {
   const std::int64_t ipe = h.iterations_per_epoch();
   if (ipe < 1)
     throw InputError(fmt::format("synth: dataset '{}' has no training samples", dataset));
+  // The loop below visits every iteration and may keep a segment for each:
+  // refuse runs that would take hours or more memory than a machine has.
+  const std::int64_t wanted = options.iterations > 0 ? options.iterations
+                              : options.epochs > kMaxIterations / ipe ? kMaxIterations + 1
+                                                                      : options.epochs * ipe;
+  if (wanted > kMaxIterations)
+    throw InputError(fmt::format(
+        "synth: {} = {}: at most {} iterations in all (epochs x {} iterations per epoch)",
+        options.iterations > 0 ? "iterations" : "epochs",
+        options.iterations > 0 ? options.iterations : options.epochs, kMaxIterations, ipe));
   if (options.iterations > 0) {
     h.total_iterations = options.iterations;
     h.epochs = (options.iterations + ipe - 1) / ipe;
@@ -69,6 +83,10 @@ Trace synthesize(const SynthOptions& options) {
     PrecisionSet p = schedule->at(ctx);
     if (t > 0 && p == current.precision) continue;
     if (t > 0) {
+      if (trace.segments.size() >= kMaxSegments)
+        throw InputError(fmt::format("synth: schedule '{}' changes precision more than {} times "
+                                     "(at most {} segments)",
+                                     options.schedule, kMaxSegments, kMaxSegments));
       current.end = t;
       trace.segments.push_back(current);
     }

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <system_error>
@@ -21,7 +22,7 @@ namespace lpsim {
 
 std::int64_t TraceHeader::iterations_per_epoch() const {
   if (batch <= 0 || samples_per_epoch <= 0) return 0;
-  return (samples_per_epoch + batch - 1) / batch;
+  return samples_per_epoch / batch + (samples_per_epoch % batch != 0);  // no overflow near 2^63
 }
 
 std::int64_t TraceHeader::images_at(std::int64_t it) const {
@@ -52,6 +53,10 @@ struct Locator {
   std::function<std::string(std::size_t)> metric;
 };
 
+// 2^53 images (and so iterations): counts stay exact in the doubles of reports.
+constexpr std::int64_t kMaxTraceImages = std::int64_t{1} << 53;
+constexpr std::int64_t kMaxBatch = std::int64_t{1} << 24;
+
 [[noreturn]] void fail(const std::string& where, const std::string& what) {
   throw InputError(fmt::format("{}: {}", where, what));
 }
@@ -67,9 +72,16 @@ void check_header(const TraceHeader& h, const std::string& where) {
   };
   positive("samples_per_epoch", h.samples_per_epoch);
   positive("batch", h.batch);
+  if (h.batch > kMaxBatch)  // models/training_step.cpp expands steps of at most 2^24
+    fail(where, fmt::format("batch = {}: must be in 1..{}", h.batch, kMaxBatch));
   positive("epochs", h.epochs);
   positive("total_iterations", h.total_iterations);
   const std::int64_t ipe = h.iterations_per_epoch();
+  // Bounds images (and so iterations, ipe <= samples) so that the products
+  // below and in BitOPs counting cannot overflow (undefined behaviour).
+  if (h.epochs > kMaxTraceImages / h.samples_per_epoch)
+    fail(where, fmt::format("epochs = {} of samples_per_epoch = {}: more than {} images in all",
+                            h.epochs, h.samples_per_epoch, kMaxTraceImages));
   if (h.total_iterations > h.epochs * ipe || h.total_iterations <= (h.epochs - 1) * ipe)
     fail(where,
          fmt::format("total_iterations = {} does not fit epochs = {} of {} iterations "
@@ -290,7 +302,7 @@ std::string read_bytes(const std::string& path) {
   return buf.str();
 }
 
-std::string json_error_text(const nlohmann::json::parse_error& e) {
+std::string json_error_text(const nlohmann::json::exception& e) {
   // "[json.exception.parse_error.101] parse error at line 1, column 7: ..." -> "column 7: ..."
   std::string s = e.what();
   auto col = s.find("column ");
@@ -328,11 +340,26 @@ Trace read_trace(const std::string& path) {
     if (ended) fail(here, "a record after the end record");
     if (line.empty()) fail(here, "empty line: every line must be one JSON record");
     Json j;
+    // nlohmann keeps one value of a key given twice: find such keys while parsing.
+    std::vector<std::set<std::string>> keys;
+    std::string twice;
+    auto track = [&](int, Json::parse_event_t event, Json& parsed) {
+      if (event == Json::parse_event_t::object_start) {
+        keys.emplace_back();
+      } else if (event == Json::parse_event_t::object_end) {
+        keys.pop_back();
+      } else if (event == Json::parse_event_t::key && !keys.empty() &&
+                 !keys.back().insert(parsed.get<std::string>()).second && twice.empty()) {
+        twice = parsed.get<std::string>();
+      }
+      return true;
+    };
     try {
-      j = Json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
+      j = Json::parse(line, track);
+    } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e999
       fail(here, "malformed JSON: " + json_error_text(e));
     }
+    if (!twice.empty()) fail(here, fmt::format("field \"{}\" is given twice", twice));
     if (!j.is_object())
       fail(here, fmt::format("a record must be a JSON object, not {}", type_name(j)));
     if (line_no == 1) {

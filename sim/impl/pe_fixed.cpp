@@ -48,8 +48,9 @@ class FixedPe final : public PeModel {
       throw InputError("pe.native_formats = []: a fixed PE needs at least one native format");
     for (const auto& f : config.native_formats) paths_.push_back({f, 1.0});
     for (const auto& [f, rate] : config.packed_rates) {
-      auto it =
-          std::find_if(paths_.begin(), paths_.end(), [&](const Path& p) { return p.format == f; });
+      // An init-capture: clang 14 (the fuzz build) cannot capture a structured binding.
+      auto it = std::find_if(paths_.begin(), paths_.end(),
+                             [&format = f](const Path& p) { return p.format == format; });
       if (it != paths_.end())
         it->macs_per_cycle = rate;
       else

@@ -141,7 +141,8 @@ std::unique_ptr<Schedule> make_file(const SpecParts& parts) {
         file_error(path, key, "unknown key; allowed: segments, layers");
     }
     const YAML::Node& croot = root;
-    list.reset(croot["segments"]);
+    // A missing key is an invalid node, which reset() refuses: use a null node.
+    list.reset(croot["segments"].IsDefined() ? croot["segments"] : YAML::Node());
     has_layers = static_cast<bool>(croot["layers"]);
     if (has_layers) layers.reset(croot["layers"]);
   }

@@ -1,0 +1,158 @@
+// Bad architecture files and --set overrides (docs/architecture.md), each fed
+// to `lpsim energy-table --arch`.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "bad_inputs/runner.h"
+
+using namespace lpsim::bad_inputs;
+
+namespace {
+
+// A complete design point; each case changes one line.
+const std::string kArch = R"(name: catalogue
+clock_ghz: 0.7
+pe:
+  type: fixed
+  native_formats: [8]
+array: {rows: 16, cols: 16}
+dataflow: ws
+buffers:
+  - name: unified_buffer
+    capacity_kb: 256
+    banks: 4
+    port_bits: 64
+    holds: [A, E]
+  - name: weight_buffer
+    capacity_kb: 128
+    banks: 4
+    port_bits: 64
+    holds: [W, G, Opt]
+dram:
+  bandwidth_gbps: 34
+  latency_ns: 100
+vector:
+  lanes: 16
+double_buffering: true
+node_nm: 45
+)";
+
+std::string arch_with(const std::string& from, const std::string& to) {
+  std::string a = kArch;
+  const auto at = a.find(from);
+  REQUIRE(at != std::string::npos);
+  return a.replace(at, from.size(), to);
+}
+
+std::string arch_file(const std::string& name, const std::string& text) {
+  return write(name, text);
+}
+
+}  // namespace
+
+TEST_CASE("the catalogue's valid architecture file is accepted") {
+  const Result r = run("energy-table --arch " + arch_file("good.yaml", kArch));
+  CHECK(r.code == 0);
+  CHECK(r.err.empty());
+}
+
+TEST_CASE("bad architecture: an empty file") {
+  const auto p = arch_file("empty.yaml", "");
+  expect_refused("energy-table --arch " + p, {p, "mapping"});
+}
+
+TEST_CASE("bad architecture: YAML cut off mid-file") {
+  const auto p = arch_file("cut.yaml", kArch.substr(0, kArch.find("holds: [W") + 10));
+  expect_refused("energy-table --arch " + p, {p, "line"});
+}
+
+TEST_CASE("bad architecture: binary garbage") {
+  std::string bytes = "\x01\x02\xff\xfe[{\x00\x7f}:";
+  bytes += std::string(64, '\x9c');
+  const auto p = arch_file("garbage.yaml", bytes);
+  expect_refused("energy-table --arch " + p, {p});
+}
+
+TEST_CASE("bad architecture: a negative DRAM bandwidth") {
+  const auto p = arch_file("negative_bw.yaml", arch_with("bandwidth_gbps: 34", "bandwidth_gbps: -4"));
+  expect_refused("energy-table --arch " + p, {p, "dram.bandwidth_gbps", "-4", "> 0"});
+}
+
+TEST_CASE("bad architecture: zero array rows") {
+  const auto p = arch_file("zero_rows.yaml", arch_with("rows: 16", "rows: 0"));
+  expect_refused("energy-table --arch " + p, {p, "array.rows", "0"});
+}
+
+TEST_CASE("bad architecture: a 10^12-PE array") {
+  const auto p = arch_file("huge_array.yaml", arch_with("{rows: 16, cols: 16}", "{rows: 1000000, cols: 1000000}"));
+  expect_refused("energy-table --arch " + p, {p, "array.", "at most"});
+}
+
+TEST_CASE("bad architecture: a buffer of 2^40 + 1 bytes") {
+  const auto p = arch_file("huge_buffer.yaml", arch_with("capacity_kb: 256", "capacity_bytes: 1099511627777"));
+  expect_refused("energy-table --arch " + p, {p, "buffers.0.capacity_bytes", "1099511627777", "1099511627776"});
+}
+
+TEST_CASE("bad architecture: a 2^50-byte buffer given in KiB") {
+  const auto p = arch_file("huge_buffer_kb.yaml", arch_with("capacity_kb: 256", "capacity_kb: 1099511627776"));
+  expect_refused("energy-table --arch " + p, {p, "buffers.0.capacity_kb"});
+}
+
+TEST_CASE("bad architecture: a NaN clock") {
+  const auto p = arch_file("nan_clock.yaml", arch_with("clock_ghz: 0.7", "clock_ghz: .nan"));
+  expect_refused("energy-table --arch " + p, {p, "clock_ghz"});
+}
+
+TEST_CASE("bad architecture: an infinite DRAM bandwidth") {
+  const auto p = arch_file("inf_bw.yaml", arch_with("bandwidth_gbps: 34", "bandwidth_gbps: .inf"));
+  expect_refused("energy-table --arch " + p, {p, "dram.bandwidth_gbps"});
+}
+
+TEST_CASE("bad architecture: a number given as a list") {
+  const auto p = arch_file("list_lanes.yaml", arch_with("lanes: 16", "lanes: [16, 32]"));
+  expect_refused("energy-table --arch " + p, {p, "vector.lanes"});
+}
+
+TEST_CASE("bad architecture: a word where a number belongs") {
+  const auto p = arch_file("word_latency.yaml", arch_with("latency_ns: 100", "latency_ns: soon"));
+  expect_refused("energy-table --arch " + p, {p, "dram.latency_ns", "soon"});
+}
+
+TEST_CASE("bad architecture: an unknown key") {
+  const auto p = arch_file("unknown_key.yaml", arch_with("node_nm: 45", "node_nm: 45\nturbo: true"));
+  expect_refused("energy-table --arch " + p, {p, "turbo"});
+}
+
+TEST_CASE("bad architecture: a key given twice") {
+  const auto p = arch_file("duplicate_key.yaml", arch_with("node_nm: 45", "node_nm: 45\nclock_ghz: 1.0"));
+  expect_refused("energy-table --arch " + p, {p, "clock_ghz", "twice"});
+}
+
+TEST_CASE("bad architecture: an unknown PE type") {
+  const auto p = arch_file("pe_type.yaml", arch_with("type: fixed", "type: quantum"));
+  expect_refused("energy-table --arch " + p, {p, "pe.type", "quantum", "bit_serial"});
+}
+
+TEST_CASE("bad architecture: a missing file") {
+  const auto p = path_of("no_such_arch.yaml");
+  expect_refused("energy-table --arch " + p, {p, "not found"});
+}
+
+TEST_CASE("bad architecture: a directory where the file belongs") {
+  const auto p = path_of("arch_dir.yaml");
+  fs::create_directories(p);
+  expect_refused("energy-table --arch " + p, {p, "directory"});
+}
+
+TEST_CASE("bad override: --set of an unknown key") {
+  expect_refused("energy-table --arch tpu_int8 --set array.depth=4", {"array.depth"});
+}
+
+TEST_CASE("bad override: --set without a value") {
+  expect_refused("energy-table --arch tpu_int8 --set array.rows", {"array.rows", "="});
+}
+
+TEST_CASE("bad override: --set of a negative latency") {
+  expect_refused("energy-table --arch tpu_int8 --set dram.latency_ns=-1", {"dram.latency_ns", "-1"});
+}

@@ -1,0 +1,85 @@
+// The bad-input catalogue's runner: runs the real `lpsim` binary and checks
+// the error contract (docs/reliability.md): exit code 2 and exactly one line
+// on stderr naming the file, the field and the allowed range.
+#pragma once
+
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <string>
+
+namespace lpsim::bad_inputs {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+// One scratch directory per process: ctest runs test cases in parallel.
+inline fs::path scratch() {
+  fs::path d = fs::temp_directory_path() / ("lpsim_bad_inputs_" + std::to_string(getpid()));
+  fs::create_directories(d);
+  return d;
+}
+
+inline std::string path_of(const std::string& name) { return (scratch() / name).string(); }
+
+// Writes `bytes` to scratch()/name and returns the path.
+inline std::string write(const std::string& name, const std::string& bytes) {
+  const std::string p = path_of(name);
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << bytes;
+  REQUIRE(out.good());
+  return p;
+}
+
+// Runs `lpsim <args>` (a hang is killed after 120 s and fails the case).
+inline Result run(const std::string& args) {
+  static int counter = 0;
+  const fs::path err_file = scratch() / ("stderr_" + std::to_string(counter++));
+  const std::string cmd =
+      "timeout -s KILL 120 " + std::string(LPSIM_BINARY) + " " + args + " 2>" + err_file.string();
+  Result r;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::array<char, 4096> buf{};
+  std::size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
+  const int status = pclose(pipe);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream in(err_file);
+  r.err.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  fs::remove(err_file);
+  return r;
+}
+
+inline int lines(const std::string& s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+// The contract: exit 2, one stderr line "lpsim: ..." that is not an internal
+// error and contains every one of `names` (the file, the field, the range).
+inline void expect_refused(const std::string& args, std::initializer_list<std::string> names) {
+  const Result r = run(args);
+  INFO("lpsim " << args);
+  INFO("stderr: " << r.err);
+  CHECK(r.code == 2);
+  CHECK(lines(r.err) == 1);
+  CHECK(r.err.rfind("lpsim: ", 0) == 0);
+  CHECK(r.err.find("internal error") == std::string::npos);
+  for (const std::string& name : names) CHECK_THAT(r.err, Catch::Contains(name));
+}
+
+}  // namespace lpsim::bad_inputs
