@@ -20,9 +20,13 @@ stamp "release tests passed"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=0
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export LSAN_OPTIONS=suppressions=$PWD/tests/fuzz/sanitizers.supp:print_suppressions=0
-# Seconds-long training cases: the sanitizer pass runs the same code paths in
-# the trainer's short cases.
-LPSIM_ASAN_EXCLUDE=${LPSIM_ASAN_EXCLUDE:-"loss decreases over a few epochs|range test|MuPPET|Fashion-MNIST"}
+# Left out of this pass (pass 1 runs them), docs/reliability.md says why:
+# - the trainer's multi-epoch cases (the short trainer cases run the same code);
+# - cases where lpsim throws after SystemC ran: SystemC switches stacks
+#   (coroutines), and ASan then reports false stack-buffer-overflows
+#   (google/sanitizers#189: "ASan is ignoring requested __asan_handle_no_return");
+# - MPI ranks: Open MPI's plugins leak at exit (LeakSanitizer, third party).
+LPSIM_ASAN_EXCLUDE=${LPSIM_ASAN_EXCLUDE:-"loss decreases over a few epochs|range test|MuPPET|Fashion-MNIST|compare with no model runs|a report that fails leaves the previous one|MPI ranks"}
 cmake --preset asan >/dev/null
 cmake --build --preset asan -j "$(nproc)"
 ctest --preset asan -E "$LPSIM_ASAN_EXCLUDE"

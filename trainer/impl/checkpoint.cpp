@@ -58,7 +58,7 @@ class Reader {
   void raw(void* p, std::size_t n) {
     if (n > in_.size() - pos_)
       throw InputError(fmt::format("{}: checkpoint truncated at byte {}", path_, pos_));
-    std::memcpy(p, in_.data() + pos_, n);
+    if (n > 0) std::memcpy(p, in_.data() + pos_, n);  // p may be null for n = 0 (UBSan)
     pos_ += n;
   }
   std::int64_t i64() {
