@@ -140,6 +140,12 @@ TEST_CASE("bad data set: an IDX header claiming 2^34 elements") {
   expect_refused(train(dir), {"train-images-idx3-ubyte.gz"});
 }
 
+// 2^17 x 2^16 x 2^31: the product passes 2^63 at the third dimension.
+TEST_CASE("bad data set: IDX dimensions whose product overflows 64 bits") {
+  const auto dir = dataset("overflow_idx", std::string("\0\0\x08\x03\0\x02\0\0\0\x01\0\0\x80\0\0\0", 16));
+  expect_refused(train(dir), {"train-images-idx3-ubyte.gz", "more than 2^34 elements"});
+}
+
 TEST_CASE("bad number: synth --batch 0") {
   expect_refused("synth --model resnet20 --batch 0 -o " + path_of("b0.lpt"), {"batch", "0"});
 }

@@ -114,9 +114,10 @@ IdxArray read_idx(const std::string& path, const std::string& hint) {
       throw InputError(with_hint(
           fmt::format("{}: dimension {} = {}: must be in 1..2^31", path, i, d), hint));
     a.dims.push_back(d);
-    n *= d;
-    if (n > (std::int64_t{1} << 34))
+    // Checked before multiplying: 2^34 x 2^31 overflows int64 (found by fuzz_idx).
+    if (n > (std::int64_t{1} << 34) / d)
       throw InputError(with_hint(fmt::format("{}: more than 2^34 elements", path), hint));
+    n *= d;
   }
   const int es = element_size(a.type);
   // Grown as the data arrives: a header claiming more than the file holds is
