@@ -15,15 +15,13 @@
 #include <initializer_list>
 #include <string>
 
+#include "support/shell.h"
+
 namespace lpsim::bad_inputs {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+using Result = lpsim::test::ShellResult;
 
 // One scratch directory per process: ctest runs test cases in parallel.
 inline fs::path scratch() {
@@ -45,22 +43,7 @@ inline std::string write(const std::string& name, const std::string& bytes) {
 
 // Runs `lpsim <args>` (a hang is killed after 120 s and fails the case).
 inline Result run(const std::string& args) {
-  static int counter = 0;
-  const fs::path err_file = scratch() / ("stderr_" + std::to_string(counter++));
-  const std::string cmd =
-      "timeout -s KILL 120 " + std::string(LPSIM_BINARY) + " " + args + " 2>" + err_file.string();
-  Result r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::array<char, 4096> buf{};
-  std::size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(err_file);
-  r.err.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  fs::remove(err_file);
-  return r;
+  return lpsim::test::run_shell("timeout -s KILL 120 " + std::string(LPSIM_BINARY) + " " + args);
 }
 
 inline int lines(const std::string& s) {

@@ -12,33 +12,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/shell.h"
+
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string out;  // stdout
-  std::string err;  // stderr
-};
+using Result = lpsim::test::ShellResult;
 
 // Runs `lpsim <args>` through the shell, capturing stdout and stderr.
 Result run(const std::string& args) {
-  static int counter = 0;
-  fs::path err_file = fs::temp_directory_path() / ("lpsim_cli_err_" + std::to_string(getpid()) + "_" + std::to_string(counter++));
-  std::string cmd = std::string(LPSIM_BINARY) + " " + args + " 2>" + err_file.string();
-  Result r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::array<char, 4096> buf{};
-  std::size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
-  int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(err_file);
-  r.err.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  fs::remove(err_file);
-  return r;
+  return lpsim::test::run_shell(std::string(LPSIM_BINARY) + " " + args);
 }
 
 int lines(const std::string& s) {

@@ -22,17 +22,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/shell.h"
+
 #include "tools/explore_pareto.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+using Result = lpsim::test::ShellResult;
 
 // One scratch directory per process: ctest runs test cases in parallel.
 fs::path scratch() {
@@ -43,21 +41,7 @@ fs::path scratch() {
 
 // Runs `<binary> <args>` through the shell, capturing stdout and stderr.
 Result run_with(const std::string& binary, const std::string& args) {
-  static int counter = 0;
-  const fs::path err_file = scratch() / ("err_" + std::to_string(counter++));
-  const std::string cmd = binary + " " + args + " 2>" + err_file.string();
-  Result r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::array<char, 4096> buf{};
-  std::size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(err_file);
-  r.err.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  fs::remove(err_file);
-  return r;
+  return lpsim::test::run_shell(binary + " " + args);
 }
 
 Result run(const std::string& args) { return run_with(LPSIM_BINARY, args); }

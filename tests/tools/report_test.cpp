@@ -12,6 +12,8 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+
+#include "support/shell.h"
 #include <regex>
 #include <sstream>
 #include <string>
@@ -21,31 +23,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string out, err;
-};
+using Result = lpsim::test::ShellResult;
 
 // Runs `<env> lpsim <args>` through the shell, capturing stdout and stderr.
 Result run_env(const std::string& env, const std::string& args) {
-  static int counter = 0;
-  const fs::path err_file =
-      fs::temp_directory_path() /
-      ("lpsim_report_err_" + std::to_string(getpid()) + "_" + std::to_string(counter++));
-  const std::string cmd =
-      env + " " + std::string(LPSIM_BINARY) + " " + args + " 2>" + err_file.string();
-  Result r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::array<char, 4096> buf{};
-  std::size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(err_file);
-  r.err.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  fs::remove(err_file);
-  return r;
+  return lpsim::test::run_shell(env + " " + std::string(LPSIM_BINARY) + " " + args);
 }
 Result run(const std::string& args) { return run_env("", args); }
 
