@@ -46,13 +46,15 @@ std::string joined_dataset_names() {
 // Shortcuts are identities except where the shape changes: there a 1x1
 // stride-2 conv + batch norm (He et al.'s option B) instead of option A's
 // zero padding. Basic block: 3x3-3x3, depth 6n+2. Bottleneck block
-// (He et al. 2016b, ECCV): 1x1 w - 3x3 w - 1x1 4w, depth 9n+2.
-Graph cifar_resnet(const std::string& name, const DatasetInfo& data, int n, bool bottleneck) {
+// (He et al. 2016b, ECCV): 1x1 w - 3x3 w - 1x1 4w, depth 9n+2. `base` is the
+// first stage's width (He et al.: 16); the trainer's resnet8-w8 halves it.
+Graph cifar_resnet(const std::string& name, const DatasetInfo& data, int n, bool bottleneck,
+                   std::int64_t base = 16) {
   Builder b(name);
   int x = b.input("input", data.input_shape);
-  x = b.conv_bn("stem", x, 16, 3, 1, 1, "relu");
-  std::int64_t in_channels = 16;
-  const std::int64_t widths[3] = {16, 32, 64};
+  x = b.conv_bn("stem", x, base, 3, 1, 1, "relu");
+  std::int64_t in_channels = base;
+  const std::int64_t widths[3] = {base, 2 * base, 4 * base};
   for (int s = 0; s < 3; ++s) {
     const std::int64_t w = widths[s];
     const std::int64_t out_channels = bottleneck ? 4 * w : w;
@@ -267,9 +269,10 @@ const std::vector<std::int64_t> kCifar = {3, 32, 32};
 const std::vector<std::int64_t> kImageNet = {3, 224, 224};
 const std::vector<std::int64_t> kMnist = {1, 28, 28};
 
-std::function<Graph(const std::string&, const DatasetInfo&)> resnet(int n, bool bottleneck) {
-  return [n, bottleneck](const std::string& name, const DatasetInfo& d) {
-    return cifar_resnet(name, d, n, bottleneck);
+std::function<Graph(const std::string&, const DatasetInfo&)> resnet(int n, bool bottleneck,
+                                                                   std::int64_t base = 16) {
+  return [n, bottleneck, base](const std::string& name, const DatasetInfo& d) {
+    return cifar_resnet(name, d, n, bottleneck, base);
   };
 }
 
@@ -307,6 +310,10 @@ const std::vector<ZooModel>& models() {
        {kMnist},
        lenet5},
       {{"mlp", "fashion-mnist", "MLP 784-256-128-classes, ReLU"}, {kMnist}, mlp},
+      {{"resnet8-w8", "fashion-mnist",
+        "CIFAR-style ResNet-8 (n=1) at half width, 8-16-32 channels, BN (for the trainer)"},
+       {kMnist, kCifar},
+       resnet(1, false, 8)},
       {{"lstm-ptb", "ptb", "2-layer LSTM LM, 650 embedding/hidden (Zaremba et al. 2014 medium)"},
        {},
        lstm_lm},

@@ -108,6 +108,16 @@ TEST_CASE("the Fashion-MNIST networks count their layers' MACs exactly") {
   CHECK(stats("lenet5").parameters ==
         (6 * 25 + 6) + (16 * 6 * 25 + 16) + (400 * 120 + 120) + (120 * 84 + 84) + (84 * 10 + 10));
   CHECK(stats("mlp").forward_macs == 784 * 256 + 256 * 128 + 128 * 10);
+  // ResNet-8 (n = 1) at widths 8-16-32 on 28x28: stem, one basic block per stage
+  // (28x28, 14x14, 7x7), 1x1 projections where the width doubles, fc 32-10.
+  CHECK(stats("resnet8-w8").forward_macs ==
+        conv_macs(1, 8, 3, 28) + 2 * conv_macs(8, 8, 3, 28) +
+            conv_macs(8, 16, 3, 14) + conv_macs(16, 16, 3, 14) + conv_macs(8, 16, 1, 14) +
+            conv_macs(16, 32, 3, 7) + conv_macs(32, 32, 3, 7) + conv_macs(16, 32, 1, 7) + 32 * 10);
+  // Convs without bias; each BN has a scale and a shift per channel.
+  CHECK(stats("resnet8-w8").parameters ==
+        (9 * 8 + 2 * 8) + 2 * (8 * 8 * 9 + 2 * 8) + (8 * 16 * 9 + 16 * 16 * 9 + 8 * 16 + 3 * 2 * 16) +
+            (16 * 32 * 9 + 32 * 32 * 9 + 16 * 32 + 3 * 2 * 32) + (32 * 10 + 10));
 }
 
 TEST_CASE("the PTB LSTM has Zaremba's medium size: about 20M parameters") {
