@@ -24,6 +24,31 @@ std::string eta_text(double s) {
                    : fmt::format("{}m{:02}s", t / 60, t % 60);
 }
 
+// --loss-scale: "S" (static), "dynamic" (from 2^16) or "dynamic:S".
+void parse_loss_scale(const std::string& text, trainer::TrainOptions& o) {
+  std::string number = text;
+  o.dynamic_loss_scale = false;
+  if (text == "dynamic") {
+    o.dynamic_loss_scale = true;
+    o.loss_scale = 65536.0;  // PyTorch GradScaler's init_scale
+    return;
+  }
+  if (text.rfind("dynamic:", 0) == 0) {
+    o.dynamic_loss_scale = true;
+    number = text.substr(8);
+  }
+  std::size_t used = 0;
+  try {
+    o.loss_scale = std::stod(number, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != number.size())
+    throw InputError(fmt::format("--loss-scale {}: must be a number in 1..2^64 (static), "
+                                 "dynamic, or dynamic:<initial scale>",
+                                 text));
+}
+
 std::string opt_num(const std::optional<double>& v, int digits) {
   return v ? fmt::format("{:.{}f}", *v, digits) : "-";
 }
@@ -43,7 +68,9 @@ Action add_train(CLI::App& app) {
   auto quiet = std::make_shared<bool>(false);
   auto dump_dir = std::make_shared<std::string>();
   auto checkpoint = std::make_shared<std::string>();
-  sub->add_option("--model", o->model, "Zoo model: lenet5 or mlp")->default_val("lenet5");
+  auto loss_scale = std::make_shared<std::string>("1");
+  sub->add_option("--model", o->model, "Zoo model: lenet5, mlp or resnet8-w8")
+      ->default_val("lenet5");
   sub->add_option("--dataset", o->dataset, "Dataset (fashion-mnist)")->default_val("fashion-mnist");
   sub->add_option("--data-dir", o->data_dir, "Folder with the gzipped IDX files")
       ->default_val(trainer::kFashionMnistDir);
@@ -74,8 +101,13 @@ Action add_train(CLI::App& app) {
                   "auto (W, A nearest; E, G stochastic; all stochastic for muppet:) | nearest | "
                   "stochastic")
       ->default_val("auto");
-  sub->add_option("--loss-scale", o->loss_scale, "Static loss scale (for minifloat E/G)")
-      ->default_val(1.0);
+  sub->add_option("--loss-scale", *loss_scale,
+                  "Loss scale for minifloat E/G: a number (static), dynamic (from 2^16) or "
+                  "dynamic:S (skip a step on overflow and halve; double after a clean window)")
+      ->default_val("1");
+  sub->add_option("--loss-scale-window", o->loss_scale_window,
+                  "dynamic: clean steps in a row before the scale doubles")
+      ->default_val(2000);
   sub->add_option("-o,--output", *out, "Trace file to write (.lpt or .lpt.gz)");
   sub->add_option("--checkpoint", *checkpoint, "Checkpoint file (default: <output>.ckpt)");
   sub->add_flag("--resume", o->resume, "Continue the run from its checkpoint");
@@ -93,7 +125,8 @@ Action add_train(CLI::App& app) {
   sub->add_option("--range-test-from", o->range_test_from, "")->group("")->default_val(2);
   sub->add_option("--dump-batch", *dump_dir, "")->group("");
 
-  return [o, out, json, quiet, dump_dir, checkpoint]() {
+  return [o, out, json, quiet, dump_dir, checkpoint, loss_scale]() {
+    parse_loss_scale(*loss_scale, *o);
     if (!dump_dir->empty()) {
       trainer::dump_batch(*o, *dump_dir);
       if (!*quiet) std::cout << fmt::format("wrote one batch's tensors to {}\n", *dump_dir);
@@ -106,11 +139,13 @@ Action add_train(CLI::App& app) {
     if (tty) {
       progress = [](const trainer::Progress& p) {
         if (p.iteration % 10 != 0 && p.iteration != p.iterations_per_epoch) return;
-        std::fprintf(stderr, "\r\033[Kepoch %lld/%lld  iter %lld/%lld  loss %.4f  prec %s  ETA %s",
+        std::fprintf(stderr, "\r\033[Kepoch %lld/%lld  iter %lld/%lld  loss %.4f  prec %s%s  ETA %s",
                      static_cast<long long>(p.epoch + 1), static_cast<long long>(p.epochs),
                      static_cast<long long>(p.iteration),
                      static_cast<long long>(p.iterations_per_epoch), p.loss,
-                     p.precision.label().c_str(), eta_text(p.eta_s).c_str());
+                     p.precision.label().c_str(),
+                     p.loss_scale != 1 ? fmt::format("  S {:g}", p.loss_scale).c_str() : "",
+                     eta_text(p.eta_s).c_str());
         std::fflush(stderr);
       };
     }
@@ -131,12 +166,16 @@ Action add_train(CLI::App& app) {
     for (const auto& m : r.trace.metrics) wall += m.wall_s.value_or(0);
     if (*json) {
       nlohmann::json epochs = nlohmann::json::array();
-      for (const auto& m : r.trace.metrics)
-        epochs.push_back({{"epoch", m.epoch},
-                          {"train_loss", m.train_loss.value_or(NAN)},
-                          {"train_accuracy", m.train_accuracy.value_or(NAN)},
-                          {"test_accuracy", m.test_accuracy.value_or(NAN)},
-                          {"wall_s", m.wall_s.value_or(NAN)}});
+      for (const auto& m : r.trace.metrics) {
+        nlohmann::json e = {{"epoch", m.epoch},
+                            {"train_loss", m.train_loss.value_or(NAN)},
+                            {"train_accuracy", m.train_accuracy.value_or(NAN)},
+                            {"test_accuracy", m.test_accuracy.value_or(NAN)},
+                            {"wall_s", m.wall_s.value_or(NAN)}};
+        if (m.loss_scale) e["loss_scale"] = *m.loss_scale;
+        if (m.skipped_steps) e["skipped_steps"] = *m.skipped_steps;
+        epochs.push_back(e);
+      }
       nlohmann::json j = {{"output", *out},
                           {"model", o->model},
                           {"dataset", o->dataset},
@@ -164,6 +203,12 @@ Action add_train(CLI::App& app) {
       print_json(j);
     } else if (!*quiet) {
       for (const auto& ev : r.events) std::cout << ev << "\n";
+      if (o->dynamic_loss_scale) {
+        std::int64_t skipped = 0;
+        for (const auto& m : r.trace.metrics) skipped += m.skipped_steps.value_or(0);
+        std::cout << fmt::format("dynamic loss scale: {} step(s) skipped for overflow, final scale {:g}\n",
+                                 skipped, last.loss_scale.value_or(1));
+      }
       std::cout << fmt::format(
           "{} {} {} epochs, schedule {}: test accuracy {}, train loss {}, {} GBitOPs, {} -> {}\n",
           o->model, o->dataset, o->epochs, o->schedule, opt_num(last.test_accuracy, 4),

@@ -277,13 +277,20 @@ Segment parse_segment(const Json& j, const std::string& where) {
 
 EpochMetrics parse_metrics(const Json& j, const std::string& where) {
   RecordReader r(j, where);
-  r.only({"epoch", "train_loss", "train_accuracy", "test_accuracy", "wall_s"});
+  r.only({"epoch", "train_loss", "train_accuracy", "test_accuracy", "wall_s", "loss_scale",
+          "skipped_steps"});
   EpochMetrics m;
   m.epoch = r.integer("epoch");
   m.train_loss = r.number("train_loss");
   m.train_accuracy = r.number("train_accuracy");
   m.test_accuracy = r.number("test_accuracy");
   m.wall_s = r.number("wall_s");
+  m.loss_scale = r.number("loss_scale");
+  if (m.loss_scale && !(*m.loss_scale > 0)) r.wrong("loss_scale", *r.find("loss_scale"), "a number > 0");
+  if (r.find("skipped_steps")) {
+    m.skipped_steps = r.integer("skipped_steps");
+    if (*m.skipped_steps < 0) r.wrong("skipped_steps", *r.find("skipped_steps"), "an integer >= 0");
+  }
   return m;
 }
 
@@ -468,6 +475,8 @@ void write_trace(const std::string& path, const Trace& trace) {
     put("train_accuracy", m.train_accuracy);
     put("test_accuracy", m.test_accuracy);
     put("wall_s", m.wall_s);
+    put("loss_scale", m.loss_scale);
+    if (m.skipped_steps) j["skipped_steps"] = *m.skipped_steps;
     out += j.dump();
     out += '\n';
     ++records;

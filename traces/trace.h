@@ -46,6 +46,10 @@ struct Segment {
 struct EpochMetrics {
   std::int64_t epoch = 0;
   std::optional<double> train_loss, train_accuracy, test_accuracy, wall_s;
+  // Loss scaling (lpsim train): the scale at the epoch's end, and the steps
+  // skipped in the epoch because errors or gradients overflowed (dynamic).
+  std::optional<double> loss_scale;
+  std::optional<std::int64_t> skipped_steps;
 };
 
 struct Trace {

@@ -8,6 +8,9 @@
 //      tensor); feeds both backward GEMMs
 //   G: weight and bias gradients (one range per tensor), before the update
 // Quantizers pass gradients straight through (straight-through estimator).
+// Batch norm runs in FP32 (as CPT's code): batch statistics in training,
+// running statistics (momentum 0.1, unbiased variance, eps 1e-5: PyTorch's
+// BatchNorm defaults) in evaluation; its scale and shift learn unquantized.
 #pragma once
 
 #include <cstdint>
@@ -31,13 +34,24 @@ struct QuantPolicy {
   // CPT's choice: W and A nearest, E stochastic; G stochastic (Wang et al. 2018).
   Rounding w = Rounding::Nearest, a = Rounding::Nearest;
   Rounding e = Rounding::Stochastic, g = Rounding::Stochastic;
-  float loss_scale = 1.0f;  // static loss scaling: dL scaled by S, gradients unscaled before use
+  // Loss scaling: dL scaled by S, gradients unscaled after G quantization.
+  // The trainer changes it between iterations under dynamic loss scaling.
+  float loss_scale = 1.0f;
 };
+
+enum class Mode : std::uint8_t { Train, Eval };  // Eval: batch norm uses running statistics
 
 // A learnable tensor: FP32 master values, gradient, momentum.
 struct Param {
   std::string name;  // "<layer>.weight" | "<layer>.bias"
   std::vector<float> value, grad, momentum;
+};
+
+// State that is not learned but must survive a checkpoint (batch norm's
+// running statistics).
+struct Buffer {
+  std::string name;  // "<layer>.running_mean" | "<layer>.running_var"
+  std::vector<float> value;
 };
 
 struct BatchStats {
@@ -57,17 +71,23 @@ class Network {
   Network& operator=(const Network&) = delete;
 
   // Forward pass of `batch` samples (images [batch x input elements]) at
-  // precision `p`; with `training`, also keeps what backward needs.
-  // `iteration` keys the stochastic rounding.
+  // precision `p`, keeping what backward needs. `iteration` keys the
+  // stochastic rounding. Mode::Train updates batch norm's running statistics.
   BatchStats forward(const float* images, const std::uint8_t* labels, std::int64_t batch,
-                     const PrecisionSet& p, const QuantPolicy& q, std::uint64_t iteration);
-  // Backward pass of the last forward: every Param::grad (quantized to G).
-  void backward(const PrecisionSet& p, const QuantPolicy& q, std::uint64_t iteration);
+                     const PrecisionSet& p, const QuantPolicy& q, std::uint64_t iteration,
+                     Mode mode = Mode::Train);
+  // Backward pass of the last (Mode::Train) forward: every Param::grad
+  // (quantized to G, then divided by the loss scale). Returns the overflow
+  // count of the E and G quantizers (see quantize.h) plus the non-finite
+  // gradients of unquantized parameters: non-zero means the step must be
+  // skipped under dynamic loss scaling.
+  std::int64_t backward(const PrecisionSet& p, const QuantPolicy& q, std::uint64_t iteration);
   // SGD with momentum and weight decay (PyTorch's form):
   // v = momentum v + (g + wd w);  w -= lr v.
   void sgd_step(float lr, float momentum, float weight_decay);
 
   std::vector<Param*> params();
+  std::vector<Buffer*> buffers();
   const Graph& graph() const { return graph_; }
   // What layer `name` computed in the last forward / backward (for checks
   // against a reference): output, gradient w.r.t. the output, and for conv /

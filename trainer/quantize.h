@@ -4,6 +4,10 @@
 // largest representable value of that sign; non-finite values are ignored
 // when the tensor's range or scale is measured. docs/trainer.md has the
 // formulas and their sources.
+// Every quantizer except quantize_dynamic_fixed returns its overflow count:
+// the elements that were NaN or +-Inf, plus (minifloat) those whose rounding
+// lands past the format's largest finite value, i.e. where IEEE arithmetic
+// would produce Inf. Dynamic loss scaling skips a step when it is non-zero.
 #pragma once
 
 #include <cstddef>
@@ -36,12 +40,13 @@ inline constexpr int kIdentityIntBits = 24;
 // Nearest rounds half to even; stochastic is floor(v + u), u ~ U[0,1) from
 // `key`, so it rounds up with probability equal to the remainder. A constant
 // tensor (hi == lo) is returned unchanged.
-void quantize_range(float* x, std::size_t n, int bits, Rounding rounding, const RngKey& key);
+std::size_t quantize_range(float* x, std::size_t n, int bits, Rounding rounding,
+                           const RngKey& key);
 
 // Same, one [min, max] range per row of a [rows x cols] array (weights: one
 // row per output channel). Random stream index = the flat element index.
-void quantize_range_rows(float* x, std::size_t rows, std::size_t cols, int bits,
-                         Rounding rounding, const RngKey& key);
+std::size_t quantize_range_rows(float* x, std::size_t rows, std::size_t cols, int bits,
+                                Rounding rounding, const RngKey& key);
 
 // MuPPET dynamic fixed point: maxV = 2^(b-1) - 0.5, minV = -2^(b-1) - 0.5,
 // sf = floor(log2(min(|maxV / max(x)|, |minV / min(x)|))) (a ratio with a
@@ -57,15 +62,15 @@ int quantize_dynamic_fixed(float* x, std::size_t n, int bits, Rounding rounding,
 // follows the OCP FP8 spec (top exponent holds normals, max 448). Values past
 // it saturate (no Inf is produced). man_bits >= 23 with exp_bits >= 8 is
 // the identity.
-void quantize_minifloat(float* x, std::size_t n, int exp_bits, int man_bits, Rounding rounding,
-                        const RngKey& key);
+std::size_t quantize_minifloat(float* x, std::size_t n, int exp_bits, int man_bits,
+                               Rounding rounding, const RngKey& key);
 float minifloat_max(int exp_bits, int man_bits);
 
 // Dispatch on a Format: Float -> minifloat (fp32 = identity), Int -> `method`
 // (per-row ranges when rows > 1 and method is Range). Identity for int widths
 // >= kIdentityIntBits.
-void quantize(const Format& format, IntMethod method, float* x, std::size_t rows,
-              std::size_t cols, Rounding rounding, const RngKey& key);
+std::size_t quantize(const Format& format, IntMethod method, float* x, std::size_t rows,
+                     std::size_t cols, Rounding rounding, const RngKey& key);
 bool is_identity(const Format& format);
 
 // The same, split in blocks of kQuantBlock elements run by `parallel_for`
@@ -74,8 +79,8 @@ bool is_identity(const Format& format);
 // element. Per-row quantization (weights, small) stays serial.
 using ParallelFor = std::function<void(std::int64_t, const std::function<void(std::int64_t)>&)>;
 inline constexpr std::size_t kQuantBlock = 32768;
-void quantize(const Format& format, IntMethod method, float* x, std::size_t rows,
-              std::size_t cols, Rounding rounding, const RngKey& key,
-              const ParallelFor& parallel_for);
+std::size_t quantize(const Format& format, IntMethod method, float* x, std::size_t rows,
+                     std::size_t cols, Rounding rounding, const RngKey& key,
+                     const ParallelFor& parallel_for);
 
 }  // namespace lpsim::trainer

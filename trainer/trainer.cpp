@@ -16,6 +16,7 @@
 #include "models/zoo.h"
 #include "traces/schedule.h"
 #include "trainer/impl/checkpoint.h"
+#include "trainer/loss_scale.h"
 #include "trainer/muppet.h"
 #include "trainer/network.h"
 
@@ -40,8 +41,11 @@ void validate(const TrainOptions& o) {
     throw InputError(fmt::format("--momentum = {}: must be in [0, 1)", o.momentum));
   if (!(o.weight_decay >= 0 && o.weight_decay < 1))
     throw InputError(fmt::format("--weight-decay = {}: must be in [0, 1)", o.weight_decay));
-  if (!(o.loss_scale >= 1 && o.loss_scale <= 1e30))
-    throw InputError(fmt::format("--loss-scale = {}: must be in 1..1e30", o.loss_scale));
+  if (!(o.loss_scale >= 1 && o.loss_scale <= kMaxLossScale))
+    throw InputError(fmt::format("--loss-scale = {}: must be in 1..2^64", o.loss_scale));
+  if (o.loss_scale_window < 1 || o.loss_scale_window > 1000000000)
+    throw InputError(fmt::format("--loss-scale-window = {}: must be in 1..1e9",
+                                 o.loss_scale_window));
   if (o.threads < 1 || o.threads > 256)
     throw InputError(fmt::format("--threads = {}: must be in 1..256", o.threads));
   if (o.train_limit < 0 || o.test_limit < 0)
@@ -89,10 +93,11 @@ std::string fingerprint(const TrainOptions& o, std::int64_t train_n, std::int64_
   return fmt::format(
       "model={} dataset={} train={} test={} epochs={} batch={} lr={} momentum={} wd={} "
       "lr_schedule={} lr_step={} lr_gamma={} schedule={} seed={} quantizer={} rounding={} "
-      "loss_scale={} range_test={} rt_threshold={} rt_from={}",
+      "loss_scale={} dynamic={} window={} range_test={} rt_threshold={} rt_from={}",
       o.model, o.dataset, train_n, test_n, o.epochs, o.batch, o.lr, o.momentum, o.weight_decay,
       o.lr_schedule, o.lr_step, o.lr_gamma, o.schedule, o.seed, o.quantizer, o.rounding,
-      o.loss_scale, o.range_test, o.range_test_threshold, o.range_test_from);
+      o.loss_scale, o.dynamic_loss_scale, o.loss_scale_window, o.range_test,
+      o.range_test_threshold, o.range_test_from);
 }
 
 std::vector<std::uint32_t> shuffled(std::int64_t n, std::uint64_t seed, std::int64_t epoch) {
@@ -194,7 +199,8 @@ struct Run {
     for (std::int64_t s0 = 0; s0 < t.n; s0 += o.batch) {
       const std::int64_t b = std::min(o.batch, t.n - s0);
       BatchStats st = net->forward(t.images.data() + s0 * e, t.labels.data() + s0, b, p, policy,
-                                   kEvalIterationBase + static_cast<std::uint64_t>(epoch));
+                                   kEvalIterationBase + static_cast<std::uint64_t>(epoch),
+                                   Mode::Eval);
       correct += st.correct;
     }
     return t.n > 0 ? static_cast<double>(correct) / static_cast<double>(t.n) : 0.0;
@@ -235,6 +241,10 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
   h.seed = o.seed;
 
   MuppetState muppet;
+  LossScaler scaler;
+  scaler.dynamic = o.dynamic_loss_scale;
+  scaler.scale = o.loss_scale;
+  scaler.window = o.loss_scale_window;
   std::string schedule_spec = o.schedule;
   std::int64_t first_epoch = 0;
   if (o.resume) {
@@ -254,6 +264,20 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
       params[i]->value = c.values[i];
       params[i]->momentum = c.momenta[i];
     }
+    auto buffers = net.buffers();
+    if (buffers.size() != c.buffers.size())
+      throw InputError(fmt::format("{}: checkpoint has {} buffers, model {} has {}", o.checkpoint,
+                                   c.buffers.size(), o.model, buffers.size()));
+    for (std::size_t i = 0; i < buffers.size(); ++i) {
+      if (buffers[i]->name != c.buffers[i].name ||
+          buffers[i]->value.size() != c.buffers[i].value.size())
+        throw InputError(fmt::format("{}: buffer {} does not match the model", o.checkpoint,
+                                     c.buffers[i].name));
+      buffers[i]->value = c.buffers[i].value;
+    }
+    scaler.scale = c.scaler.scale;
+    scaler.good_steps = c.scaler.good_steps;
+    scaler.skipped_epoch = c.scaler.skipped_epoch;
     first_epoch = c.epochs_done;
     trace.segments = std::move(c.segments);
     trace.metrics = std::move(c.metrics);
@@ -319,6 +343,7 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
                   batch_images.begin() + i * e);
         batch_labels[static_cast<std::size_t>(i)] = tr.labels[src];
       }
+      run.policy.loss_scale = static_cast<float>(scaler.scale);
       const BatchStats st = net.forward(batch_images.data(), batch_labels.data(), b, p,
                                         run.policy, static_cast<std::uint64_t>(global));
       if (!std::isfinite(st.loss_sum))
@@ -326,9 +351,15 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
                                      "(precision {}, lr {}): lower --lr",
                                      st.loss_sum / static_cast<double>(b), epoch, it, p.label(),
                                      run.lr_at(global, fp32_since)));
-      net.backward(p, run.policy, static_cast<std::uint64_t>(global));
-      net.sgd_step(static_cast<float>(run.lr_at(global, fp32_since)),
-                   static_cast<float>(o.momentum), static_cast<float>(o.weight_decay));
+      const std::int64_t overflow = net.backward(p, run.policy, static_cast<std::uint64_t>(global));
+      if (scaler.diverged(overflow))
+        throw InputError(fmt::format(
+            "training diverged: {} error / gradient values overflow E {} / G {} at loss scale 1 "
+            "(epoch {} iteration {}): lower --lr or widen the formats",
+            overflow, p[Role::E].name(), p[Role::G].name(), epoch, it));
+      if (scaler.step_ok(overflow))  // else skipped: weights and momenta stay as they were
+        net.sgd_step(static_cast<float>(run.lr_at(global, fp32_since)),
+                     static_cast<float>(o.momentum), static_cast<float>(o.weight_decay));
       append_segment(trace.segments, global, p);
       used.push_back(p);
       loss_sum += st.loss_sum;
@@ -375,6 +406,7 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
         pr.iterations_per_epoch = run.ipe;
         pr.loss = loss_sum / static_cast<double>(samples);
         pr.precision = p;
+        pr.loss_scale = scaler.scale;
         const double elapsed = std::chrono::duration<double>(Clock::now() - t_start).count();
         const std::int64_t left = last_epoch * run.ipe - (global + 1);
         pr.eta_s = elapsed / static_cast<double>(iterations_this_process) * static_cast<double>(left);
@@ -402,6 +434,11 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
 
     EpochMetrics m;
     m.epoch = epoch;
+    if (scaler.dynamic || scaler.scale != 1) m.loss_scale = scaler.scale;
+    if (scaler.dynamic) {
+      m.skipped_steps = scaler.skipped_epoch;
+      scaler.skipped_epoch = 0;
+    }
     m.train_loss = loss_sum / static_cast<double>(samples);
     m.train_accuracy = static_cast<double>(correct) / static_cast<double>(samples);
     m.test_accuracy = run.evaluate(widest(used), epoch);
@@ -417,6 +454,8 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
         c.values.push_back(prm->value);
         c.momenta.push_back(prm->momentum);
       }
+      for (Buffer* buf : net.buffers()) c.buffers.push_back(*buf);
+      c.scaler = scaler;
       c.segments = trace.segments;
       c.metrics = trace.metrics;
       c.muppet = muppet;

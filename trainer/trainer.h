@@ -35,7 +35,13 @@ struct TrainOptions {
   int threads = 1;
   std::string quantizer = "auto";  // range | dfx | auto (dfx for muppet:, else range)
   std::string rounding = "auto";   // auto (W, A nearest; E, G stochastic) | nearest | stochastic
-  double loss_scale = 1.0;         // static loss scale (for minifloat E / G)
+  // Loss scaling (for minifloat E / G): static S, or dynamic starting at S:
+  // a step whose E or G overflows (quantize.h) is skipped and S halves;
+  // after `loss_scale_window` clean steps in a row S doubles (Micikevicius
+  // et al. 2018; PyTorch GradScaler's defaults: 2^16, 0.5, 2, 2000).
+  double loss_scale = 1.0;
+  bool dynamic_loss_scale = false;
+  std::int64_t loss_scale_window = 2000;
   std::int64_t train_limit = 0;    // use only the first N training images (0 = all)
   std::int64_t test_limit = 0;
   std::string checkpoint;          // written at each epoch end when not empty
@@ -71,6 +77,7 @@ struct Progress {
   std::int64_t iteration = 0, iterations_per_epoch = 0;  // within the epoch
   double loss = 0;  // running mean over the epoch
   PrecisionSet precision;
+  double loss_scale = 1;
   double eta_s = 0;
 };
 using ProgressFn = std::function<void(const Progress&)>;

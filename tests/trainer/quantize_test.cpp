@@ -220,3 +220,44 @@ TEST_CASE("quantizing in parallel blocks gives the serial result bit for bit") {
         CHECK(serial != base);
       }
 }
+
+TEST_CASE("quantizers count overflow: NaN, Inf and values rounding past the largest finite") {
+  // e4m3 near its max 448 = 1.75 * 2^8: quantum 2^(8-3) = 32. 460 / 32 = 14.4 -> 14 -> 448
+  // (fits); 470 / 32 = 14.7 -> 15 -> 480 > 448 (overflow, saturated to 448).
+  std::vector<float> x = {460.0f, 470.0f, -470.0f, 1.0f, kInf, kNaN};
+  CHECK(quantize_minifloat(x.data(), x.size(), 4, 3, Rounding::Nearest, kKey) == 4);
+  CHECK(x[1] == 448.0f);
+  CHECK(x[2] == -448.0f);
+  // e5m2 max 57344 = 7 * 2^13 (quantum 8192): 60000 -> 7 (fits); 61440 = 7.5 quanta is a
+  // tie, to even 8 = 65536, past the max: IEEE round-to-nearest gives Inf there.
+  std::vector<float> y = {60000.0f, 61440.0f};
+  CHECK(quantize_minifloat(y.data(), y.size(), 5, 2, Rounding::Nearest, kKey) == 1);
+  CHECK(y[1] == 57344.0f);
+  // Integer quantizers adapt their range: only non-finite values overflow.
+  std::vector<float> z = {1e30f, -2.0f, kNaN, 3.0f};
+  CHECK(quantize(Format::integer(8), IntMethod::Range, z.data(), 1, z.size(), Rounding::Nearest,
+                 kKey) == 1);
+  std::vector<float> w = {kInf, 0.5f, -0.25f};
+  CHECK(quantize(Format::integer(8), IntMethod::DynamicFixed, w.data(), 1, w.size(),
+                 Rounding::Nearest, kKey) == 1);
+  // Identity formats quantize nothing and report nothing.
+  CHECK(quantize(Format::fp32(), IntMethod::Range, w.data(), 1, w.size(), Rounding::Nearest,
+                 kKey) == 0);
+}
+
+TEST_CASE("the parallel quantizer counts the same overflow as the serial one") {
+  const std::size_t n = 3 * kQuantBlock + 5;
+  std::vector<float> a(n);
+  for (std::size_t i = 0; i < n; ++i) a[i] = (i % 997 == 0) ? 1e6f : std::sin(0.01f * static_cast<float>(i));
+  std::vector<float> b = a;
+  const ParallelFor serial_blocks = [](std::int64_t count, const std::function<void(std::int64_t)>& fn) {
+    for (std::int64_t i = count - 1; i >= 0; --i) fn(i);  // any order
+  };
+  const Format e5m2 = Format::floating(5, 2);
+  const std::size_t serial = quantize(e5m2, IntMethod::Range, a.data(), 1, n, Rounding::Stochastic, kKey);
+  const std::size_t blocked =
+      quantize(e5m2, IntMethod::Range, b.data(), 1, n, Rounding::Stochastic, kKey, serial_blocks);
+  CHECK(serial == (n + 996) / 997);  // every 1e6 is past 57344
+  CHECK(blocked == serial);
+  CHECK(a == b);
+}

@@ -8,6 +8,7 @@
 #include "models/zoo.h"
 #include "traces/bitops.h"
 #include "traces/schedule.h"
+#include "trainer/loss_scale.h"
 #include "trainer/trainer.h"
 
 using namespace lpsim;
@@ -168,4 +169,58 @@ TEST_CASE("bad trainer options are input errors naming the option") {
   o = tiny("static:8/8", 1);
   o.lr = 1e6;  // diverges at once
   CHECK_THROWS_WITH(train(o), Catch::Contains("diverged"));
+}
+
+TEST_CASE("dynamic loss scaling skips overflowing steps, halving the scale each time") {
+  // fp8 errors (e5m2, max 57344) under an initial scale of 2^24: softmax
+  // errors reach ~0.02 S (batch 50), so the first steps overflow and the scale
+  // halves until the scaled errors fit; the window (2000) is never reached
+  // here, so the final scale is exactly 2^24 / 2^(skipped steps).
+  TrainOptions o = tiny("static:fp8-e4m3/fp8-e5m2", 2);
+  o.dynamic_loss_scale = true;
+  o.loss_scale = 16777216.0;
+  const TrainResult r = train(o);
+  REQUIRE(r.trace.metrics.size() == 2);
+  const std::int64_t skipped = *r.trace.metrics[0].skipped_steps + *r.trace.metrics[1].skipped_steps;
+  CHECK(*r.trace.metrics[0].skipped_steps > 0);
+  CHECK(skipped < 12);  // 12 iterations in all; some updated
+  CHECK(*r.trace.metrics[1].loss_scale == std::ldexp(1.0, 24 - static_cast<int>(skipped)));
+  CHECK(*r.trace.metrics[1].train_loss < *r.trace.metrics[0].train_loss);
+  // Static scaling records its scale and no skipped steps.
+  o.dynamic_loss_scale = false;
+  o.loss_scale = 256;
+  const TrainResult s = train(o);
+  CHECK(*s.trace.metrics[0].loss_scale == 256);
+  CHECK_FALSE(s.trace.metrics[0].skipped_steps.has_value());
+}
+
+TEST_CASE("a dynamic scaler that never overflows changes nothing but the record") {
+  // With no overflow and a window longer than the run, dynamic 1 is static 1.
+  TrainOptions o = tiny("cyclic:3-8/8", 1);
+  const TrainResult plain = train(o);
+  o.dynamic_loss_scale = true;
+  o.loss_scale = 1;
+  const TrainResult dyn = train(o);
+  require_same_run(plain.trace, dyn.trace);
+  CHECK(*dyn.trace.metrics[0].skipped_steps == 0);
+}
+
+TEST_CASE("the residual CNN with batch norm trains, and resumes bit-identically") {
+  TrainOptions o = tiny("static:fp8-e4m3/fp8-e5m2", 2);
+  o.model = "resnet8-w8";
+  o.dynamic_loss_scale = true;
+  o.loss_scale = 4194304.0;  // 2^22: skips steps, and grows back after 4 clean ones
+  o.loss_scale_window = 4;
+  const TrainResult whole = train(o);
+  CHECK(*whole.trace.metrics[1].train_loss < *whole.trace.metrics[0].train_loss);
+  CHECK(*whole.trace.metrics[0].skipped_steps > 0);
+  o.checkpoint = temp_path("resnet.ckpt");
+  o.stop_after = 1;
+  train(o);
+  o.stop_after = 0;
+  o.resume = true;
+  const TrainResult rest = train(o);
+  require_same_run(whole.trace, rest.trace);
+  CHECK(rest.trace.metrics[1].loss_scale == whole.trace.metrics[1].loss_scale);
+  CHECK(rest.trace.metrics[0].skipped_steps == whole.trace.metrics[0].skipped_steps);
 }

@@ -1,5 +1,6 @@
-// Checkpoint file: a private binary format (magic "LPSIMCKPT1"), written
-// whole-or-nothing; floats stored bit-exactly.
+// Checkpoint file: a private binary format (magic "LPSIMCKPT2"), written
+// whole-or-nothing; floats stored bit-exactly. Version 2 added batch norm
+// buffers and the loss scaler; version 1 files are refused by name.
 #include "trainer/impl/checkpoint.h"
 
 #include <cstring>
@@ -14,7 +15,8 @@
 namespace lpsim::trainer::impl {
 namespace {
 
-constexpr char kMagic[] = "LPSIMCKPT1\n";
+constexpr char kMagic[] = "LPSIMCKPT2\n";
+constexpr char kMagicV1[] = "LPSIMCKPT1\n";
 constexpr char kEnd[] = "END\n";
 
 class Writer {
@@ -129,6 +131,14 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
     w.floats(c.values[i]);
     w.floats(c.momenta[i]);
   }
+  w.i64(static_cast<std::int64_t>(c.buffers.size()));
+  for (const Buffer& b : c.buffers) {
+    w.str(b.name);
+    w.floats(b.value);
+  }
+  w.f64(c.scaler.scale);
+  w.i64(c.scaler.good_steps);
+  w.i64(c.scaler.skipped_epoch);
   w.i64(static_cast<std::int64_t>(c.segments.size()));
   for (const Segment& s : c.segments) {
     w.i64(s.begin);
@@ -143,6 +153,8 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
     w.opt(m.train_accuracy);
     w.opt(m.test_accuracy);
     w.opt(m.wall_s);
+    w.opt(m.loss_scale);
+    w.i64(m.skipped_steps.value_or(-1));
   }
   w.i64(c.muppet.level);
   w.i64(c.muppet.violations);
@@ -175,6 +187,10 @@ Checkpoint load_checkpoint(const std::string& path) {
   std::ostringstream ss;
   ss << f.rdbuf();
   std::string bytes = ss.str();
+  if (bytes.compare(0, sizeof kMagicV1 - 1, kMagicV1) == 0)
+    throw InputError(fmt::format("{}: checkpoint version 1 (before batch norm and dynamic loss "
+                                 "scaling): restart the run without --resume",
+                                 path));
   if (bytes.compare(0, sizeof kMagic - 1, kMagic) != 0)
     throw InputError(fmt::format("{}: not an lpsim checkpoint (bad magic)", path));
   Reader r(bytes.substr(sizeof kMagic - 1), path);
@@ -187,6 +203,16 @@ Checkpoint load_checkpoint(const std::string& path) {
     c.values.push_back(r.floats());
     c.momenta.push_back(r.floats());
   }
+  const std::int64_t buffers = r.count(16);
+  for (std::int64_t i = 0; i < buffers; ++i) {
+    Buffer b;
+    b.name = r.str();
+    b.value = r.floats();
+    c.buffers.push_back(std::move(b));
+  }
+  c.scaler.scale = r.f64();
+  c.scaler.good_steps = r.i64();
+  c.scaler.skipped_epoch = r.i64();
   const std::int64_t segs = r.count(16);
   for (std::int64_t i = 0; i < segs; ++i) {
     Segment s;
@@ -204,6 +230,8 @@ Checkpoint load_checkpoint(const std::string& path) {
     m.train_accuracy = r.opt();
     m.test_accuracy = r.opt();
     m.wall_s = r.opt();
+    m.loss_scale = r.opt();
+    if (const std::int64_t skipped = r.i64(); skipped >= 0) m.skipped_steps = skipped;
     c.metrics.push_back(m);
   }
   c.muppet.level = static_cast<int>(r.i64());

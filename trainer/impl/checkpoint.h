@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "traces/trace.h"
+#include "trainer/loss_scale.h"
 #include "trainer/muppet.h"
 #include "trainer/network.h"
 #include "trainer/trainer.h"
@@ -19,6 +20,8 @@ struct Checkpoint {
   std::int64_t epochs_done = 0;
   std::vector<std::string> param_names;
   std::vector<std::vector<float>> values, momenta;
+  std::vector<Buffer> buffers;
+  LossScaler scaler;  // scale, good_steps, skipped_epoch are stored
   std::vector<Segment> segments;
   std::vector<EpochMetrics> metrics;
   MuppetState muppet;

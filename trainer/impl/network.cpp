@@ -1,5 +1,6 @@
-// The trainer's layers: conv (im2col + sgemm), linear (sgemm), pool, ReLU,
-// flatten, add, softmax cross-entropy; quantization per tensor role.
+// The trainer's layers: conv (im2col + sgemm), linear (sgemm), batch norm,
+// pool, ReLU, flatten, add, softmax cross-entropy; quantization per tensor
+// role.
 // Parallel work is split in chunks of kChunk samples, each computed by
 // single-threaded BLAS calls; partial weight gradients are summed in chunk
 // order, so results are the same bit for bit with any number of threads.
@@ -35,6 +36,11 @@ struct Node {
   std::int64_t KH = 1, KW = 1, stride = 1, pad = 0;
   std::int64_t rows_per_sample = 1;  // Linear: rows of the [rows x K] GEMM per sample
 
+  // BatchNorm (weight = gamma, bias = beta; C channels of `spatial` elements)
+  std::unique_ptr<Buffer> running_mean, running_var;
+  std::vector<float> xhat, invstd;
+  std::int64_t spatial = 1;
+
   // Pool
   std::vector<std::int32_t> argmax;
   // Activation
@@ -46,6 +52,16 @@ struct Node {
 namespace {
 
 using impl::Node;
+
+// PyTorch's BatchNorm defaults.
+constexpr double kBnEps = 1e-5;
+constexpr double kBnMomentum = 0.1;
+
+std::int64_t count_nonfinite(const std::vector<float>& v) {
+  std::int64_t n = 0;
+  for (float x : v) n += std::isfinite(x) ? 0 : 1;
+  return n;
+}
 
 std::uint64_t tensor_id(const Node& n, Role role, int sub = 0) {
   return static_cast<std::uint64_t>(n.graph_index) * 16 + static_cast<std::uint64_t>(role) * 2 +
@@ -105,6 +121,15 @@ void col2im_add(const Node& n, const float* col, float* x) {
       }
 }
 
+std::unique_ptr<Param> constant_param(const std::string& name, std::int64_t count, float value) {
+  auto p = std::make_unique<Param>();
+  p->name = name;
+  p->value.assign(static_cast<std::size_t>(count), value);
+  p->grad.assign(p->value.size(), 0.0f);
+  p->momentum.assign(p->value.size(), 0.0f);
+  return p;
+}
+
 std::unique_ptr<Param> make_param(const std::string& name, std::int64_t count, float bound,
                                   std::uint64_t seed, std::uint64_t stream) {
   auto p = std::make_unique<Param>();
@@ -120,8 +145,9 @@ std::unique_ptr<Param> make_param(const std::string& name, std::int64_t count, f
 }
 
 std::string unsupported(const Layer& l, const std::string& why) {
-  return fmt::format("layer {} ({}): {}; the trainer runs conv2d (groups 1), linear, pool, "
-                     "activation (relu, relu6), flatten, add and a final softmax",
+  return fmt::format("layer {} ({}): {}; the trainer runs conv2d (groups 1), linear, "
+                     "batchnorm, pool, activation (relu, relu6), flatten, add and a final "
+                     "softmax",
                      l.name, layer_kind_name(l.kind), why);
 }
 
@@ -169,6 +195,19 @@ Network::Network(const Graph& graph, std::uint64_t seed, int threads)
         const float bound = 1.0f / std::sqrt(static_cast<float>(n.K));
         n.weight = make_param(l.name + ".weight", n.Cout * n.K, bound, seed, tensor_id(n, Role::W));
         if (l.bias) n.bias = make_param(l.name + ".bias", n.Cout, bound, seed, tensor_id(n, Role::W, 1));
+        n.has_grad = true;
+        break;
+      }
+      case LayerKind::BatchNorm: {
+        if (in_dims.empty() || in_dims[0] < 1) throw InputError(unsupported(l, "input has no shape"));
+        n.C = in_dims[0];
+        n.spatial = l.in_shapes[0].elements() / n.C;
+        n.weight = constant_param(l.name + ".weight", n.C, 1.0f);
+        n.bias = constant_param(l.name + ".bias", n.C, 0.0f);
+        n.running_mean = std::make_unique<Buffer>(
+            Buffer{l.name + ".running_mean", std::vector<float>(static_cast<std::size_t>(n.C), 0.0f)});
+        n.running_var = std::make_unique<Buffer>(
+            Buffer{l.name + ".running_var", std::vector<float>(static_cast<std::size_t>(n.C), 1.0f)});
         n.has_grad = true;
         break;
       }
@@ -220,9 +259,18 @@ std::vector<Param*> Network::params() {
   return out;
 }
 
+std::vector<Buffer*> Network::buffers() {
+  std::vector<Buffer*> out;
+  for (auto& n : nodes_) {
+    if (n->running_mean) out.push_back(n->running_mean.get());
+    if (n->running_var) out.push_back(n->running_var.get());
+  }
+  return out;
+}
+
 BatchStats Network::forward(const float* images, const std::uint8_t* labels, std::int64_t batch,
-                            const PrecisionSet& p, const QuantPolicy& q,
-                            std::uint64_t iteration) {
+                            const PrecisionSet& p, const QuantPolicy& q, std::uint64_t iteration,
+                            Mode mode) {
   batch_ = batch;
   labels_.assign(labels, labels + batch);
   const std::int64_t chunks = (batch + kChunk - 1) / kChunk;
@@ -280,6 +328,57 @@ BatchStats Network::forward(const float* images, const std::uint8_t* labels, std
                 for (std::int64_t o = 0; o < n.Cout; ++o) out[r * n.Cout + o] += bias[o];
           });
         }
+        break;
+      }
+      case LayerKind::BatchNorm: {
+        const std::int64_t C = n.C, M = n.spatial;
+        const float* x = in->out.data();
+        const float* gamma = n.weight->value.data();
+        const float* beta = n.bias->value.data();
+        float* rm = n.running_mean->value.data();
+        float* rv = n.running_var->value.data();
+        if (mode == Mode::Eval) {
+          for (std::int64_t c = 0; c < C; ++c) {
+            const float a = gamma[c] / static_cast<float>(std::sqrt(static_cast<double>(rv[c]) + kBnEps));
+            const float b = beta[c] - rm[c] * a;
+            for (std::int64_t s = 0; s < batch; ++s) {
+              const std::int64_t o = (s * C + c) * M;
+              for (std::int64_t i = 0; i < M; ++i) n.out[static_cast<std::size_t>(o + i)] = x[o + i] * a + b;
+            }
+          }
+          break;
+        }
+        n.xhat.resize(n.out.size());
+        n.invstd.resize(static_cast<std::size_t>(C));
+        const double count = static_cast<double>(batch * M);
+        // One task per channel, each summing in sample order: thread-count independent.
+        pool_->parallel_for(C, [&](std::int64_t c) {
+          double sum = 0;
+          for (std::int64_t s = 0; s < batch; ++s)
+            for (std::int64_t i = 0; i < M; ++i) sum += x[(s * C + c) * M + i];
+          const double mean = sum / count;
+          double sq = 0;
+          for (std::int64_t s = 0; s < batch; ++s)
+            for (std::int64_t i = 0; i < M; ++i) {
+              const double d = x[(s * C + c) * M + i] - mean;
+              sq += d * d;
+            }
+          const double var = sq / count;  // biased: normalisation uses it
+          const float inv = static_cast<float>(1.0 / std::sqrt(var + kBnEps));
+          n.invstd[static_cast<std::size_t>(c)] = inv;
+          const float meanf = static_cast<float>(mean);
+          for (std::int64_t s = 0; s < batch; ++s)
+            for (std::int64_t i = 0; i < M; ++i) {
+              const std::size_t o = static_cast<std::size_t>((s * C + c) * M + i);
+              const float xh = (x[o] - meanf) * inv;
+              n.xhat[o] = xh;
+              n.out[o] = gamma[c] * xh + beta[c];
+            }
+          // Running statistics with the unbiased variance (PyTorch).
+          const double unbiased = count > 1 ? var * count / (count - 1) : var;
+          rm[c] = static_cast<float>((1 - kBnMomentum) * rm[c] + kBnMomentum * mean);
+          rv[c] = static_cast<float>((1 - kBnMomentum) * rv[c] + kBnMomentum * unbiased);
+        });
         break;
       }
       case LayerKind::Pool: {
@@ -381,8 +480,10 @@ BatchStats Network::forward(const float* images, const std::uint8_t* labels, std
   return stats;
 }
 
-void Network::backward(const PrecisionSet& p, const QuantPolicy& q, std::uint64_t iteration) {
+std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
+                               std::uint64_t iteration) {
   const std::int64_t batch = batch_;
+  std::int64_t overflow = 0;
   const std::int64_t chunks = (batch + kChunk - 1) / kChunk;
   for (auto& np : nodes_) np->grad.assign(np->out.size(), 0.0f);
   const float unscale = 1.0f / q.loss_scale;
@@ -420,6 +521,36 @@ void Network::backward(const PrecisionSet& p, const QuantPolicy& q, std::uint64_
         if (!to_input) break;
         for (std::size_t i = 0; i < n.grad.size(); ++i) in->grad[i] += n.grad[i];
         break;
+      case LayerKind::BatchNorm: {
+        // dx = gamma invstd (dy - mean(dy) - xhat mean(dy xhat)), per channel.
+        const std::int64_t C = n.C, M = n.spatial;
+        const double count = static_cast<double>(batch * M);
+        const float* gamma = n.weight->value.data();
+        float* dgamma = n.weight->grad.data();
+        float* dbeta = n.bias->grad.data();
+        pool_->parallel_for(C, [&](std::int64_t c) {
+          double sdy = 0, sdyx = 0;
+          for (std::int64_t s = 0; s < batch; ++s)
+            for (std::int64_t i = 0; i < M; ++i) {
+              const std::size_t o = static_cast<std::size_t>((s * C + c) * M + i);
+              sdy += n.grad[o];
+              sdyx += static_cast<double>(n.grad[o]) * n.xhat[o];
+            }
+          dgamma[c] = static_cast<float>(sdyx) * unscale;
+          dbeta[c] = static_cast<float>(sdy) * unscale;
+          if (!to_input) return;
+          const float a = gamma[c] * n.invstd[static_cast<std::size_t>(c)];
+          const float mean_dy = static_cast<float>(sdy / count);
+          const float mean_dyx = static_cast<float>(sdyx / count);
+          for (std::int64_t s = 0; s < batch; ++s)
+            for (std::int64_t i = 0; i < M; ++i) {
+              const std::size_t o = static_cast<std::size_t>((s * C + c) * M + i);
+              in->grad[o] += a * (n.grad[o] - mean_dy - n.xhat[o] * mean_dyx);
+            }
+        });
+        overflow += count_nonfinite(n.weight->grad) + count_nonfinite(n.bias->grad);
+        break;
+      }
       case LayerKind::Add:
         for (int ii : n.inputs) {
           Node& src = *nodes_[static_cast<std::size_t>(ii)];
@@ -460,8 +591,10 @@ void Network::backward(const PrecisionSet& p, const QuantPolicy& q, std::uint64_
       case LayerKind::Conv2d:
       case LayerKind::Linear: {
         n.eq = n.grad;
-        quantize(p[Role::E], q.int_method, n.eq.data(), 1, n.eq.size(), q.e,
-                 RngKey{seed_, iteration, tensor_id(n, Role::E)}, par);
+        overflow += static_cast<std::int64_t>(
+            quantize(p[Role::E], q.int_method, n.eq.data(), 1, n.eq.size(), q.e,
+                     RngKey{seed_, iteration, tensor_id(n, Role::E)}, par));
+        if (is_identity(p[Role::E])) overflow += count_nonfinite(n.eq);
         const std::size_t wsize = n.weight->value.size();
         n.dw_part.resize(static_cast<std::size_t>(chunks));
         n.db_part.resize(static_cast<std::size_t>(chunks));
@@ -520,8 +653,10 @@ void Network::backward(const PrecisionSet& p, const QuantPolicy& q, std::uint64_
         for (const auto& part : n.dw_part)
           for (std::size_t i = 0; i < wsize; ++i) gw[i] += part[i];
         n.g_pre_w = gw;
-        quantize(p[Role::G], q.int_method, gw.data(), 1, gw.size(), q.g,
-                 RngKey{seed_, iteration, tensor_id(n, Role::G)});
+        overflow += static_cast<std::int64_t>(quantize(p[Role::G], q.int_method, gw.data(), 1,
+                                                       gw.size(), q.g,
+                                                       RngKey{seed_, iteration, tensor_id(n, Role::G)}));
+        if (is_identity(p[Role::G])) overflow += count_nonfinite(gw);
         if (unscale != 1.0f)
           for (auto& v : gw) v *= unscale;
         if (n.bias) {
@@ -530,8 +665,10 @@ void Network::backward(const PrecisionSet& p, const QuantPolicy& q, std::uint64_
           for (const auto& part : n.db_part)
             for (std::size_t i = 0; i < gb.size(); ++i) gb[i] += part[i];
           n.g_pre_b = gb;
-          quantize(p[Role::G], q.int_method, gb.data(), 1, gb.size(), q.g,
-                   RngKey{seed_, iteration, tensor_id(n, Role::G, 1)});
+          overflow += static_cast<std::int64_t>(
+              quantize(p[Role::G], q.int_method, gb.data(), 1, gb.size(), q.g,
+                       RngKey{seed_, iteration, tensor_id(n, Role::G, 1)}));
+          if (is_identity(p[Role::G])) overflow += count_nonfinite(gb);
           if (unscale != 1.0f)
             for (auto& v : gb) v *= unscale;
         }
@@ -541,6 +678,7 @@ void Network::backward(const PrecisionSet& p, const QuantPolicy& q, std::uint64_
         throw InternalError("unsupported layer reached backward");
     }
   }
+  return overflow;
 }
 
 void Network::sgd_step(float lr, float momentum, float weight_decay) {

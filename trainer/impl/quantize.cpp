@@ -41,17 +41,21 @@ inline float float_of(std::uint32_t u) {
 }
 
 // Min and max over the finite elements; lo > hi when there are none.
-void finite_range(const float* x, std::size_t n, float& lo, float& hi) {
+// Returns how many elements are not finite (NaN, +-Inf).
+std::size_t finite_range(const float* x, std::size_t n, float& lo, float& hi) {
   float l = std::numeric_limits<float>::infinity();
   float h = -std::numeric_limits<float>::infinity();
+  std::size_t nonfinite = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const float v = x[i];
     const bool finite = std::fabs(v) <= FLT_MAX;  // false for NaN and +-Inf
     l = (finite && v < l) ? v : l;
     h = (finite && v > h) ? v : h;
+    nonfinite += finite ? 0u : 1u;
   }
   lo = l;
   hi = h;
+  return nonfinite;
 }
 
 // Range quantization of x[0..n) with a given [lo, hi]; stream index of x[i]
@@ -97,25 +101,29 @@ IntMethod parse_int_method(const std::string& text) {
   throw InputError(fmt::format("--quantizer {}: must be one of range, dfx", text));
 }
 
-void quantize_range(float* x, std::size_t n, int bits, Rounding rounding, const RngKey& key) {
+std::size_t quantize_range(float* x, std::size_t n, int bits, Rounding rounding,
+                           const RngKey& key) {
   check_int_bits(bits);
-  if (bits >= kIdentityIntBits || n == 0) return;
+  if (bits >= kIdentityIntBits || n == 0) return 0;
   float lo, hi;
-  finite_range(x, n, lo, hi);
+  const std::size_t nonfinite = finite_range(x, n, lo, hi);
   range_apply(x, n, lo, hi, bits, rounding, key.base(), 0);
+  return nonfinite;
 }
 
-void quantize_range_rows(float* x, std::size_t rows, std::size_t cols, int bits,
-                         Rounding rounding, const RngKey& key) {
+std::size_t quantize_range_rows(float* x, std::size_t rows, std::size_t cols, int bits,
+                                Rounding rounding, const RngKey& key) {
   check_int_bits(bits);
-  if (bits >= kIdentityIntBits) return;
+  if (bits >= kIdentityIntBits) return 0;
   const std::uint64_t base = key.base();
+  std::size_t nonfinite = 0;
   for (std::size_t r = 0; r < rows; ++r) {
     float* row = x + r * cols;
     float lo, hi;
-    finite_range(row, cols, lo, hi);
+    nonfinite += finite_range(row, cols, lo, hi);
     range_apply(row, cols, lo, hi, bits, rounding, base, r * cols);
   }
+  return nonfinite;
 }
 
 namespace {
@@ -162,16 +170,26 @@ void dfx_apply(float* x, std::size_t n, int sf, int bits, Rounding rounding, std
 
 }  // namespace
 
-int quantize_dynamic_fixed(float* x, std::size_t n, int bits, Rounding rounding,
-                           const RngKey& key) {
+namespace {
+// MuPPET's quantizer; `nonfinite` gets the count of non-finite elements.
+int dynamic_fixed(float* x, std::size_t n, int bits, Rounding rounding, const RngKey& key,
+                  std::size_t& nonfinite) {
+  nonfinite = 0;
   check_int_bits(bits);
   if (bits >= kIdentityIntBits || n == 0) return 0;
   float lo, hi;
-  finite_range(x, n, lo, hi);
+  nonfinite = finite_range(x, n, lo, hi);
   int sf = 0;
   if (!dfx_scale(lo, hi, bits, sf)) return 0;
   dfx_apply(x, n, sf, bits, rounding, key.base(), 0);
   return sf;
+}
+}  // namespace
+
+int quantize_dynamic_fixed(float* x, std::size_t n, int bits, Rounding rounding,
+                           const RngKey& key) {
+  std::size_t nonfinite;
+  return dynamic_fixed(x, n, bits, rounding, key, nonfinite);
 }
 
 namespace {
@@ -208,11 +226,14 @@ float minifloat_max(int exp_bits, int man_bits) {
 }
 
 namespace {
-void minifloat_apply(float* x, std::size_t n, int exp_bits, int man_bits, Rounding rounding,
-                     std::uint64_t base, std::uint64_t idx0) {
+// Returns the overflow count: NaN, +-Inf, and values whose rounding lands
+// past the largest finite value (they are saturated to it).
+std::size_t minifloat_apply(float* x, std::size_t n, int exp_bits, int man_bits,
+                            Rounding rounding, std::uint64_t base, std::uint64_t idx0) {
   const MinifloatParams p = minifloat_params(exp_bits, man_bits);
-  if (exp_bits == 8 && man_bits == 23) return;  // float32 itself
+  if (exp_bits == 8 && man_bits == 23) return 0;  // float32 itself
   const float mx = p.max_value;
+  std::size_t overflow = 0;
   const bool fast = man_bits <= 21;  // |x / quantum| < 2^22: the magic rounding is exact
   for (std::size_t i = 0; i < n; ++i) {
     const float in = x[i];
@@ -230,16 +251,18 @@ void minifloat_apply(float* x, std::size_t n, int exp_bits, int man_bits, Roundi
       v = std::fabs(w) < 2147483520.0f ? floor_small(w) : w;
     }
     float y = v * q;
+    overflow += (std::fabs(y) > mx || in != in) ? 1u : 0u;
     y = y > mx ? mx : y;
     y = y < -mx ? -mx : y;
     x[i] = in == in ? y : in;
   }
+  return overflow;
 }
 }  // namespace
 
-void quantize_minifloat(float* x, std::size_t n, int exp_bits, int man_bits, Rounding rounding,
-                        const RngKey& key) {
-  minifloat_apply(x, n, exp_bits, man_bits, rounding, key.base(), 0);
+std::size_t quantize_minifloat(float* x, std::size_t n, int exp_bits, int man_bits,
+                               Rounding rounding, const RngKey& key) {
+  return minifloat_apply(x, n, exp_bits, man_bits, rounding, key.base(), 0);
 }
 
 bool is_identity(const Format& format) {
@@ -247,50 +270,57 @@ bool is_identity(const Format& format) {
   return format.bits >= kIdentityIntBits;
 }
 
-void quantize(const Format& format, IntMethod method, float* x, std::size_t rows,
-              std::size_t cols, Rounding rounding, const RngKey& key) {
-  if (is_identity(format)) return;
-  if (format.is_float()) {
-    quantize_minifloat(x, rows * cols, format.exp_bits, format.man_bits, rounding, key);
-  } else if (method == IntMethod::DynamicFixed) {
-    quantize_dynamic_fixed(x, rows * cols, format.bits, rounding, key);
-  } else if (rows > 1) {
-    quantize_range_rows(x, rows, cols, format.bits, rounding, key);
-  } else {
-    quantize_range(x, rows * cols, format.bits, rounding, key);
+std::size_t quantize(const Format& format, IntMethod method, float* x, std::size_t rows,
+                     std::size_t cols, Rounding rounding, const RngKey& key) {
+  if (is_identity(format)) return 0;
+  if (format.is_float())
+    return quantize_minifloat(x, rows * cols, format.exp_bits, format.man_bits, rounding, key);
+  if (method == IntMethod::DynamicFixed) {
+    std::size_t nonfinite;
+    dynamic_fixed(x, rows * cols, format.bits, rounding, key, nonfinite);
+    return nonfinite;
   }
+  if (rows > 1) return quantize_range_rows(x, rows, cols, format.bits, rounding, key);
+  return quantize_range(x, rows * cols, format.bits, rounding, key);
 }
 
-void quantize(const Format& format, IntMethod method, float* x, std::size_t rows,
-              std::size_t cols, Rounding rounding, const RngKey& key,
-              const ParallelFor& parallel_for) {
+std::size_t quantize(const Format& format, IntMethod method, float* x, std::size_t rows,
+                     std::size_t cols, Rounding rounding, const RngKey& key,
+                     const ParallelFor& parallel_for) {
   const std::size_t n = rows * cols;
   const bool per_row = rows > 1 && !format.is_float() && method == IntMethod::Range;
-  if (!parallel_for || n < 2 * kQuantBlock || per_row || is_identity(format)) {
-    quantize(format, method, x, rows, cols, rounding, key);
-    return;
-  }
+  if (!parallel_for || n < 2 * kQuantBlock || per_row || is_identity(format))
+    return quantize(format, method, x, rows, cols, rounding, key);
   const auto blocks = static_cast<std::int64_t>((n + kQuantBlock - 1) / kQuantBlock);
   const std::uint64_t base = key.base();
   auto block = [&](std::int64_t b, std::size_t& begin, std::size_t& len) {
     begin = static_cast<std::size_t>(b) * kQuantBlock;
     len = std::min(kQuantBlock, n - begin);
   };
+  // Per-block counts, summed in block order.
+  std::vector<std::size_t> counts(static_cast<std::size_t>(blocks), 0);
+  auto total = [&counts] {
+    std::size_t sum = 0;
+    for (std::size_t c : counts) sum += c;
+    return sum;
+  };
   if (format.is_float()) {
     minifloat_params(format.exp_bits, format.man_bits);  // validate before the threads
     parallel_for(blocks, [&](std::int64_t b) {
       std::size_t begin, len;
       block(b, begin, len);
-      minifloat_apply(x + begin, len, format.exp_bits, format.man_bits, rounding, base, begin);
+      counts[static_cast<std::size_t>(b)] =
+          minifloat_apply(x + begin, len, format.exp_bits, format.man_bits, rounding, base, begin);
     });
-    return;
+    return total();
   }
   check_int_bits(format.bits);
   std::vector<float> los(static_cast<std::size_t>(blocks)), his(static_cast<std::size_t>(blocks));
   parallel_for(blocks, [&](std::int64_t b) {
     std::size_t begin, len;
     block(b, begin, len);
-    finite_range(x + begin, len, los[static_cast<std::size_t>(b)], his[static_cast<std::size_t>(b)]);
+    counts[static_cast<std::size_t>(b)] = finite_range(
+        x + begin, len, los[static_cast<std::size_t>(b)], his[static_cast<std::size_t>(b)]);
   });
   float lo = std::numeric_limits<float>::infinity(), hi = -lo;
   for (std::int64_t b = 0; b < blocks; ++b) {
@@ -299,7 +329,7 @@ void quantize(const Format& format, IntMethod method, float* x, std::size_t rows
   }
   if (method == IntMethod::DynamicFixed) {
     int sf = 0;
-    if (!dfx_scale(lo, hi, format.bits, sf)) return;
+    if (!dfx_scale(lo, hi, format.bits, sf)) return total();
     parallel_for(blocks, [&](std::int64_t b) {
       std::size_t begin, len;
       block(b, begin, len);
@@ -312,6 +342,7 @@ void quantize(const Format& format, IntMethod method, float* x, std::size_t rows
       range_apply(x + begin, len, lo, hi, format.bits, rounding, base, begin);
     });
   }
+  return total();
 }
 
 }  // namespace lpsim::trainer
