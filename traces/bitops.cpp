@@ -213,7 +213,12 @@ BitopsReport count_bitops(const Trace& trace, const Graph& graph, CountConventio
 
 Graph trace_graph(const Trace& trace) {
   if (!trace.header.model.empty()) return make_model(trace.header.model, trace.header.dataset);
-  return graph_from_json(trace.header.graph_json, "trace header graph");
+  // The header is line 1 (read_trace): errors read like the reader's own,
+  // "<file>:1: field \"graph\": ...". (A graph without `name` is named after
+  // this text's stem, graph_io's rule for files: "run" for run.lpt.)
+  if (trace.source.empty()) return graph_from_json(trace.header.graph_json, "trace header graph");
+  return graph_from_json(trace.header.graph_json,
+                         fmt::format("{}:1: field \"graph\"", trace.source));
 }
 
 }  // namespace lpsim

@@ -41,7 +41,8 @@ struct BitopsReport {
 
 BitopsReport count_bitops(const Trace& trace, const Graph& graph, CountConvention convention);
 
-// The graph a trace was recorded on (zoo model or embedded graph).
+// The graph a trace was recorded on (zoo model or embedded graph). A bad
+// embedded graph is an InputError naming trace.source, line 1, field "graph".
 Graph trace_graph(const Trace& trace);
 
 }  // namespace lpsim

@@ -328,6 +328,7 @@ Trace read_trace(const std::string& path) {
   if (bytes.empty()) throw InputError(fmt::format("{}:1: empty file, not an lpsim trace", path));
 
   Trace trace;
+  trace.source = path;
   std::vector<std::int64_t> seg_lines, metric_lines;
   std::int64_t header_line = 0, records = 0, line_no = 0;
   bool ended = false;

@@ -56,6 +56,7 @@ struct Trace {
   TraceHeader header;
   std::vector<Segment> segments;     // all-layer segments tile [0, total_iterations)
   std::vector<EpochMetrics> metrics; // may be empty (synthesized traces)
+  std::string source;  // the file read_trace read it from, for errors; "" if built in memory
 };
 
 // Reads a v1 trace (plain or gzip). Throws InputError "<file>:<line>: ..." for

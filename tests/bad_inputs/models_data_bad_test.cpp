@@ -70,26 +70,34 @@ TEST_CASE("the catalogue's valid embedded graph is accepted") {
 
 TEST_CASE("bad graph: a negative input dimension") {
   const auto p = graph_trace("negative_shape.lpt", graph("[3, -8, 8]", kLinear));
-  expect_refused("bitops " + p, {"shape"});
+  expect_refused("bitops " + p, {p, "shape"});
 }
 
 TEST_CASE("bad graph: a layer of 10^12 elements") {
   const auto p = graph_trace("huge_layer.lpt", graph("[1000, 1000, 1000000]", kLinear));
-  expect_refused("bitops " + p, {"x", "elements"});
+  expect_refused("bitops " + p, {p, "x", "elements"});
 }
 
 TEST_CASE("bad graph: an unknown layer key") {
   const auto p = graph_trace(
       "unknown_layer_key.lpt",
       graph("[3, 8, 8]", R"({"name":"fc","kind":"linear","inputs":["x"],"out_features":10,"wings":2})"));
-  expect_refused("bitops " + p, {"fc", "wings"});
+  expect_refused("bitops " + p, {p, "fc", "wings"});
 }
 
 TEST_CASE("bad graph: a layer fed by a layer that does not exist") {
   const auto p = graph_trace(
       "dangling_input.lpt",
       graph("[3, 8, 8]", R"({"name":"fc","kind":"linear","inputs":["ghost"],"out_features":10})"));
-  expect_refused("bitops " + p, {"fc", "ghost"});
+  expect_refused("bitops " + p, {p, "fc", "ghost"});
+}
+
+TEST_CASE("bad graph: a graph without layers is named by trace file, line and field") {
+  const auto p = graph_trace("no_layers.lpt", R"({"name":"g","layers":[]})");
+  // Every command that takes a trace reads its graph through trace_graph.
+  expect_refused("bitops " + p, {p + ":1: field \"graph\"", "layers", "non-empty"});
+  expect_refused("simulate " + p + " --arch tpu_int8",
+                 {p + ":1: field \"graph\"", "layers", "non-empty"});
 }
 
 TEST_CASE("bad topology: an empty file") {
