@@ -119,10 +119,17 @@ std::vector<std::string> range_values(const Checker& c, const YAML::Node& node,
     const auto count = static_cast<std::int64_t>(std::floor((to - from) / step * (1 + 1e-12))) + 1;
     const bool integers = is_integer_text(node["from"]) && is_integer_text(node["step"]);
     for (std::int64_t i = 0; i < count; ++i) {
-      if (integers)
-        out.push_back(fmt::format("{}", node["from"].as<long long>() + i * node["step"].as<long long>()));
-      else
+      if (!integers) {
         out.push_back(number_text(from + double(i) * step));
+        continue;
+      }
+      // from + i x step can pass 2^63 although the count, taken in doubles,
+      // is small (from near 2^63, or a step near it).
+      long long v = 0;
+      if (__builtin_mul_overflow(static_cast<long long>(i), node["step"].as<long long>(), &v) ||
+          __builtin_add_overflow(node["from"].as<long long>(), v, &v))
+        c.fail(path, node, "an integer range's values must lie in -2^63..2^63-1");
+      out.push_back(fmt::format("{}", v));
     }
   } else {
     const double factor = c.number(node["factor"], path + ".factor", "must be a number > 1");

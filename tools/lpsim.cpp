@@ -1,6 +1,7 @@
 // lpsim: the command line. Exit codes: 0 ok, 2 bad input, 1 internal error.
 #include <cstdio>
 #include <exception>
+#include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -8,6 +9,28 @@
 
 #include "core/error.h"
 #include "tools/commands.h"
+
+namespace {
+
+// The error contract's one line: a name or value quoted from the input may
+// hold a newline or another control byte; it is printed escaped.
+std::string one_line(const char* message) {
+  std::string out;
+  for (const char* p = message; *p; ++p) {
+    const auto c = static_cast<unsigned char>(*p);
+    if (c == '\n')
+      out += "\\n";
+    else if (c == '\r')
+      out += "\\r";
+    else if ((c < 0x20 && c != '\t') || c == 0x7f)
+      out += fmt::format("\\x{:02x}", c);
+    else
+      out += *p;
+  }
+  return out;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace lpsim;
@@ -32,7 +55,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "lpsim: %s\n", e.what());
+    std::fprintf(stderr, "lpsim: %s\n", one_line(e.what()).c_str());
     return 2;
   }
   try {
@@ -40,13 +63,13 @@ int main(int argc, char** argv) {
       if (sub->parsed()) return action();
     return 2;
   } catch (const InputError& e) {
-    std::fprintf(stderr, "lpsim: %s\n", e.what());
+    std::fprintf(stderr, "lpsim: %s\n", one_line(e.what()).c_str());
     return 2;
   } catch (const InternalError& e) {
-    std::fprintf(stderr, "lpsim: internal error: %s\n", e.what());
+    std::fprintf(stderr, "lpsim: internal error: %s\n", one_line(e.what()).c_str());
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "lpsim: internal error: %s\n", e.what());
+    std::fprintf(stderr, "lpsim: internal error: %s\n", one_line(e.what()).c_str());
     return 1;
   }
 }
