@@ -394,9 +394,9 @@ SimReport simulate_trace(const Trace& trace, const Graph& graph, const ArchConfi
     const int layer = graph.find(s.layer);
     if (layer < 0)
       throw InputError(
-          fmt::format("trace: segment [{}, {}) names layer '{}': the model '{}' has "
-                      "no such layer",
-                      s.begin, s.end, s.layer, graph.name()));
+          fmt::format("{}: segment [{}, {}) names layer '{}': the model '{}' has no such layer",
+                      trace.source.empty() ? "trace" : trace.source, s.begin, s.end, s.layer,
+                      graph.name()));
     overrides.push_back({s.begin, s.end, layer, &s.precision});
   }
   std::stable_sort(base.begin(), base.end(),

@@ -147,9 +147,9 @@ BitopsReport count_bitops(const Trace& trace, const Graph& graph, CountConventio
     int l = graph.find(s.layer);
     if (l < 0)
       throw InputError(
-          fmt::format("trace segment [{}, {}) names layer '{}', which {} does not "
-                      "have",
-                      s.begin, s.end, s.layer, graph.name()));
+          fmt::format("{}segment [{}, {}) names layer '{}', which {} does not have",
+                      trace.source.empty() ? "trace " : trace.source + ": ", s.begin, s.end,
+                      s.layer, graph.name()));
     by_layer[l].push_back(&s);
   }
   const std::int64_t ipe = h.iterations_per_epoch();
@@ -212,7 +212,14 @@ BitopsReport count_bitops(const Trace& trace, const Graph& graph, CountConventio
 }
 
 Graph trace_graph(const Trace& trace) {
-  if (!trace.header.model.empty()) return make_model(trace.header.model, trace.header.dataset);
+  if (!trace.header.model.empty()) {
+    if (trace.source.empty()) return make_model(trace.header.model, trace.header.dataset);
+    try {
+      return make_model(trace.header.model, trace.header.dataset);
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("{}:1: {}", trace.source, e.what()));
+    }
+  }
   // The header is line 1 (read_trace): errors read like the reader's own,
   // "<file>:1: field \"graph\": ...". (A graph without `name` is named after
   // this text's stem, graph_io's rule for files: "run" for run.lpt.)

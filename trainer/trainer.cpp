@@ -100,6 +100,33 @@ std::string fingerprint(const TrainOptions& o, std::int64_t train_n, std::int64_
       o.range_test_threshold, o.range_test_from);
 }
 
+// "key: checkpoint a, this run b; ..." for the keys whose values differ.
+std::string fingerprint_diff(const std::string& saved, const std::string& now) {
+  auto split = [](const std::string& text) {
+    std::vector<std::pair<std::string, std::string>> kv;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+      std::size_t end = text.find(' ', pos);
+      if (end == std::string::npos) end = text.size();
+      const std::string item = text.substr(pos, end - pos);
+      const std::size_t eq = item.find('=');
+      kv.emplace_back(item.substr(0, eq), eq == std::string::npos ? "" : item.substr(eq + 1));
+      pos = end + 1;
+    }
+    return kv;
+  };
+  const auto a = split(saved), b = split(now);
+  std::string out;
+  for (const auto& [key, value] : b) {
+    std::string old = "(absent)";
+    for (const auto& [k, v] : a)
+      if (k == key) old = v;
+    if (old != value)
+      out += fmt::format("{}{}: checkpoint {}, this run {}", out.empty() ? "" : "; ", key, old, value);
+  }
+  return out.empty() ? "options differ" : out;
+}
+
 std::vector<std::uint32_t> shuffled(std::int64_t n, std::uint64_t seed, std::int64_t epoch) {
   std::vector<std::uint32_t> perm(static_cast<std::size_t>(n));
   for (std::int64_t i = 0; i < n; ++i) perm[static_cast<std::size_t>(i)] = static_cast<std::uint32_t>(i);
@@ -250,9 +277,8 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
   if (o.resume) {
     impl::Checkpoint c = impl::load_checkpoint(o.checkpoint);
     if (c.fingerprint != fp)
-      throw InputError(fmt::format("{}: checkpoint is of a different run:\n  checkpoint: {}\n  "
-                                   "this run:   {}",
-                                   o.checkpoint, c.fingerprint, fp));
+      throw InputError(fmt::format("{}: checkpoint is of a different run: {}", o.checkpoint,
+                                   fingerprint_diff(c.fingerprint, fp)));
     auto params = net.params();
     if (params.size() != c.values.size())
       throw InputError(fmt::format("{}: checkpoint has {} parameter tensors, model {} has {}",

@@ -159,3 +159,19 @@ TEST_CASE("bad trace: an unreadable file (skipped as root who reads everything)"
   }
   expect_refused("bitops " + p, {p, "cannot open"});
 }
+
+TEST_CASE("bad trace: a model the zoo does not have names the trace file") {
+  const auto p = write("unknown_model.lpt", trace(header_with("model", R"("resnet21")")));
+  expect_refused("bitops " + p, {p + ":1", "unknown model 'resnet21'", "resnet20"});
+  expect_refused("simulate " + p, {p + ":1", "unknown model 'resnet21'"});
+}
+
+TEST_CASE("bad trace: a per-layer segment naming a layer the model lacks names the trace file") {
+  const std::string layer_seg =
+      R"({"seg":[0,3],"layer":"no_such_layer","W":"4","A":"4","E":"8","G":"8"})";
+  const std::string text = kHeader + "\n" + kSeg0 + "\n" + kSeg1 + "\n" + layer_seg + "\n" +
+                           R"({"end":4})" + "\n";
+  const auto p = write("unknown_layer.lpt", text);
+  expect_refused("bitops " + p, {p, "no_such_layer", "resnet20"});
+  expect_refused("simulate " + p, {p, "no_such_layer", "no such layer"});
+}
