@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -94,6 +95,18 @@ struct ArchConfig {
 // from --set) before validation. Every error is an InputError naming the
 // file, the key path and the allowed range.
 ArchConfig load_arch(const std::string& path, const std::vector<std::string>& overrides = {});
+// An architecture file read and parsed once, for building many variants of it
+// (explore tries every axis value on its base): with(o) == load_arch(path, o),
+// without re-reading and re-parsing the YAML each time (which dominates).
+class ArchTemplate {
+ public:
+  explicit ArchTemplate(const std::string& path);  // InputError naming the file
+  ArchConfig with(const std::vector<std::string>& overrides = {}) const;
+
+ private:
+  std::string path_;
+  std::shared_ptr<const void> root_;  // the parsed YAML::Node (kept out of this header)
+};
 // The documented default design point (docs/architecture.md), with overrides.
 ArchConfig default_arch(const std::vector<std::string>& overrides = {});
 // Names of the shipped example design points in sim/arch/ ("tpu_int8", ...),

@@ -679,6 +679,18 @@ ArchConfig load_arch(const std::string& path, const std::vector<std::string>& ov
   return a;
 }
 
+ArchTemplate::ArchTemplate(const std::string& path)
+    : path_(path), root_(std::make_shared<const YAML::Node>(read_yaml_file(path))) {}
+
+ArchConfig ArchTemplate::with(const std::vector<std::string>& overrides) const {
+  const fs::path p(path_);
+  // Overrides edit the tree in place: each variant gets its own deep copy.
+  ArchConfig a = build(path_, YAML::Clone(*static_cast<const YAML::Node*>(root_.get())),
+                       p.stem().string(), p.parent_path(), overrides);
+  a.source = path_;
+  return a;
+}
+
 ArchConfig default_arch(const std::vector<std::string>& overrides) {
   static const std::string kSource = "built-in default";
   ArchConfig a;

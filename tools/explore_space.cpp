@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -288,8 +289,10 @@ DesignSpace load_space(const std::string& path) {
            "required: a shipped design point (" + join(shipped_arch_names()) +
                ") or an architecture file path");
   s.base_path = resolve_base(base.Scalar(), fs::path(path).parent_path());
+  std::optional<ArchTemplate> base_arch;  // parsed once: every axis value is tried on it
   try {
-    (void)load_arch(s.base_path);
+    base_arch.emplace(s.base_path);
+    (void)base_arch->with();
   } catch (const InputError& e) {
     c.fail("base", base, e.what());
   }
@@ -318,7 +321,7 @@ DesignSpace load_space(const std::string& path) {
       // Each value must make a valid design point on the base by itself, so
       // a bad value is named here rather than half-way through a sweep.
       try {
-        (void)load_arch(s.base_path, {a.key + "=" + a.values[i]});
+        (void)base_arch->with({a.key + "=" + a.values[i]});
       } catch (const InputError& e) {
         c.fail(fmt::format("{}.{}", where, i), a.values[i], e.what());
       }

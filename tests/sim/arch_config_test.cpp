@@ -442,3 +442,20 @@ TEST_CASE("a bad accumulators section is an error naming the key and the allowed
   CHECK_THROWS_WITH(default_arch({"accumulators.depth=4"}),
                     Contains("--set accumulators.depth=4: unknown key") && Contains("capacity_kb"));
 }
+
+TEST_CASE("an ArchTemplate builds what load_arch builds, variant after variant") {
+  for (const std::string& name : shipped_arch_names()) {
+    const std::string path = resolve_arch_path(name);
+    const ArchTemplate t(path);
+    CHECK(t.with() == load_arch(path));
+    // Overrides must not leak from one variant into the next (each gets its own tree).
+    CHECK(t.with({"array.rows=7"}) == load_arch(path, {"array.rows=7"}));
+    CHECK(t.with({"clock_ghz=1.5", "dram.bandwidth_gbps=100"}) ==
+          load_arch(path, {"clock_ghz=1.5", "dram.bandwidth_gbps=100"}));
+    CHECK(t.with() == load_arch(path));
+    CHECK(t.with().source == path);
+  }
+  CHECK_THROWS_AS(ArchTemplate("/nonexistent/arch.yaml"), InputError);
+  const ArchTemplate t(resolve_arch_path("tpu_int8"));
+  CHECK_THROWS_WITH(t.with({"array.rows=-1"}), Contains("array.rows"));
+}
