@@ -108,6 +108,10 @@ Action add_train(CLI::App& app) {
   sub->add_option("--loss-scale-window", o->loss_scale_window,
                   "dynamic: clean steps in a row before the scale doubles")
       ->default_val(2000);
+  sub->add_option("--bn-recalibrate", o->bn_recalibrate,
+                  "Before each test pass, re-estimate batch norm statistics over the first N "
+                  "training batches at the test precision (0: off)")
+      ->default_val(0);
   sub->add_option("-o,--output", *out, "Trace file to write (.lpt or .lpt.gz)");
   sub->add_option("--checkpoint", *checkpoint, "Checkpoint file (default: <output>.ckpt)");
   sub->add_flag("--resume", o->resume, "Continue the run from its checkpoint");

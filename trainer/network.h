@@ -99,6 +99,9 @@ class Network {
   LayerTensors tensors_of(const std::string& name) const;
   std::vector<std::string> layer_names() const;  // topological order
   int threads() const;
+  // Weight of a batch's statistics in batch norm's running ones (PyTorch's
+  // momentum; 1/k for the k-th batch gives the plain average of k batches).
+  void set_bn_momentum(double momentum) { bn_momentum_ = momentum; }
 
  private:
   Graph graph_;
@@ -106,6 +109,7 @@ class Network {
   std::vector<std::unique_ptr<impl::Node>> nodes_;  // topological order
   std::unique_ptr<impl::ThreadPool> pool_;
   std::int64_t batch_ = 0;
+  double bn_momentum_ = 0.1;
   std::vector<std::uint8_t> labels_;
 };
 

@@ -27,6 +27,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::uint64_t kShuffleStream = 0x5eed5eedULL;
 constexpr std::uint64_t kEvalIterationBase = std::uint64_t{1} << 62;
+constexpr std::uint64_t kRecalibrationIterationBase = (std::uint64_t{1} << 62) + (std::uint64_t{1} << 61);
 
 void validate(const TrainOptions& o) {
   auto positive = [](const char* name, double v) {
@@ -46,6 +47,9 @@ void validate(const TrainOptions& o) {
   if (o.loss_scale_window < 1 || o.loss_scale_window > 1000000000)
     throw InputError(fmt::format("--loss-scale-window = {}: must be in 1..1e9",
                                  o.loss_scale_window));
+  if (o.bn_recalibrate < 0 || o.bn_recalibrate > 1000000)
+    throw InputError(fmt::format("--bn-recalibrate = {}: must be in 0..1000000 batches",
+                                 o.bn_recalibrate));
   if (o.threads < 1 || o.threads > 256)
     throw InputError(fmt::format("--threads = {}: must be in 1..256", o.threads));
   if (o.train_limit < 0 || o.test_limit < 0)
@@ -93,10 +97,11 @@ std::string fingerprint(const TrainOptions& o, std::int64_t train_n, std::int64_
   return fmt::format(
       "model={} dataset={} train={} test={} epochs={} batch={} lr={} momentum={} wd={} "
       "lr_schedule={} lr_step={} lr_gamma={} schedule={} seed={} quantizer={} rounding={} "
-      "loss_scale={} dynamic={} window={} range_test={} rt_threshold={} rt_from={}",
+      "loss_scale={} dynamic={} window={} bn_recalibrate={} range_test={} rt_threshold={} "
+      "rt_from={}",
       o.model, o.dataset, train_n, test_n, o.epochs, o.batch, o.lr, o.momentum, o.weight_decay,
       o.lr_schedule, o.lr_step, o.lr_gamma, o.schedule, o.seed, o.quantizer, o.rounding,
-      o.loss_scale, o.dynamic_loss_scale, o.loss_scale_window, o.range_test,
+      o.loss_scale, o.dynamic_loss_scale, o.loss_scale_window, o.bn_recalibrate, o.range_test,
       o.range_test_threshold, o.range_test_from);
 }
 
@@ -219,7 +224,24 @@ struct Run {
     return o.lr;
   }
 
+  // Batch norm recalibration (TrainOptions::bn_recalibrate): the k-th batch
+  // gets weight 1/k, so the running statistics end as the plain average.
+  void recalibrate_bn(const PrecisionSet& p, std::int64_t epoch) {
+    if (o.bn_recalibrate == 0 || net->buffers().empty()) return;
+    const ImageSet& t = data.train;
+    const std::int64_t e = t.image_elements();
+    for (std::int64_t k = 0; k < o.bn_recalibrate && k * o.batch < t.n; ++k) {
+      const std::int64_t s0 = k * o.batch;
+      net->set_bn_momentum(1.0 / static_cast<double>(k + 1));
+      net->forward(t.images.data() + s0 * e, t.labels.data() + s0, std::min(o.batch, t.n - s0), p,
+                   policy, kRecalibrationIterationBase + static_cast<std::uint64_t>(epoch),
+                   Mode::Train);
+    }
+    net->set_bn_momentum(0.1);
+  }
+
   double evaluate(const PrecisionSet& p, std::int64_t epoch) {
+    recalibrate_bn(p, epoch);
     std::int64_t correct = 0;
     const ImageSet& t = data.test;
     const std::int64_t e = t.image_elements();

@@ -47,6 +47,11 @@ struct TrainOptions {
   std::string checkpoint;          // written at each epoch end when not empty
   bool resume = false;             // continue from `checkpoint`
   std::int64_t stop_after = 0;     // stop after this many epochs in total (0 = run all)
+  // Batch norm recalibration before each test pass: the running statistics
+  // are replaced by the plain average over the first N training batches
+  // (file order) run forward at the test precision; weights are untouched.
+  // 0 = off: test with the statistics training left.
+  std::int64_t bn_recalibrate = 0;
   bool range_test = false;         // CPT precision range test in the first epoch
   double range_test_threshold = 0.01;  // accuracy gain (0..1) below which the test stops
   int range_test_from = 2;             // first width tried

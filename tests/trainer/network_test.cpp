@@ -164,6 +164,17 @@ TEST_CASE("batch norm normalises with batch statistics and keeps PyTorch's runni
   net.forward(images.data(), labels.data(), 3, PrecisionSet{}, QuantPolicy{}, 0, Mode::Eval);
   CHECK_THAT(net.tensors_of("bn").out[0], Catch::Matchers::WithinAbs((1 - 0.6) / std::sqrt(2.3 + 1e-5), 1e-6));
   CHECK_THAT(buffers[0]->value[0], Catch::Matchers::WithinAbs(0.6, 1e-6));
+  // Momentum 1, then 1/2: the plain average of two batches' statistics. The
+  // second batch (channel 0 = {0, 2, 4, 6, 8, 10}: mean 5, unbiased var 14) with
+  // the first (mean 6, var 14): mean 5.5, var 14.
+  std::vector<float> shifted = images;
+  for (std::size_t s = 0; s < 3; ++s) shifted[s * 4] -= 1, shifted[s * 4 + 1] -= 1;
+  net.set_bn_momentum(1.0);
+  net.forward(images.data(), labels.data(), 3, PrecisionSet{}, QuantPolicy{}, 0);
+  net.set_bn_momentum(0.5);
+  net.forward(shifted.data(), labels.data(), 3, PrecisionSet{}, QuantPolicy{}, 0);
+  CHECK_THAT(buffers[0]->value[0], Catch::Matchers::WithinAbs(5.5, 1e-6));
+  CHECK_THAT(buffers[1]->value[0], Catch::Matchers::WithinAbs(14.0, 1e-5));
 }
 
 TEST_CASE("backward reports E and G overflow so a dynamic scaler can skip the step") {

@@ -224,3 +224,16 @@ TEST_CASE("the residual CNN with batch norm trains, and resumes bit-identically"
   CHECK(rest.trace.metrics[1].loss_scale == whole.trace.metrics[1].loss_scale);
   CHECK(rest.trace.metrics[0].skipped_steps == whole.trace.metrics[0].skipped_steps);
 }
+
+TEST_CASE("batch norm recalibration changes the test pass, never the training") {
+  TrainOptions o = tiny("cyclic:3-8/8", 2);
+  o.model = "resnet8-w8";
+  const TrainResult plain = train(o);
+  o.bn_recalibrate = 2;
+  const TrainResult recal = train(o);
+  for (std::size_t e = 0; e < 2; ++e) {
+    CHECK(recal.trace.metrics[e].train_loss == plain.trace.metrics[e].train_loss);  // bit for bit
+    CHECK(recal.trace.metrics[e].train_accuracy == plain.trace.metrics[e].train_accuracy);
+  }
+  CHECK(recal.trace.segments.size() == plain.trace.segments.size());
+}

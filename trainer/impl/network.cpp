@@ -53,9 +53,8 @@ namespace {
 
 using impl::Node;
 
-// PyTorch's BatchNorm defaults.
+// PyTorch's BatchNorm default eps (the momentum, 0.1, is Network::bn_momentum_).
 constexpr double kBnEps = 1e-5;
-constexpr double kBnMomentum = 0.1;
 
 std::int64_t count_nonfinite(const std::vector<float>& v) {
   std::int64_t n = 0;
@@ -351,6 +350,7 @@ BatchStats Network::forward(const float* images, const std::uint8_t* labels, std
         n.xhat.resize(n.out.size());
         n.invstd.resize(static_cast<std::size_t>(C));
         const double count = static_cast<double>(batch * M);
+        const double momentum = bn_momentum_;
         // One task per channel, each summing in sample order: thread-count independent.
         pool_->parallel_for(C, [&](std::int64_t c) {
           double sum = 0;
@@ -376,8 +376,8 @@ BatchStats Network::forward(const float* images, const std::uint8_t* labels, std
             }
           // Running statistics with the unbiased variance (PyTorch).
           const double unbiased = count > 1 ? var * count / (count - 1) : var;
-          rm[c] = static_cast<float>((1 - kBnMomentum) * rm[c] + kBnMomentum * mean);
-          rv[c] = static_cast<float>((1 - kBnMomentum) * rv[c] + kBnMomentum * unbiased);
+          rm[c] = static_cast<float>((1 - momentum) * rm[c] + momentum * mean);
+          rv[c] = static_cast<float>((1 - momentum) * rv[c] + momentum * unbiased);
         });
         break;
       }
