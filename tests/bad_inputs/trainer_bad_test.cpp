@@ -42,3 +42,7 @@ TEST_CASE("bad trace: negative skipped steps in a metrics record") {
                                           R"({"end":2})" + "\n");
   expect_refused("bitops " + p, {p + ":3", "\"skipped_steps\"", ">= 0"});
 }
+
+TEST_CASE("bad trainer option: a negative batch-norm recalibration count") {
+  expect_refused(train("--bn-recalibrate -1"), {"--bn-recalibrate = -1", "0..1000000"});
+}
