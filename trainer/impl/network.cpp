@@ -56,6 +56,22 @@ using impl::Node;
 // PyTorch's BatchNorm default eps (the momentum, 0.1, is Network::bn_momentum_).
 constexpr double kBnEps = 1e-5;
 
+// Batch norm's channel sums, in a fixed order that does not depend on the
+// thread count: eight float lanes along a row (so the compiler can
+// vectorise), the lanes and the rows summed in double.
+constexpr int kLanes = 8;
+template <typename Term>
+double lane_sum(std::int64_t n, const Term& term) {
+  float acc[kLanes] = {};
+  std::int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int k = 0; k < kLanes; ++k) acc[k] += term(i + k);
+  double s = 0;
+  for (; i < n; ++i) s += term(i);
+  for (int k = 0; k < kLanes; ++k) s += acc[k];
+  return s;
+}
+
 std::int64_t count_nonfinite(const std::vector<float>& v) {
   std::int64_t n = 0;
   for (float x : v) n += std::isfinite(x) ? 0 : 1;
@@ -354,15 +370,20 @@ BatchStats Network::forward(const float* images, const std::uint8_t* labels, std
         // One task per channel, each summing in sample order: thread-count independent.
         pool_->parallel_for(C, [&](std::int64_t c) {
           double sum = 0;
-          for (std::int64_t s = 0; s < batch; ++s)
-            for (std::int64_t i = 0; i < M; ++i) sum += x[(s * C + c) * M + i];
+          for (std::int64_t s = 0; s < batch; ++s) {
+            const float* row = x + (s * C + c) * M;
+            sum += lane_sum(M, [row](std::int64_t i) { return row[i]; });
+          }
           const double mean = sum / count;
-          double sq = 0;
-          for (std::int64_t s = 0; s < batch; ++s)
-            for (std::int64_t i = 0; i < M; ++i) {
-              const double d = x[(s * C + c) * M + i] - mean;
-              sq += d * d;
-            }
+          const float mean32 = static_cast<float>(mean);
+          double sq = 0;  // two passes: no cancellation in E[x^2] - mean^2
+          for (std::int64_t s = 0; s < batch; ++s) {
+            const float* row = x + (s * C + c) * M;
+            sq += lane_sum(M, [row, mean32](std::int64_t i) {
+              const float d = row[i] - mean32;
+              return d * d;
+            });
+          }
           const double var = sq / count;  // biased: normalisation uses it
           const float inv = static_cast<float>(1.0 / std::sqrt(var + kBnEps));
           n.invstd[static_cast<std::size_t>(c)] = inv;
@@ -530,12 +551,12 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
         float* dbeta = n.bias->grad.data();
         pool_->parallel_for(C, [&](std::int64_t c) {
           double sdy = 0, sdyx = 0;
-          for (std::int64_t s = 0; s < batch; ++s)
-            for (std::int64_t i = 0; i < M; ++i) {
-              const std::size_t o = static_cast<std::size_t>((s * C + c) * M + i);
-              sdy += n.grad[o];
-              sdyx += static_cast<double>(n.grad[o]) * n.xhat[o];
-            }
+          for (std::int64_t s = 0; s < batch; ++s) {
+            const float* dy = n.grad.data() + (s * C + c) * M;
+            const float* xh = n.xhat.data() + (s * C + c) * M;
+            sdy += lane_sum(M, [dy](std::int64_t i) { return dy[i]; });
+            sdyx += lane_sum(M, [dy, xh](std::int64_t i) { return dy[i] * xh[i]; });
+          }
           dgamma[c] = static_cast<float>(sdyx) * unscale;
           dbeta[c] = static_cast<float>(sdy) * unscale;
           if (!to_input) return;
