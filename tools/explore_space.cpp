@@ -99,7 +99,7 @@ std::string number_text(double v) {
 }
 
 std::vector<std::string> range_values(const Checker& c, const YAML::Node& node,
-                                      const std::string& path) {
+                                      const std::string& path, std::int64_t max_values) {
   const bool has_step = node["step"].IsDefined(), has_factor = node["factor"].IsDefined();
   const std::string shape = "a range is {from, to, step} or {from, to, factor}";
   if (!node["from"].IsDefined()) c.fail(path + ".from", node["from"], "required: " + shape);
@@ -111,13 +111,16 @@ std::vector<std::string> range_values(const Checker& c, const YAML::Node& node,
   if (to < from) c.fail(path + ".to", node["to"], fmt::format("must be >= from ({})", show(node["from"])));
   std::vector<std::string> out;
   auto too_many = [&] {
-    c.fail(path, node, fmt::format("the range gives more than {} values", kMaxAxisValues));
+    c.fail(path, node, fmt::format("the range gives more than {} values", max_values));
   };
   if (has_step) {
     const double step = c.number(node["step"], path + ".step", "must be a number > 0");
     if (step <= 0) c.fail(path + ".step", node["step"], "must be a number > 0");
-    if ((to - from) / step >= double(kMaxAxisValues)) too_many();
-    const auto count = static_cast<std::int64_t>(std::floor((to - from) / step * (1 + 1e-12))) + 1;
+    // The values are from + i step for i = 0 .. floor(span) (span nudged up so
+    // that 0.5..0.7 step 0.1 reaches 0.7); floor(span) + 1 <= max_values.
+    const double span = (to - from) / step * (1 + 1e-12);
+    if (!(span < double(max_values))) too_many();
+    const auto count = static_cast<std::int64_t>(std::floor(span)) + 1;
     const bool integers = is_integer_text(node["from"]) && is_integer_text(node["step"]);
     for (std::int64_t i = 0; i < count; ++i) {
       if (!integers) {
@@ -138,7 +141,7 @@ std::vector<std::string> range_values(const Checker& c, const YAML::Node& node,
     if (from <= 0) c.fail(path + ".from", node["from"], "must be > 0 with factor");
     double v = from;
     for (std::int64_t i = 0; v <= to * (1 + 1e-12); ++i, v = from * std::pow(factor, double(i))) {
-      if (i >= kMaxAxisValues) too_many();
+      if (i >= max_values) too_many();
       out.push_back(number_text(v));
     }
   }
@@ -146,7 +149,7 @@ std::vector<std::string> range_values(const Checker& c, const YAML::Node& node,
 }
 
 std::vector<std::string> axis_values(const Checker& c, const YAML::Node& node,
-                                     const std::string& path) {
+                                     const std::string& path, std::int64_t max_values) {
   const std::string shape =
       "must be a non-empty list of values, {values: [...]}, {from, to, step} or {from, to, factor}";
   YAML::Node list;
@@ -159,14 +162,14 @@ std::vector<std::string> axis_values(const Checker& c, const YAML::Node& node,
       list = node["values"];
       if (!list.IsSequence()) c.fail(path + ".values", list, shape);
     } else {
-      return range_values(c, node, path);
+      return range_values(c, node, path, max_values);
     }
   } else {
     c.fail(path, node, shape);
   }
   if (list.size() == 0) c.fail(path, list, shape);
-  if (std::int64_t(list.size()) > kMaxAxisValues)
-    c.fail(path, list, fmt::format("at most {} values", kMaxAxisValues));
+  if (std::int64_t(list.size()) > max_values)
+    c.fail(path, list, fmt::format("at most {} values", max_values));
   std::vector<std::string> out;
   for (std::size_t i = 0; i < list.size(); ++i) {
     const std::string where = fmt::format("{}.{}", path, i);
@@ -259,7 +262,7 @@ ArchConfig DesignSpace::arch(std::int64_t id) const {
   }
 }
 
-DesignSpace load_space(const std::string& path) {
+DesignSpace load_space(const std::string& path, std::int64_t max_axis_values) {
   const Checker c(path);
   std::error_code ec;
   if (!fs::exists(path, ec)) throw InputError(fmt::format("{}: design-space file not found", path));
@@ -313,7 +316,7 @@ DesignSpace load_space(const std::string& path) {
       if (a.key.rfind(other.key + ".", 0) == 0 || other.key.rfind(a.key + ".", 0) == 0)
         c.fail(where, kv.second,
                fmt::format("overlaps axis '{}': sweep a key or its parent, not both", other.key));
-    a.values = axis_values(c, kv.second, where);
+    a.values = axis_values(c, kv.second, where, max_axis_values);
     std::set<std::string> seen;
     for (std::size_t i = 0; i < a.values.size(); ++i) {
       if (!seen.insert(a.values[i]).second)

@@ -25,6 +25,7 @@
 #include "support/shell.h"
 
 #include "tools/explore_pareto.h"
+#include "tools/explore_space.h"
 
 namespace fs = std::filesystem;
 
@@ -379,4 +380,21 @@ TEST_CASE("bad design-space files are one line naming the file, the key and the 
     CHECK_THAT(r.err, Catch::Contains(name) && Catch::Contains(c.key) && Catch::Contains(c.range));
   }
   CHECK_FALSE(fs::exists(scratch() / "bad.csv"));
+}
+
+TEST_CASE("an axis may hold at most the caller's limit of values") {
+  const auto dir = fs::temp_directory_path() / ("lpsim_space_limit_" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  const std::string path = (dir / "space.yaml").string();
+  std::ofstream(path) << "base: tpu_int8\naxes:\n  array.rows: [8, 16, 32]\n"
+                         "  clock_ghz: {from: 0.5, to: 0.7, step: 0.1}\n";
+  const lpsim::explore::DesignSpace space = lpsim::explore::load_space(path);
+  CHECK(space.size() == 9);
+  CHECK_THROWS_WITH(lpsim::explore::load_space(path, 2),
+                    Catch::Contains("array.rows") && Catch::Contains("at most 2 values"));
+  CHECK(lpsim::explore::load_space(path, 3).size() == 9);
+  std::ofstream(path) << "base: tpu_int8\naxes:\n  clock_ghz: {from: 0.5, to: 0.7, step: 0.1}\n";
+  CHECK_THROWS_WITH(lpsim::explore::load_space(path, 2),
+                    Catch::Contains("clock_ghz") && Catch::Contains("more than 2 values"));
+  fs::remove_all(dir);
 }
