@@ -306,6 +306,7 @@ DesignSpace load_space(const std::string& path, std::int64_t max_axis_values) {
       "their values";
   if (!axes.IsDefined() || !axes.IsMap() || axes.size() == 0) c.fail("axes", axes, axes_shape);
   c.check_map(axes, "axes", {}, axes_shape);
+  std::int64_t values_in_all = 0;  // each one is validated on the base: bounded in total too
   for (const auto& kv : axes) {
     Axis a;
     a.key = kv.first.IsScalar() ? kv.first.Scalar() : show_short(kv.first);
@@ -317,6 +318,10 @@ DesignSpace load_space(const std::string& path, std::int64_t max_axis_values) {
         c.fail(where, kv.second,
                fmt::format("overlaps axis '{}': sweep a key or its parent, not both", other.key));
     a.values = axis_values(c, kv.second, where, max_axis_values);
+    values_in_all += static_cast<std::int64_t>(a.values.size());
+    if (values_in_all > max_axis_values)
+      c.fail(where, kv.second,
+             fmt::format("the axes give more than {} values in all", max_axis_values));
     std::set<std::string> seen;
     for (std::size_t i = 0; i < a.values.size(); ++i) {
       if (!seen.insert(a.values[i]).second)

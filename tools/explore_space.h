@@ -54,8 +54,9 @@ inline constexpr std::int64_t kMaxAxisValues = 100'000;
 // Reads and validates a space file: every failure is one InputError line
 // "<file>: <key.path> = <value>: <allowed range>". Each axis value is tried on
 // the base architecture, so a bad value names its axis here, not mid-sweep.
-// `max_axis_values` bounds one axis (each value is validated on the base:
-// the fuzzer lowers it to keep one input's work short).
+// `max_axis_values` bounds the values of one axis and of all axes together
+// (each value is validated on the base design point; the fuzzer lowers it to
+// keep one input's work short).
 DesignSpace load_space(const std::string& path, std::int64_t max_axis_values = kMaxAxisValues);
 
 enum class Sampling { All, Random, LatinHypercube };

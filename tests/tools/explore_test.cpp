@@ -382,7 +382,7 @@ TEST_CASE("bad design-space files are one line naming the file, the key and the 
   CHECK_FALSE(fs::exists(scratch() / "bad.csv"));
 }
 
-TEST_CASE("an axis may hold at most the caller's limit of values") {
+TEST_CASE("axes may hold at most the caller's limit of values, each and in all") {
   const auto dir = fs::temp_directory_path() / ("lpsim_space_limit_" + std::to_string(getpid()));
   fs::create_directories(dir);
   const std::string path = (dir / "space.yaml").string();
@@ -392,7 +392,9 @@ TEST_CASE("an axis may hold at most the caller's limit of values") {
   CHECK(space.size() == 9);
   CHECK_THROWS_WITH(lpsim::explore::load_space(path, 2),
                     Catch::Contains("array.rows") && Catch::Contains("at most 2 values"));
-  CHECK(lpsim::explore::load_space(path, 3).size() == 9);
+  CHECK_THROWS_WITH(lpsim::explore::load_space(path, 5),
+                    Catch::Contains("clock_ghz") && Catch::Contains("more than 5 values in all"));
+  CHECK(lpsim::explore::load_space(path, 6).size() == 9);
   std::ofstream(path) << "base: tpu_int8\naxes:\n  clock_ghz: {from: 0.5, to: 0.7, step: 0.1}\n";
   CHECK_THROWS_WITH(lpsim::explore::load_space(path, 2),
                     Catch::Contains("clock_ghz") && Catch::Contains("more than 2 values"));
