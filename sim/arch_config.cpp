@@ -672,11 +672,7 @@ std::string_view dataflow_name(Dataflow d) {
 const std::vector<std::string>& pe_type_names() { return kPeTypes; }
 
 ArchConfig load_arch(const std::string& path, const std::vector<std::string>& overrides) {
-  YAML::Node root = read_yaml_file(path);
-  const fs::path p(path);
-  ArchConfig a = build(path, root, p.stem().string(), p.parent_path(), overrides);
-  a.source = path;
-  return a;
+  return ArchTemplate(path).with(overrides);
 }
 
 ArchTemplate::ArchTemplate(const std::string& path)

@@ -13,6 +13,7 @@
 #include "tools/cli_common.h"
 #include "tools/commands.h"
 #include "traces/bitops.h"
+#include "trainer/loss_scale.h"
 #include "trainer/trainer.h"
 
 namespace lpsim::cli {
@@ -30,7 +31,7 @@ void parse_loss_scale(const std::string& text, trainer::TrainOptions& o) {
   o.dynamic_loss_scale = false;
   if (text == "dynamic") {
     o.dynamic_loss_scale = true;
-    o.loss_scale = 65536.0;  // PyTorch GradScaler's init_scale
+    o.loss_scale = trainer::kDefaultDynamicLossScale;
     return;
   }
   if (text.rfind("dynamic:", 0) == 0) {

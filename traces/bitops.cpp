@@ -213,10 +213,10 @@ BitopsReport count_bitops(const Trace& trace, const Graph& graph, CountConventio
 
 Graph trace_graph(const Trace& trace) {
   if (!trace.header.model.empty()) {
-    if (trace.source.empty()) return make_model(trace.header.model, trace.header.dataset);
     try {
       return make_model(trace.header.model, trace.header.dataset);
     } catch (const InputError& e) {
+      if (trace.source.empty()) throw;
       throw InputError(fmt::format("{}:1: {}", trace.source, e.what()));
     }
   }

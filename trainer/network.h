@@ -60,6 +60,10 @@ struct BatchStats {
   std::int64_t samples = 0;
 };
 
+// Batch norm's momentum (PyTorch's default): the weight of a batch's
+// statistics in the running ones.
+inline constexpr double kBnMomentum = 0.1;
+
 class Network {
  public:
   // Builds the trainable layers of `graph` and initialises weights as
@@ -109,7 +113,7 @@ class Network {
   std::vector<std::unique_ptr<impl::Node>> nodes_;  // topological order
   std::unique_ptr<impl::ThreadPool> pool_;
   std::int64_t batch_ = 0;
-  double bn_momentum_ = 0.1;
+  double bn_momentum_ = kBnMomentum;
   std::vector<std::uint8_t> labels_;
 };
 

@@ -237,7 +237,7 @@ struct Run {
                    policy, kRecalibrationIterationBase + static_cast<std::uint64_t>(epoch),
                    Mode::Train);
     }
-    net->set_bn_momentum(0.1);
+    net->set_bn_momentum(kBnMomentum);
   }
 
   double evaluate(const PrecisionSet& p, std::int64_t epoch) {

@@ -53,7 +53,7 @@ namespace {
 
 using impl::Node;
 
-// PyTorch's BatchNorm default eps (the momentum, 0.1, is Network::bn_momentum_).
+// PyTorch's BatchNorm default eps (the momentum is kBnMomentum, network.h).
 constexpr double kBnEps = 1e-5;
 
 // Batch norm's channel sums, in a fixed order that does not depend on the
@@ -76,6 +76,16 @@ std::int64_t count_nonfinite(const std::vector<float>& v) {
   std::int64_t n = 0;
   for (float x : v) n += std::isfinite(x) ? 0 : 1;
   return n;
+}
+
+// Quantizes a backward tensor (E or G) in place and returns its overflow
+// count (quantize.h); identity formats quantize nothing, so their
+// non-finite values are counted here. `par` may be empty (serial).
+std::int64_t quantize_backward(const Format& format, IntMethod method, std::vector<float>& x,
+                               Rounding rounding, const RngKey& key, const ParallelFor& par) {
+  if (is_identity(format)) return count_nonfinite(x);
+  return static_cast<std::int64_t>(
+      quantize(format, method, x.data(), 1, x.size(), rounding, key, par));
 }
 
 std::uint64_t tensor_id(const Node& n, Role role, int sub = 0) {
@@ -375,19 +385,18 @@ BatchStats Network::forward(const float* images, const std::uint8_t* labels, std
             sum += lane_sum(M, [row](std::int64_t i) { return row[i]; });
           }
           const double mean = sum / count;
-          const float mean32 = static_cast<float>(mean);
+          const float meanf = static_cast<float>(mean);
           double sq = 0;  // two passes: no cancellation in E[x^2] - mean^2
           for (std::int64_t s = 0; s < batch; ++s) {
             const float* row = x + (s * C + c) * M;
-            sq += lane_sum(M, [row, mean32](std::int64_t i) {
-              const float d = row[i] - mean32;
+            sq += lane_sum(M, [row, meanf](std::int64_t i) {
+              const float d = row[i] - meanf;
               return d * d;
             });
           }
           const double var = sq / count;  // biased: normalisation uses it
           const float inv = static_cast<float>(1.0 / std::sqrt(var + kBnEps));
           n.invstd[static_cast<std::size_t>(c)] = inv;
-          const float meanf = static_cast<float>(mean);
           for (std::int64_t s = 0; s < batch; ++s)
             for (std::int64_t i = 0; i < M; ++i) {
               const std::size_t o = static_cast<std::size_t>((s * C + c) * M + i);
@@ -612,10 +621,8 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
       case LayerKind::Conv2d:
       case LayerKind::Linear: {
         n.eq = n.grad;
-        overflow += static_cast<std::int64_t>(
-            quantize(p[Role::E], q.int_method, n.eq.data(), 1, n.eq.size(), q.e,
-                     RngKey{seed_, iteration, tensor_id(n, Role::E)}, par));
-        if (is_identity(p[Role::E])) overflow += count_nonfinite(n.eq);
+        overflow += quantize_backward(p[Role::E], q.int_method, n.eq, q.e,
+                                      RngKey{seed_, iteration, tensor_id(n, Role::E)}, par);
         const std::size_t wsize = n.weight->value.size();
         n.dw_part.resize(static_cast<std::size_t>(chunks));
         n.db_part.resize(static_cast<std::size_t>(chunks));
@@ -674,10 +681,8 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
         for (const auto& part : n.dw_part)
           for (std::size_t i = 0; i < wsize; ++i) gw[i] += part[i];
         n.g_pre_w = gw;
-        overflow += static_cast<std::int64_t>(quantize(p[Role::G], q.int_method, gw.data(), 1,
-                                                       gw.size(), q.g,
-                                                       RngKey{seed_, iteration, tensor_id(n, Role::G)}));
-        if (is_identity(p[Role::G])) overflow += count_nonfinite(gw);
+        overflow += quantize_backward(p[Role::G], q.int_method, gw, q.g,
+                                      RngKey{seed_, iteration, tensor_id(n, Role::G)}, {});
         if (unscale != 1.0f)
           for (auto& v : gw) v *= unscale;
         if (n.bias) {
@@ -686,10 +691,8 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
           for (const auto& part : n.db_part)
             for (std::size_t i = 0; i < gb.size(); ++i) gb[i] += part[i];
           n.g_pre_b = gb;
-          overflow += static_cast<std::int64_t>(
-              quantize(p[Role::G], q.int_method, gb.data(), 1, gb.size(), q.g,
-                       RngKey{seed_, iteration, tensor_id(n, Role::G, 1)}));
-          if (is_identity(p[Role::G])) overflow += count_nonfinite(gb);
+          overflow += quantize_backward(p[Role::G], q.int_method, gb, q.g,
+                                        RngKey{seed_, iteration, tensor_id(n, Role::G, 1)}, {});
           if (unscale != 1.0f)
             for (auto& v : gb) v *= unscale;
         }
