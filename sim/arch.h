@@ -85,7 +85,14 @@ struct ArchConfig {
   AccumulatorConfig accumulators;
   DramConfig dram;
   VectorUnitConfig vector;
-  bool double_buffering = true;
+  // Tile slots of every on-chip buffer (YAML `buffering`, or `double_buffering`:
+  // true = 2, false = 1): how many tiles may be loaded, computed and stored at
+  // once; the mapper fits a tile into capacity / buffering.
+  std::int64_t buffering = 2;
+  // YAML `ideal_memory`: DRAM of zero latency and unbounded bandwidth, buffers
+  // that hold a whole layer with unbounded ports (docs/architecture.md); for
+  // comparing with compute-only tools. Bits are still counted and priced.
+  bool ideal_memory = false;
   double node_nm = 45;
   std::string energy_table;  // optional YAML override path ("" = built-in)
   friend bool operator==(const ArchConfig&, const ArchConfig&) = default;

@@ -41,11 +41,12 @@ constexpr double kMaxPackingRate = 64;
 constexpr double kMinNodeNm = 7;
 constexpr double kMaxNodeNm = 180;
 constexpr double kDefaultLatencyNs = 100;  // docs/architecture.md: DRAM defaults
+constexpr std::int64_t kMaxBuffering = 16;  // tile slots per buffer
 
 const std::vector<std::string> kTopKeys = {
-    "name",     "clock_ghz",        "pe",           "array",
-    "dataflow", "buffers",          "accumulators", "dram",
-    "vector",   "double_buffering", "node_nm",      "energy_table"};
+    "name",    "clock_ghz",        "pe",        "array",        "dataflow",
+    "buffers", "accumulators",     "dram",      "vector",       "buffering",
+    "double_buffering", "ideal_memory", "node_nm", "energy_table"};
 const std::vector<std::string> kPeKeys = {
     "type",       "native_formats", "packing",   "serial_operand",       "serial_max_bits",
     "brick_bits", "fusion_bits",    "pass_bits", "pass_energy_overhead", "energy_pj_per_mac",
@@ -441,7 +442,14 @@ ArchConfig parse_arch(const Checker& c, const YAML::Node& root, const std::strin
     c.check_map(v, "vector", kVectorKeys);
     if (auto lanes = c.opt_int(v, "lanes", "vector", 1, kMaxPes)) a.vector.lanes = *lanes;
   }
-  a.double_buffering = c.opt_bool(root, "double_buffering", "").value_or(true);
+  const auto double_buffering = c.opt_bool(root, "double_buffering", "");
+  const auto buffering = c.opt_int(root, "buffering", "", 1, kMaxBuffering);
+  a.buffering = buffering.value_or(double_buffering.value_or(true) ? 2 : 1);
+  if (double_buffering && buffering && *double_buffering != (*buffering >= 2))
+    c.fail("buffering", root["buffering"],
+           fmt::format("must be {} with double_buffering: {} (or give only one of the two keys)",
+                       *double_buffering ? ">= 2" : "1", *double_buffering));
+  a.ideal_memory = c.opt_bool(root, "ideal_memory", "").value_or(false);
   a.node_nm = c.opt_double(root, "node_nm", "", kMinNodeNm, false, kMaxNodeNm).value_or(45);
   if (auto t =
           c.opt_string(root, "energy_table", "", "must be the path of an energy-table YAML file")) {
@@ -645,7 +653,7 @@ ArchConfig builtin_default() {
   a.accumulators.storage.read_bits_per_cycle = a.accumulators.storage.write_bits_per_cycle = 4096;
   a.dram = {350, 100, 3.9};
   a.vector.lanes = 1024;
-  a.double_buffering = true;
+  a.buffering = 2;
   a.node_nm = 45;
   return a;
 }
@@ -787,7 +795,8 @@ std::string arch_to_yaml(const ArchConfig& a) {
   if (a.vector.lanes > 0)
     out << YAML::Key << "vector" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key
         << "lanes" << YAML::Value << a.vector.lanes << YAML::EndMap;
-  out << YAML::Key << "double_buffering" << YAML::Value << a.double_buffering;
+  out << YAML::Key << "buffering" << YAML::Value << a.buffering;
+  out << YAML::Key << "ideal_memory" << YAML::Value << a.ideal_memory;
   out << YAML::Key << "node_nm" << YAML::Value << a.node_nm;
   if (!a.energy_table.empty()) out << YAML::Key << "energy_table" << YAML::Value << a.energy_table;
   out << YAML::EndMap;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/error.h"
 
@@ -17,16 +18,18 @@ std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; 
 
 // ceil(x) for a non-negative cycle count computed in floating point; the
 // relative slack keeps an exact product (e.g. 3 * (1/3)) from rounding up.
+// Counts beyond 2^53 are no longer exact in a double: the callers check.
+constexpr double kMaxCycles = 9007199254740992.0;  // 2^53
 std::int64_t ceil_cycles(double x) {
-  if (x <= 0) return 0;
-  return static_cast<std::int64_t>(std::ceil(x * (1 - 1e-12)));
+  if (!(x > 0)) return 0;
+  return static_cast<std::int64_t>(std::ceil(std::min(x, kMaxCycles) * (1 - 1e-12)));
 }
 
-// DRAM cycles of one tile's transfer: one latency per tile transfer that
-// moves anything, plus the bits at the channel's bandwidth.
-std::int64_t dram_transfer_cycles(const MachineParams& mp, double bits) {
+// The analytic timing's DRAM time of one transfer: one latency per transfer
+// that moves anything, plus the bits at the channel's bandwidth.
+std::int64_t analytic_dram_cycles(const MachineParams& mp, double bits) {
   if (bits <= 0) return 0;
-  return mp.dram_latency_cycles + ceil_cycles(bits / mp.dram_bits_per_cycle);
+  return mp.dram_latency_cycles + mp.dram_transfer_cycles(bits);
 }
 
 // One dimension cut into blocks of `t`: the first block, the middle ones and
@@ -92,83 +95,97 @@ struct TileClass {
     buffer_max = 0;
     for (int i = 0; i < slots; ++i)
       buffer_max = std::max(buffer_max, buffer_cycles(mp, slot_buffer[i]));
-    load = dram_transfer_cycles(mp, dram_read);
-    store = dram_transfer_cycles(mp, dram_write);
+    load = analytic_dram_cycles(mp, dram_read);
+    store = analytic_dram_cycles(mp, dram_write);
   }
 };
 
-// Lays tile classes out as pipeline steps. Double buffered: the first tile's
-// loads run alone (prologue), every tile then computes while DRAM moves its
-// traffic (loads of the next tile and stores of the previous one, charged to
-// the tile itself), and the last tile's stores run alone (epilogue); without
-// double buffering each tile loads, computes and stores in turn.
-// `emit(count, compute, dram, buffer, overlapped, const TileClass* events)`;
-// prologue and epilogue carry no events.
+// What the analytic timing needs of a class of identical tiles.
+struct TileTiming {
+  std::int64_t count = 0;
+  bool first = false, last = false;
+  std::int64_t compute = 0, load = 0, store = 0, port = 0;
+};
+TileTiming timing_of(const TileClass& c) {
+  return {c.count, c.is_first, c.is_last, c.compute, c.load, c.store, c.buffer_max};
+}
+TileTiming timing_of(const TileRun& r, const MachineParams& mp) {
+  return {r.count,
+          r.first,
+          r.last,
+          r.compute_cycles,
+          analytic_dram_cycles(mp, r.dram_read_bits),
+          analytic_dram_cycles(mp, r.dram_write_bits),
+          r.slowest_port_cycles()};
+}
+
+// The analytic timing of tile classes in schedule order (analytic_stats).
+// With two or more slots the first tile's loads run alone (prologue), every
+// tile then computes while DRAM moves its traffic (loads of the next tile
+// and stores of the previous one, charged to the tile itself), and the last
+// tile's stores run alone (epilogue); with one slot each tile loads,
+// computes and stores in turn. `emit(count, cycles, compute_bound)`; compute_bound
+// is true when the engine set the pace of those cycles.
 template <class Emit>
-void lay_out(const std::vector<TileClass>& classes, bool double_buffering, Emit&& emit) {
+void lay_out(const std::vector<TileTiming>& classes, std::int64_t buffering, Emit&& emit) {
+  auto overlapped = [&](std::int64_t count, std::int64_t compute, std::int64_t dram,
+                        std::int64_t port) {
+    if (count <= 0) return;
+    emit(count, std::max({compute, dram, port}), compute >= std::max(dram, port));
+  };
   for (const auto& c : classes) {
     if (c.count <= 0) continue;
-    if (!double_buffering) {
-      emit(c.count, c.compute, c.load + c.store, c.buffer_max, false, &c);
+    if (buffering < 2) {
+      emit(c.count, c.load + c.store + std::max(c.compute, c.port), false);
       continue;
     }
     std::int64_t remaining = c.count;
-    if (c.is_first) {
-      emit(1, 0, c.load, 0, true, nullptr);
-      if (c.is_last && remaining == 1) {
-        emit(1, c.compute, 0, c.buffer_max, true, &c);
-        emit(1, 0, c.store, 0, true, nullptr);
+    if (c.first) {
+      overlapped(1, 0, c.load, 0);
+      if (c.last && remaining == 1) {
+        overlapped(1, c.compute, 0, c.port);
+        overlapped(1, 0, c.store, 0);
         continue;
       }
-      emit(1, c.compute, c.store, c.buffer_max, true, &c);
+      overlapped(1, c.compute, c.store, c.port);
       --remaining;
     }
-    if (c.is_last) {
-      if (remaining > 1) emit(remaining - 1, c.compute, c.load + c.store, c.buffer_max, true, &c);
-      emit(1, c.compute, c.load, c.buffer_max, true, &c);
-      emit(1, 0, c.store, 0, true, nullptr);
-    } else if (remaining > 0) {
-      emit(remaining, c.compute, c.load + c.store, c.buffer_max, true, &c);
+    if (c.last) {
+      overlapped(remaining - 1, c.compute, c.load + c.store, c.port);
+      overlapped(1, c.compute, c.load, c.port);
+      overlapped(1, 0, c.store, 0);
+    } else {
+      overlapped(remaining, c.compute, c.load + c.store, c.port);
     }
   }
 }
 
-std::int64_t cycles_of(std::int64_t compute, std::int64_t dram, std::int64_t buffer,
-                       bool overlapped) {
-  return overlapped ? std::max({compute, dram, buffer}) : dram + std::max(compute, buffer);
-}
-
-OpSchedule materialize(const std::vector<TileClass>& classes, const MachineParams& mp) {
-  OpSchedule s;
-  s.buffers = static_cast<std::int64_t>(mp.buffers.size());
+std::vector<TileRun> to_runs(const std::vector<TileClass>& classes, const MachineParams& mp) {
+  std::vector<TileRun> runs;
   const std::size_t nb = mp.buffers.size();
-  for (const auto& c : classes) s.tiles += c.count;
-  lay_out(classes, mp.double_buffering,
-          [&](std::int64_t count, std::int64_t compute, std::int64_t dram, std::int64_t,
-              bool overlapped, const TileClass* ev) {
-            TileStep t;
-            t.count = count;
-            t.compute_cycles = compute;
-            t.dram_cycles = dram;
-            t.overlapped = overlapped;
-            t.buffer_cycles.assign(nb, 0);
-            t.sram_read_bits.assign(nb, 0);
-            t.sram_write_bits.assign(nb, 0);
-            if (ev) {
-              t.macs = ev->macs;
-              t.vector_ops = ev->vector_ops;
-              t.dram_read_bits = ev->dram_read;
-              t.dram_write_bits = ev->dram_write;
-              for (int i = 0; i < ev->slots; ++i) {
-                const auto b = static_cast<std::size_t>(ev->slot_buffer[i]);
-                t.sram_read_bits[b] += ev->slot_read[i];
-                t.sram_write_bits[b] += ev->slot_write[i];
-                t.buffer_cycles[b] = ev->buffer_cycles(mp, ev->slot_buffer[i]);
-              }
-            }
-            s.steps.push_back(std::move(t));
-          });
-  return s;
+  for (const auto& c : classes) {
+    if (c.count <= 0) continue;
+    TileRun r;
+    r.count = c.count;
+    r.first = c.is_first;
+    r.last = c.is_last;
+    r.compute_cycles = c.compute;
+    r.macs = c.macs;
+    r.vector_ops = c.vector_ops;
+    r.dram_read_bits = c.dram_read;
+    r.dram_write_bits = c.dram_write;
+    r.port_cycles.assign(nb, 0);
+    r.sram_read_bits.assign(nb, 0);
+    r.sram_write_bits.assign(nb, 0);
+    for (int i = 0; i < c.slots; ++i) {
+      const auto b = static_cast<std::size_t>(c.slot_buffer[i]);
+      r.sram_read_bits[b] += c.slot_read[i];
+      r.sram_write_bits[b] += c.slot_write[i];
+      r.port_cycles[b] = c.buffer_cycles(mp, c.slot_buffer[i]);
+    }
+    runs.push_back(std::move(r));
+  }
+  return runs;
 }
 
 // ---- GEMM ----
@@ -281,6 +298,26 @@ TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, cons
   return c;
 }
 
+// Bits one SRAM tile of mt x nt x kt needs in each buffer (one slot).
+void tile_need(const GemmContext& g, std::int64_t mt, std::int64_t nt, std::int64_t kt,
+               std::vector<double>& need) {
+  need.assign(g.mp.buffers.size(), 0.0);
+  if (g.lhs_buf >= 0) need[std::size_t(g.lhs_buf)] += double(mt) * double(kt) * g.w.lhs.bits;
+  if (g.rhs_buf >= 0) need[std::size_t(g.rhs_buf)] += double(kt) * double(nt) * g.w.rhs.bits;
+  if (g.out_buf >= 0) need[std::size_t(g.out_buf)] += double(mt) * double(nt) * g.acc_bits;
+}
+
+// Records in `s` the first buffer whose `need` (bits of one slot) times the
+// slots overflows its capacity.
+void check_fit(const std::vector<double>& need, const MachineParams& mp, OpSchedule& s) {
+  for (std::size_t b = 0; b < need.size(); ++b)
+    if (need[b] * double(mp.buffering) > mp.buffers[b].capacity_bits) {
+      s.overflow_buffer = static_cast<int>(b);
+      s.overflow_bits = need[b] * double(mp.buffering);
+      return;
+    }
+}
+
 std::vector<TileClass> gemm_classes(const GemmContext& g, const GemmTiling& t) {
   const Blocks m = cut(g.w.m, t.mt), n = cut(g.w.n, t.nt), k = cut(g.w.k, t.kt);
   std::vector<TileClass> classes;
@@ -314,17 +351,24 @@ struct Score {
   }
 };
 
-Score score(const std::vector<TileClass>& classes, bool double_buffering) {
+// Cycles of a schedule under the analytic timing.
+std::int64_t analytic_cycles(const std::vector<TileTiming>& classes, std::int64_t buffering) {
+  std::int64_t cycles = 0;
+  lay_out(classes, buffering,
+          [&](std::int64_t count, std::int64_t cyc, bool) { cycles += count * cyc; });
+  return cycles;
+}
+
+Score score(const std::vector<TileClass>& classes, std::int64_t buffering) {
   Score s;
+  std::vector<TileTiming> timings;
+  timings.reserve(classes.size());
   for (const auto& c : classes) {
     s.dram_bits += double(c.count) * (c.dram_read + c.dram_write);
     s.tiles += c.count;
+    timings.push_back(timing_of(c));
   }
-  lay_out(classes, double_buffering,
-          [&](std::int64_t count, std::int64_t compute, std::int64_t dram, std::int64_t buffer,
-              bool overlapped, const TileClass*) {
-            s.cycles += count * cycles_of(compute, dram, buffer, overlapped);
-          });
+  s.cycles = analytic_cycles(timings, buffering);
   return s;
 }
 
@@ -340,15 +384,18 @@ std::vector<std::int64_t> candidates(std::int64_t d, std::int64_t g) {
 
 MachineParams machine_params(const ArchConfig& arch) {
   if (arch.clock_ghz <= 0 || arch.array.rows < 1 || arch.array.cols < 1 ||
-      arch.dram.bandwidth_gbps <= 0 || arch.vector.lanes < 1 || arch.dram.latency_ns < 0)
+      arch.dram.bandwidth_gbps <= 0 || arch.vector.lanes < 1 || arch.dram.latency_ns < 0 ||
+      arch.buffering < 1)
     throw InternalError(fmt::format("design point '{}' reached the mapper unvalidated", arch.name));
   MachineParams mp;
   mp.rows = arch.array.rows;
   mp.cols = arch.array.cols;
   mp.dataflow = arch.dataflow;
-  mp.double_buffering = arch.double_buffering;
-  mp.dram_bits_per_cycle = arch.dram.bandwidth_gbps * 8 / arch.clock_ghz;
-  mp.dram_latency_cycles = ceil_cycles(arch.dram.latency_ns * arch.clock_ghz);
+  mp.buffering = arch.buffering;
+  const double inf = std::numeric_limits<double>::infinity();
+  mp.dram_bits_per_cycle = arch.ideal_memory ? inf : arch.dram.bandwidth_gbps * 8 / arch.clock_ghz;
+  mp.dram_latency_cycles =
+      arch.ideal_memory ? 0 : ceil_cycles(arch.dram.latency_ns * arch.clock_ghz);
   mp.vector_lanes = arch.vector.lanes;
   std::vector<BufferConfig> storages = arch.buffers;
   if (arch.accumulators.present) storages.push_back(arch.accumulators.storage);
@@ -362,6 +409,7 @@ MachineParams machine_params(const ArchConfig& arch) {
     mb.write_bits_per_cycle = b.write_bits_per_cycle > 0 ? b.write_bits_per_cycle : port;
     if (mb.capacity_bits <= 0 || mb.read_bits_per_cycle <= 0 || mb.write_bits_per_cycle <= 0)
       throw InternalError(fmt::format("buffer '{}' reached the mapper unvalidated", b.name));
+    if (arch.ideal_memory) mb.capacity_bits = mb.read_bits_per_cycle = mb.write_bits_per_cycle = inf;
     mp.buffers.push_back(mb);
     if (i >= arch.buffers.size()) {
       mp.accumulator_buffer = static_cast<int>(i);
@@ -399,16 +447,36 @@ VectorWork vector_work(const Op& op, const PrecisionSet& p) {
   return w;
 }
 
+std::int64_t MachineParams::dram_transfer_cycles(double bits) const {
+  if (bits <= 0) return 0;
+  const double cycles = bits / dram_bits_per_cycle;
+  if (!(cycles < kMaxCycles))
+    throw InputError(fmt::format(
+        "DRAM: moving {:.6g} bits at {:.6g} bits per cycle takes more than 2^53 cycles, beyond "
+        "lpsim's exact time arithmetic: raise dram.bandwidth_gbps",
+        bits, dram_bits_per_cycle));
+  return ceil_cycles(cycles);
+}
+
 std::int64_t fold_cycles(const MachineParams& mp, std::int64_t stream, double macs_per_cycle) {
   if (macs_per_cycle <= 0)
     throw InternalError(fmt::format("PE rate {} MACs/cycle: must be > 0", macs_per_cycle));
-  return 2 * mp.rows + mp.cols + ceil_cycles(double(stream) / macs_per_cycle) - 2;
+  const std::int64_t preload = mp.dataflow == Dataflow::OutputStationary ? 0 : mp.rows;
+  return preload + mp.rows + mp.cols + ceil_cycles(double(stream) / macs_per_cycle) - 2;
 }
 
-std::int64_t step_cycles(const TileStep& s) {
-  std::int64_t buffer = 0;
-  for (auto b : s.buffer_cycles) buffer = std::max(buffer, b);
-  return cycles_of(s.compute_cycles, s.dram_cycles, buffer, s.overlapped);
+std::int64_t TileRun::slowest_port_cycles() const {
+  std::int64_t m = 0;
+  for (auto c : port_cycles) m = std::max(m, c);
+  return m;
+}
+
+int TileRun::slowest_port() const {
+  int best = -1;
+  for (std::size_t b = 0; b < port_cycles.size(); ++b)
+    if (port_cycles[b] > 0 && (best < 0 || port_cycles[b] > port_cycles[std::size_t(best)]))
+      best = static_cast<int>(b);
+  return best;
 }
 
 OpSchedule schedule_gemm(const GemmWork& w, const GemmTiling& tiling, const MachineParams& mp,
@@ -422,10 +490,14 @@ OpSchedule schedule_gemm(const GemmWork& w, const GemmTiling& tiling, const Mach
                         mp.buffer_of(w.lhs_role),
                         mp.buffer_of(w.rhs_role),
                         mp.psum_buffer(w.out_role)};
-    s = materialize(gemm_classes(g, tiling), mp);
-  } else {
-    s.buffers = static_cast<std::int64_t>(mp.buffers.size());
+    auto classes = gemm_classes(g, tiling);
+    for (const auto& c : classes) s.tiles += c.count;
+    s.runs = to_runs(classes, mp);
+    std::vector<double> need;
+    tile_need(g, tiling.mt, tiling.nt, tiling.kt, need);
+    check_fit(need, mp, s);
   }
+  s.buffers = static_cast<std::int64_t>(mp.buffers.size());
   s.engine = Engine::MacArray;
   s.tiling = tiling;
   s.pe = pe;
@@ -462,13 +534,10 @@ GemmTiling choose_gemm_tiling(const GemmWork& w, const MachineParams& mp, const 
                       mp.buffer_of(w.lhs_role),
                       mp.buffer_of(w.rhs_role),
                       mp.psum_buffer(w.out_role)};
-  const double db = mp.double_buffering ? 2 : 1;
+  const double db = double(mp.buffering);
   std::vector<double> need(mp.buffers.size());
   auto fits = [&](std::int64_t mt, std::int64_t nt, std::int64_t kt) {
-    std::fill(need.begin(), need.end(), 0.0);
-    if (g.lhs_buf >= 0) need[std::size_t(g.lhs_buf)] += double(mt) * double(kt) * w.lhs.bits;
-    if (g.rhs_buf >= 0) need[std::size_t(g.rhs_buf)] += double(kt) * double(nt) * w.rhs.bits;
-    if (g.out_buf >= 0) need[std::size_t(g.out_buf)] += double(mt) * double(nt) * g.acc_bits;
+    tile_need(g, mt, nt, kt, need);
     for (std::size_t b = 0; b < need.size(); ++b)
       if (need[b] * db > mp.buffers[b].capacity_bits) return false;
     return true;
@@ -479,7 +548,7 @@ GemmTiling choose_gemm_tiling(const GemmWork& w, const MachineParams& mp, const 
   bool found = false;
   auto consider = [&](std::int64_t mt, std::int64_t nt, std::int64_t kt, LoopOrder order) {
     const GemmTiling t{mt, nt, kt, order, true};
-    const Score s = score(gemm_classes(g, t), mp.double_buffering);
+    const Score s = score(gemm_classes(g, t), mp.buffering);
     if (!found || s.better_than(best_score)) {
       best = t;
       best_score = s;
@@ -530,13 +599,16 @@ OpSchedule map_vector(const VectorWork& w, const MachineParams& mp) {
         bounded = true;
       }
   std::int64_t chunk = bounded ? w.elements : std::min(w.elements, kUnbufferedVectorChunk);
-  const double db = mp.double_buffering ? 2 : 1;
+  const double db = double(mp.buffering);
   for (std::size_t b = 0; b < need.size(); ++b)
-    if (need[b] > 0)
-      chunk = std::min<std::int64_t>(
-          chunk,
-          static_cast<std::int64_t>(std::floor(mp.buffers[b].capacity_bits / (need[b] * db))));
-  chunk = std::max<std::int64_t>(chunk, 1);
+    if (need[b] > 0) {
+      const double fit = std::floor(mp.buffers[b].capacity_bits / (need[b] * db));
+      if (fit < double(chunk)) chunk = static_cast<std::int64_t>(fit);
+    }
+  if (chunk < 1) {  // not even one output element's operands fit: record the buffer
+    chunk = 1;
+    check_fit(need, mp, s);
+  }
   s.vector_chunk = chunk;
 
   const Blocks blocks = cut(w.elements, chunk);
@@ -564,13 +636,12 @@ OpSchedule map_vector(const VectorWork& w, const MachineParams& mp) {
     c.finish(mp);
     classes.push_back(c);
   }
-  OpSchedule laid = materialize(classes, mp);
-  s.steps = std::move(laid.steps);
-  s.tiles = laid.tiles;
+  for (const auto& c : classes) s.tiles += c.count;
+  s.runs = to_runs(classes, mp);
   return s;
 }
 
-OpStats predict_stats(const OpSchedule& s) {
+OpStats analytic_stats(const OpSchedule& s, const MachineParams& mp) {
   OpStats st;
   const auto nb = static_cast<std::size_t>(s.buffers);
   st.buffer_busy_cycles.assign(nb, 0);
@@ -582,29 +653,38 @@ OpStats predict_stats(const OpSchedule& s) {
     st.run_b = s.pe.run_b;
     st.peak_macs_per_cycle = s.peak_macs_per_cycle;
   }
-  for (const auto& t : s.steps) {
-    const std::int64_t cyc = t.count * step_cycles(t);
-    st.cycles += cyc;
-    std::int64_t buffer = 0;
+  std::vector<TileTiming> timings;
+  for (const auto& r : s.runs) {
+    timings.push_back(timing_of(r, mp));
+    const double n = double(r.count);
     for (std::size_t b = 0; b < nb; ++b) {
-      st.buffer_busy_cycles[b] += t.count * t.buffer_cycles[b];
-      st.sram_read_bits[b] += double(t.count) * t.sram_read_bits[b];
-      st.sram_write_bits[b] += double(t.count) * t.sram_write_bits[b];
-      buffer = std::max(buffer, t.buffer_cycles[b]);
+      st.buffer_busy_cycles[b] += r.count * r.port_cycles[b];
+      st.sram_read_bits[b] += n * r.sram_read_bits[b];
+      st.sram_write_bits[b] += n * r.sram_write_bits[b];
     }
-    const std::int64_t compute_part =
-        t.overlapped ? (t.compute_cycles >= std::max(t.dram_cycles, buffer) ? cyc : 0)
-                     : (t.compute_cycles >= buffer ? t.count * t.compute_cycles : 0);
-    st.compute_bound_cycles += compute_part;
-    st.memory_bound_cycles += cyc - compute_part;
-    (s.engine == Engine::MacArray ? st.mac_array_busy_cycles : st.vector_busy_cycles) +=
-        t.count * t.compute_cycles;
-    st.dram_busy_cycles += t.count * t.dram_cycles;
-    st.macs += double(t.count) * t.macs;
-    st.vector_ops += double(t.count) * t.vector_ops;
-    st.dram_read_bits += double(t.count) * t.dram_read_bits;
-    st.dram_write_bits += double(t.count) * t.dram_write_bits;
+    const std::int64_t compute = r.count * r.compute_cycles;
+    (s.engine == Engine::MacArray ? st.mac_array_busy_cycles : st.vector_busy_cycles) += compute;
+    st.dram_busy_cycles += r.count * (mp.dram_transfer_cycles(r.dram_read_bits) +
+                                      mp.dram_transfer_cycles(r.dram_write_bits));
+    const std::int64_t port = r.slowest_port_cycles();
+    if (port > r.compute_cycles) {
+      const std::int64_t excess = r.count * (port - r.compute_cycles);
+      (r.slowest_port() == mp.accumulator_buffer ? st.stall_accumulator_cycles
+                                                 : st.stall_sram_cycles) += excess;
+    }
+    st.macs += n * r.macs;
+    st.vector_ops += n * r.vector_ops;
+    st.dram_read_bits += n * r.dram_read_bits;
+    st.dram_write_bits += n * r.dram_write_bits;
   }
+  lay_out(timings, mp.buffering, [&](std::int64_t count, std::int64_t cyc, bool compute_bound) {
+    st.cycles += count * cyc;
+    (compute_bound ? st.compute_bound_cycles : st.memory_bound_cycles) += count * cyc;
+  });
+  // What the engine waited for beyond its own occupancy is DRAM's.
+  const std::int64_t engine_busy = st.mac_array_busy_cycles + st.vector_busy_cycles;
+  st.stall_dram_cycles = std::max<std::int64_t>(
+      0, st.cycles - engine_busy - st.stall_sram_cycles - st.stall_accumulator_cycles);
   return st;
 }
 

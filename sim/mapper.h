@@ -22,13 +22,15 @@ namespace lpsim {
 struct MachineParams {
   std::int64_t rows = 0, cols = 0;
   Dataflow dataflow = Dataflow::WeightStationary;
-  bool double_buffering = true;
-  double dram_bits_per_cycle = 0;        // bandwidth_gbps * 8 / clock_ghz
-  std::int64_t dram_latency_cycles = 0;  // ceil(latency_ns * clock_ghz)
+  std::int64_t buffering = 2;  // tile slots per buffer (ArchConfig::buffering)
+  // DRAM: bits per cycle (bandwidth_gbps * 8 / clock_ghz; +infinity with
+  // ideal_memory) and latency (ceil(latency_ns * clock_ghz); 0 with ideal_memory).
+  double dram_bits_per_cycle = 0;
+  std::int64_t dram_latency_cycles = 0;
   std::int64_t vector_lanes = 0;
   struct Buffer {
     std::string name;
-    double capacity_bits = 0;
+    double capacity_bits = 0;  // +infinity with ideal_memory
     double read_bits_per_cycle = 0;
     double write_bits_per_cycle = 0;
   };
@@ -47,6 +49,10 @@ struct MachineParams {
   int psum_buffer(Role out) const {
     return accumulator_buffer >= 0 ? accumulator_buffer : buffer_of(out);
   }
+  // DRAM cycles of moving `bits` as one transfer: ceil(bits / bits per cycle)
+  // (0 for nothing). InputError when the count does not fit the time
+  // arithmetic (a bandwidth too low for the op).
+  std::int64_t dram_transfer_cycles(double bits) const;
 };
 MachineParams machine_params(const ArchConfig& arch);
 
@@ -78,8 +84,13 @@ GemmWork gemm_work(const Op& op, const PrecisionSet& precision);
 VectorWork vector_work(const Op& op, const PrecisionSet& precision);
 
 // Cycles of one fold of the systolic array streaming `stream` operand rows
-// through it (SCALE-Sim's closed form, Samajdar et al. 2018):
-//   2 * rows + cols + ceil(stream / macs_per_cycle) - 2
+// through it, as SCALE-Sim v2 counts its demand rows
+// (scalesim/compute/systolic_compute_{ws,is,os}.py):
+//   ws, is: 2 * rows + cols + ceil(stream / macs_per_cycle) - 2
+//           (a rows-deep preload of the stationary operand, rows - 1 of skew,
+//            cols - 1 of drain)
+//   os:     rows + cols + ceil(stream / macs_per_cycle) - 2
+//           (no preload: both operands stream; skew and drain only)
 // where macs_per_cycle is one PE's rate at the op's widths (a bit-serial PE
 // at 1/8 takes 8 cycles per streamed row, a fused 4x4 PE at 4 takes 1/4).
 std::int64_t fold_cycles(const MachineParams& machine, std::int64_t stream, double macs_per_cycle);
@@ -98,36 +109,38 @@ struct GemmTiling {
 
 enum class Engine : std::uint8_t { MacArray, Vector };
 
-// One transaction of the schedule: `count` identical pipeline steps. A step
-// computes one tile (compute_cycles on the engine, buffer_cycles on each SRAM
-// port) while DRAM moves dram_cycles of traffic; `overlapped` (double
-// buffering) runs DRAM alongside compute, otherwise DRAM goes first.
-// The event counts are per step.
-struct TileStep {
+// A run of `count` identical tiles of an op, in schedule order. One tile:
+// its loads (`dram_read_bits`, one DRAM transfer) must arrive before it can
+// start; on its engine it takes `compute_cycles`, while each buffer port it
+// uses is busy `port_cycles[b]` (array-side traffic plus DMA fills and
+// drains), so it occupies the engine max(compute, slowest port); its stores
+// (`dram_write_bits`) leave after it ends. `first` / `last`: the run holds the
+// op's first / last tile. Event counts are per tile.
+struct TileRun {
   std::int64_t count = 0;
+  bool first = false, last = false;
   std::int64_t compute_cycles = 0;
-  std::int64_t dram_cycles = 0;
-  std::vector<std::int64_t> buffer_cycles;  // per arch buffer
-  bool overlapped = true;
-  double macs = 0;
-  double vector_ops = 0;
+  std::vector<std::int64_t> port_cycles;  // per buffer (MachineParams::buffers)
+  double macs = 0, vector_ops = 0;
   double dram_read_bits = 0, dram_write_bits = 0;
-  std::vector<double> sram_read_bits, sram_write_bits;  // per arch buffer
+  std::vector<double> sram_read_bits, sram_write_bits;  // per buffer
+  std::int64_t slowest_port_cycles() const;
+  int slowest_port() const;  // the buffer of slowest_port_cycles(), -1 when none is used
 };
-
-// Cycles of one step: overlapped max(compute, dram, max buffer),
-// else dram + max(compute, max buffer).
-std::int64_t step_cycles(const TileStep& step);
 
 struct OpSchedule {
   Engine engine = Engine::MacArray;
-  std::vector<TileStep> steps;
+  std::vector<TileRun> runs;
   std::int64_t buffers = 0;  // size of the per-buffer vectors
   std::int64_t tiles = 0;
   GemmTiling tiling;               // MacArray
   std::int64_t vector_chunk = 0;   // Vector: output elements per tile
   PeThroughput pe;                 // MacArray
   double peak_macs_per_cycle = 0;  // MacArray: rows * cols * pe.macs_per_cycle
+  // The first buffer (with the bits it would need) that cannot hold one tile
+  // with `buffering` slots: -1 when every tile fits.
+  int overflow_buffer = -1;
+  double overflow_bits = 0;
 };
 
 // Partial sums move at `acc_bits`, the accumulator width of the PE's run
@@ -148,7 +161,14 @@ OpSchedule map_gemm(const GemmWork& work, const MachineParams& machine, const Pe
 inline constexpr std::int64_t kUnbufferedVectorChunk = 65536;
 OpSchedule map_vector(const VectorWork& work, const MachineParams& machine);
 
-// The plain-function prediction of what the SystemC model measures.
-OpStats predict_stats(const OpSchedule& schedule);
+// The analytic timing (`--timing analytic`): the closed form the mapper also
+// scores tilings with, no kernel. With buffering >= 2,
+//   cycles = L_first + sum over tiles of max(compute, L + S, port) + S_last
+// where L and S are a tile's loads and stores as DRAM transfers
+// (latency + ceil(bits / bits per cycle)); with buffering 1,
+//   cycles = sum over tiles of (L + S + max(compute, port)).
+// Event counts equal the SystemC model's; cycles differ (docs/simulator.md
+// bounds the difference).
+OpStats analytic_stats(const OpSchedule& schedule, const MachineParams& machine);
 
 }  // namespace lpsim

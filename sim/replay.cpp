@@ -5,7 +5,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 
@@ -43,6 +45,14 @@ void Totals::add(const Totals& o, double times) {
   vector_ops += o.vector_ops * times;
   gemm_cycles += o.gemm_cycles * times;
   mac_capacity += o.mac_capacity * times;
+  mac_array_busy_cycles += o.mac_array_busy_cycles * times;
+  vector_busy_cycles += o.vector_busy_cycles * times;
+  dram_busy_cycles += o.dram_busy_cycles * times;
+  stall_dram_cycles += o.stall_dram_cycles * times;
+  stall_sram_cycles += o.stall_sram_cycles * times;
+  stall_accumulator_cycles += o.stall_accumulator_cycles * times;
+  stall_vector_cycles += o.stall_vector_cycles * times;
+  stall_mac_array_cycles += o.stall_mac_array_cycles * times;
   dram_read_bits += o.dram_read_bits * times;
   dram_write_bits += o.dram_write_bits * times;
   add_scaled(sram_read_bits, o.sram_read_bits, times);
@@ -105,22 +115,48 @@ struct OpCost {
   std::vector<double> energy_pj;
 };
 
+// An op key's mapping on its design point, and its energy prices.
+struct MappedOp {
+  OpSchedule schedule;
+  double pj_per_mac = 0, pj_per_vector_op = 0;
+  std::optional<OpCost> analytic;  // its analytic cost, once asked for
+};
+
+// A step as the SystemC cache keys it: op ids, each with its dependency bit.
+struct StepOpsKey {
+  int design = 0;
+  std::vector<std::size_t> ops;  // op id * 2 + waits_for_earlier
+  friend bool operator<(const StepOpsKey& a, const StepOpsKey& b) {
+    if (a.design != b.design) return a.design < b.design;
+    return a.ops < b.ops;
+  }
+};
+
 }  // namespace
 
 struct CostCache::Impl {
   std::map<std::string, int> designs;                       // fingerprint -> design id
   std::unordered_map<OpKey, std::size_t, OpKeyHash> index;  // looked up, never iterated
-  std::vector<OpCost> costs;                                // by op id
+  std::vector<MappedOp> ops;                                // by op id
+  std::map<StepOpsKey, std::vector<OpCost>> steps;          // SystemC costs of whole steps
 };
 
 CostCache::CostCache() : impl_(std::make_unique<Impl>()) {}
 CostCache::~CostCache() = default;
-std::size_t CostCache::size() const { return impl_->costs.size(); }
+std::size_t CostCache::size() const { return impl_->ops.size(); }
 void CostCache::clear() { *impl_ = Impl(); }
 
 CostCache& default_cost_cache() {
   static CostCache cache;
   return cache;
+}
+
+std::string_view timing_name(Timing t) { return t == Timing::Analytic ? "analytic" : "systemc"; }
+
+Timing parse_timing(std::string_view name) {
+  if (name == "systemc") return Timing::SystemC;
+  if (name == "analytic") return Timing::Analytic;
+  throw InputError(fmt::format("--timing = {}: must be one of systemc | analytic", name));
 }
 
 EnergyTable energy_table_for(const ArchConfig& arch) {
@@ -162,6 +198,48 @@ struct StepSummary {
   std::map<std::string, double> macs_by_width;
 };
 
+// The roles an op reads and writes.
+template <class F>
+void for_roles(const Op& op, bool writes, F&& f) {
+  if (op.kind == OpKind::Gemm) {
+    if (writes) {
+      f(op.out_role);
+    } else {
+      f(op.lhs_role);
+      f(op.rhs_role);
+    }
+    return;
+  }
+  for (const auto& a : writes ? op.writes : op.reads) f(a.role);
+}
+
+// Which ops of a step wait, before their first load, until every earlier op
+// has completed: those reading a tensor that an op possibly still in flight
+// (since the last op that waited) writes. Activations and errors (A, E) flow
+// from layer to layer, so any earlier A or E write counts; weights, weight
+// gradients and optimizer state (W, G, Opt) belong to one layer, so only the
+// same layer's writes do (docs/simulator.md, "Dependencies").
+std::vector<bool> dependencies(const std::vector<Op>& ops) {
+  std::vector<bool> waits(ops.size(), false);
+  std::size_t since = 0;  // ops [since, i) may still be in flight when op i loads
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    bool dep = false;
+    for (std::size_t j = since; j < i && !dep; ++j)
+      for_roles(ops[i], false, [&](Role r) {
+        for_roles(ops[j], true, [&](Role w) {
+          if (r != w) return;
+          const bool flows = r == Role::A || r == Role::E;
+          if (flows || ops[i].layer == ops[j].layer) dep = true;
+        });
+      });
+    if (dep) {
+      waits[i] = true;
+      since = i;
+    }
+  }
+  return waits;
+}
+
 class Replayer {
  public:
   Replayer(const Graph& graph, const ArchConfig& arch, const EnergyTable& table,
@@ -169,7 +247,7 @@ class Replayer {
       : graph_(graph),
         arch_(arch),
         table_(table),
-        use_systemc_(options.use_systemc),
+        timing_(options.timing),
         forward_only_(forward_only),
         cache_((options.cache ? *options.cache : default_cost_cache()).impl()),
         mp_(machine_params(arch)),
@@ -187,6 +265,7 @@ class Replayer {
     r.arch_name = arch_.name;
     r.clock_ghz = arch_.clock_ghz;
     r.energy_table_source = table_.source;
+    r.timing = timing_;
     r.components = em_.components;
     for (const auto& b : mp_.buffers) r.buffers.push_back(b.name);
     r.total = zero();
@@ -241,25 +320,44 @@ class Replayer {
     for (auto& p : s.phase) p = zero();
     for (auto& e : s.engine) e = zero();
     s.layers.assign(static_cast<std::size_t>(graph_.size()), zero());
-    for (const Op& op : ops(key.batch)) {
+    const std::vector<Op>& step_ops = ops(key.batch);
+    std::vector<const PrecisionSet*> precision;
+    std::vector<std::size_t> ids;
+    precision.reserve(step_ops.size());
+    ids.reserve(step_ops.size());
+    for (const Op& op : step_ops) {
       const PrecisionSet* p = &key.base;
       for (const auto& [layer, ps] : key.overrides)
         if (layer == op.layer) p = &ps;
-      const Totals t = op_totals(op, *p);
+      precision.push_back(p);
+      ids.push_back(op_id(op, *p));
+    }
+    const std::vector<OpCost>* costs = nullptr;
+    std::vector<OpCost> analytic;
+    if (timing_ == Timing::SystemC) {
+      costs = &step_costs(step_ops, ids);
+    } else {
+      for (std::size_t id : ids) analytic.push_back(analytic_cost(id));
+      costs = &analytic;
+    }
+    for (std::size_t i = 0; i < step_ops.size(); ++i) {
+      const Op& op = step_ops[i];
+      const Totals t = op_totals(op, *precision[i], (*costs)[i]);
       s.total.add(t, 1);
       s.phase[static_cast<std::size_t>(op.phase)].add(t, 1);
       s.engine[op.kind == OpKind::Gemm ? 0 : 1].add(t, 1);
       if (op.layer >= 0 && op.layer < graph_.size())
         s.layers[static_cast<std::size_t>(op.layer)].add(t, 1);
       if (op.kind == OpKind::Gemm && t.macs > 0) {
-        const OpStats& st = cache_.costs[last_id_].stats;
+        const OpStats& st = (*costs)[i].stats;
         s.macs_by_width[st.run_a.name() + "x" + st.run_b.name()] += t.macs;
       }
     }
     return s;
   }
 
-  Totals op_totals(const Op& op, const PrecisionSet& p) {
+  // The op key's id in the cache, mapping the op on a miss.
+  std::size_t op_id(const Op& op, const PrecisionSet& p) {
     OpKey key;
     key.design = design_;
     key.kind = op.kind;
@@ -270,17 +368,59 @@ class Replayer {
     std::size_t id = 0;
     if (auto it = cache_.index.find(key); it != cache_.index.end()) {
       id = it->second;
-      ++counters_.hits;
     } else {
-      OpCost cost = simulate(op, key);
-      id = cache_.costs.size();
-      cache_.costs.push_back(std::move(cost));
+      id = cache_.ops.size();
+      cache_.ops.push_back(map(op, key));
       cache_.index.emplace(std::move(key), id);
-      ++counters_.simulated;
     }
     used_.insert(id);
-    last_id_ = id;
-    const OpCost& c = cache_.costs[id];
+    return id;
+  }
+
+  const OpCost& analytic_cost(std::size_t id) {
+    MappedOp& m = cache_.ops[id];
+    if (m.analytic) {
+      ++counters_.hits;
+    } else {
+      OpCost c;
+      c.stats = analytic_stats(m.schedule, mp_);
+      c.energy_pj = op_energy_pj(c.stats, em_, m.pj_per_mac, m.pj_per_vector_op);
+      m.analytic = std::move(c);
+      ++counters_.simulated;
+    }
+    return *m.analytic;
+  }
+
+  // The SystemC costs of a whole step, one job per unique step.
+  const std::vector<OpCost>& step_costs(const std::vector<Op>& step_ops,
+                                        const std::vector<std::size_t>& ids) {
+    StepOpsKey key;
+    key.design = design_;
+    const std::vector<bool> waits = dependencies(step_ops);
+    for (std::size_t i = 0; i < ids.size(); ++i) key.ops.push_back(ids[i] * 2 + (waits[i] ? 1 : 0));
+    if (auto it = cache_.steps.find(key); it != cache_.steps.end()) {
+      ++counters_.hits;
+      return it->second;
+    }
+    std::vector<StepOp> job;
+    job.reserve(ids.size());
+    for (std::size_t i = 0; i < ids.size(); ++i)
+      job.push_back({&cache_.ops[ids[i]].schedule, waits[i]});
+    std::vector<OpStats> stats = Accelerator::instance().run(job, mp_);
+    std::vector<OpCost> costs;
+    costs.reserve(ids.size());
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      const MappedOp& m = cache_.ops[ids[i]];
+      OpCost c;
+      c.energy_pj = op_energy_pj(stats[i], em_, m.pj_per_mac, m.pj_per_vector_op);
+      c.stats = std::move(stats[i]);
+      costs.push_back(std::move(c));
+    }
+    ++counters_.simulated;
+    return cache_.steps.emplace(std::move(key), std::move(costs)).first->second;
+  }
+
+  Totals op_totals(const Op& op, const PrecisionSet& p, const OpCost& c) const {
     Totals t;
     const OpStats& st = c.stats;
     t.cycles = double(st.cycles);
@@ -290,13 +430,22 @@ class Replayer {
     if (op.kind == OpKind::Gemm) {
       t.bitops = st.macs * double(p[op.lhs_role].bits) * double(p[op.rhs_role].bits);
       t.gemm_cycles = double(st.cycles);
-      t.mac_capacity = st.peak_macs_per_cycle * double(st.cycles);
+      t.mac_capacity =
+          st.peak_macs_per_cycle * double(std::max(st.cycles, st.mac_array_busy_cycles));
     }
     t.vector_ops = st.vector_ops;
     t.dram_read_bits = st.dram_read_bits;
     t.dram_write_bits = st.dram_write_bits;
     t.sram_read_bits = st.sram_read_bits;
     t.sram_write_bits = st.sram_write_bits;
+    t.mac_array_busy_cycles = double(st.mac_array_busy_cycles);
+    t.vector_busy_cycles = double(st.vector_busy_cycles);
+    t.dram_busy_cycles = double(st.dram_busy_cycles);
+    t.stall_dram_cycles = double(st.stall_dram_cycles);
+    t.stall_sram_cycles = double(st.stall_sram_cycles);
+    t.stall_accumulator_cycles = double(st.stall_accumulator_cycles);
+    t.stall_vector_cycles = double(st.stall_vector_cycles);
+    t.stall_mac_array_cycles = double(st.stall_mac_array_cycles);
     t.energy_pj_by_component = c.energy_pj;
     return t;
   }
@@ -308,40 +457,53 @@ class Replayer {
                        phase_name(op.phase), op.label);
   }
 
-  OpCost simulate(const Op& op, const OpKey& key) {
-    OpSchedule schedule;
-    double pj_per_mac = 0, pj_per_vector_op = 0;
-    if (op.kind == OpKind::Gemm) {
-      PeThroughput pe;
-      try {
-        pe = pe_->at(key.gemm.lhs, key.gemm.rhs);
-      } catch (const InputError& e) {
-        throw InputError(fmt::format("{}: {}", where(op), e.what()));
+  MappedOp map(const Op& op, const OpKey& key) {
+    MappedOp m;
+    try {
+      if (op.kind == OpKind::Gemm) {
+        PeThroughput pe;
+        try {
+          pe = pe_->at(key.gemm.lhs, key.gemm.rhs);
+        } catch (const InputError& e) {
+          throw InputError(fmt::format("{}: {}", where(op), e.what()));
+        }
+        if (!(pe.macs_per_cycle > 0))
+          throw InternalError(
+              fmt::format("{}: the PE answered {} MACs per cycle", where(op), pe.macs_per_cycle));
+        const int acc = table_.accumulator_format(pe.run_a, pe.run_b).bits;
+        m.schedule = map_gemm(key.gemm, mp_, pe, acc);
+        m.pj_per_mac = pe.energy_pj_per_mac;
+      } else {
+        m.schedule = map_vector(key.vector, mp_);
+        const auto& v = key.vector;
+        const Format f = !v.writes.empty()  ? v.writes.front().format
+                         : !v.reads.empty() ? v.reads.front().format
+                                            : Format::fp32();
+        m.pj_per_vector_op = vector_op_pj(table_, f);
       }
-      if (!(pe.macs_per_cycle > 0))
-        throw InternalError(
-            fmt::format("{}: the PE answered {} MACs per cycle", where(op), pe.macs_per_cycle));
-      const int acc = table_.accumulator_format(pe.run_a, pe.run_b).bits;
-      schedule = map_gemm(key.gemm, mp_, pe, acc);
-      pj_per_mac = pe.energy_pj_per_mac;
-    } else {
-      schedule = map_vector(key.vector, mp_);
-      const auto& v = key.vector;
-      const Format f = !v.writes.empty()  ? v.writes.front().format
-                       : !v.reads.empty() ? v.reads.front().format
-                                          : Format::fp32();
-      pj_per_vector_op = vector_op_pj(table_, f);
+      // Beyond 2^53 cycles the time arithmetic is no longer exact.
+      for (const TileRun& r : m.schedule.runs) {
+        mp_.dram_transfer_cycles(r.dram_read_bits);
+        mp_.dram_transfer_cycles(r.dram_write_bits);
+      }
+    } catch (const InputError& e) {
+      if (std::string_view(e.what()).rfind("design point", 0) == 0) throw;
+      throw InputError(fmt::format("{}: {}", where(op), e.what()));
     }
-    OpCost c;
-    c.stats = use_systemc_ ? Accelerator::instance().run(schedule) : predict_stats(schedule);
-    c.energy_pj = op_energy_pj(c.stats, em_, pj_per_mac, pj_per_vector_op);
-    return c;
+    if (const int b = m.schedule.overflow_buffer; b >= 0) {
+      const auto& buf = mp_.buffers[static_cast<std::size_t>(b)];
+      throw InputError(fmt::format(
+          "{}: buffer '{}' (capacity {:.0f} bytes) cannot hold one tile with buffering {}: "
+          "needs {:.0f} bytes; enlarge it or lower buffering",
+          where(op), buf.name, buf.capacity_bits / 8, mp_.buffering, m.schedule.overflow_bits / 8));
+    }
+    return m;
   }
 
   const Graph& graph_;
   const ArchConfig& arch_;
   const EnergyTable& table_;
-  bool use_systemc_;
+  Timing timing_;
   bool forward_only_;
   CostCache::Impl& cache_;
   MachineParams mp_;
@@ -352,7 +514,6 @@ class Replayer {
   std::map<StepKey, std::size_t> steps_;
   std::vector<StepSummary> summaries_;
   std::set<std::size_t> used_;
-  std::size_t last_id_ = 0;
   CacheReport counters_;
 };
 
@@ -502,6 +663,14 @@ nlohmann::json totals_json(const SimReport& r, const Totals& t) {
   j["memory_bound_cycles"] = t.memory_bound_cycles;
   j["dram_read_bits"] = t.dram_read_bits;
   j["dram_write_bits"] = t.dram_write_bits;
+  j["busy_cycles"] = {{"mac_array", t.mac_array_busy_cycles},
+                      {"vector_unit", t.vector_busy_cycles},
+                      {"dram", t.dram_busy_cycles}};
+  j["stall_cycles"] = {{"dram", t.stall_dram_cycles},
+                       {"sram", t.stall_sram_cycles},
+                       {"accumulator", t.stall_accumulator_cycles},
+                       {"vector_unit", t.stall_vector_cycles},
+                       {"mac_array", t.stall_mac_array_cycles}};
   double sr = 0, sw = 0;
   nlohmann::json per = nlohmann::json::object();
   for (std::size_t b = 0; b < r.buffers.size(); ++b) {
@@ -524,6 +693,7 @@ nlohmann::json to_json(const SimReport& r) {
   j["arch"] = r.arch_name;
   j["clock_ghz"] = r.clock_ghz;
   j["energy_table"] = r.energy_table_source;
+  j["timing"] = std::string(timing_name(r.timing));
   j["iterations"] = r.iterations;
   j["images"] = r.images;
   j["total_gbitops"] = r.total.bitops * 1e-9;

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -21,6 +22,15 @@
 
 namespace lpsim {
 
+// How cycles are found (docs/simulator.md): `SystemC` runs each unique
+// training step on the SystemC accelerator, ops overlapping as the modules
+// allow; `Analytic` prices each op alone with the closed form
+// (analytic_stats), much faster, for wide sweeps. Event counts, and so
+// every energy component but leakage, are the same under both.
+enum class Timing : std::uint8_t { SystemC, Analytic };
+std::string_view timing_name(Timing);  // "systemc" | "analytic"
+Timing parse_timing(std::string_view name);  // InputError naming the allowed values
+
 // Additive totals of some set of ops (a layer, a phase, an epoch, the run).
 // Doubles: exact integers below 2^53.
 struct Totals {
@@ -31,7 +41,14 @@ struct Totals {
   double bitops = 0;       // macs x lhs bits x rhs bits (the trace's formats)
   double vector_ops = 0;
   double gemm_cycles = 0;  // cycles of the GEMM ops (MAC array)
-  double mac_capacity = 0; // sum over GEMM ops of peak MACs/cycle x cycles
+  // Sum over GEMM ops of peak MACs/cycle x max(cycles, MAC array busy cycles)
+  // (an op overlapped with its neighbours may be attributed fewer cycles
+  // than its array was busy).
+  double mac_capacity = 0;
+  // Busy cycles per module and stall cycles by cause (OpStats).
+  double mac_array_busy_cycles = 0, vector_busy_cycles = 0, dram_busy_cycles = 0;
+  double stall_dram_cycles = 0, stall_sram_cycles = 0, stall_accumulator_cycles = 0,
+         stall_vector_cycles = 0, stall_mac_array_cycles = 0;
   double dram_read_bits = 0, dram_write_bits = 0;
   std::vector<double> sram_read_bits, sram_write_bits;  // per buffer
   std::vector<double> energy_pj_by_component;           // SimReport::components order
@@ -57,8 +74,10 @@ struct EpochReport {
 
 struct CacheReport {
   std::int64_t unique_ops = 0;  // distinct (op, precisions, design point) keys this replay used
-  std::int64_t simulated = 0;   // of those, simulated now (cache misses: SystemC jobs)
-  std::int64_t hits = 0;        // op lookups answered from the cache
+  std::int64_t simulated = 0;   // cache misses now: SystemC jobs (one per unique step), or
+                                // analytic op evaluations
+  std::int64_t hits = 0;        // lookups (steps, or ops with --timing analytic) answered
+                                // from the cache
   std::int64_t unique_steps = 0;  // distinct (batch, per-layer precisions) training steps
 };
 
@@ -66,6 +85,7 @@ struct SimReport {
   std::string arch_name;
   double clock_ghz = 0;
   std::string energy_table_source;
+  Timing timing = Timing::SystemC;
   std::vector<std::string> components;  // "mac", "sram:<buffer>"..., "dram", "vector", "leakage"
   std::vector<std::string> buffers;
   std::int64_t iterations = 0;
@@ -86,23 +106,23 @@ struct SimReport {
 class CostCache;
 
 struct SimOptions {
-  // Where simulated op costs are kept across calls; nullptr = the
-  // process-wide cache (default_cost_cache()).
+  // Where simulated costs are kept across calls; nullptr = the process-wide
+  // cache (default_cost_cache()).
   CostCache* cache = nullptr;
-  // true: every cache miss runs on the SystemC accelerator; false: the
-  // mapper's plain-function prediction (the same numbers, tests/sim checks).
-  bool use_systemc = true;
+  Timing timing = Timing::SystemC;
 };
 
-// The cost cache: op costs keyed by the op's dimensions, kind, roles and
-// their formats, plus a fingerprint of the design point and energy table.
+// The cost cache, per design point (fingerprint of the design point and the
+// energy table): op schedules keyed by the op's dimensions, kind, roles and
+// their formats; analytic op costs by the same key; SystemC step costs by
+// the sequence of op keys and their dependencies.
 class CostCache {
  public:
   CostCache();
   ~CostCache();
   CostCache(const CostCache&) = delete;
   CostCache& operator=(const CostCache&) = delete;
-  std::size_t size() const;  // op costs held
+  std::size_t size() const;  // op keys held
   void clear();
 
   struct Impl;

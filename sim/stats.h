@@ -19,10 +19,23 @@ struct OpStats {
   std::int64_t compute_bound_cycles = 0;
   std::int64_t memory_bound_cycles = 0;
 
-  // Busy cycles per module (each <= cycles).
-  std::int64_t mac_array_busy_cycles = 0;
+  // Stall cycles of the op's engine, by what it waited for (docs/simulator.md):
+  // DRAM (a tile's loads not yet arrived, or no output slot free until a
+  // store drains), a buffer's SRAM port or the accumulators' port slower than
+  // the compute, or an earlier op on the other engine (the vector unit for a
+  // GEMM op, the MAC array for a vector op) that this op depends on.
+  std::int64_t stall_dram_cycles = 0;
+  std::int64_t stall_sram_cycles = 0;
+  std::int64_t stall_accumulator_cycles = 0;
+  std::int64_t stall_vector_cycles = 0;
+  std::int64_t stall_mac_array_cycles = 0;
+
+  // Busy cycles per module. With the SystemC timing ops overlap, so one op's
+  // busy cycles may exceed the cycles attributed to it; over a whole step
+  // each module's busy cycles are at most the step's cycles.
+  std::int64_t mac_array_busy_cycles = 0;  // computing (port stalls not included)
   std::int64_t vector_busy_cycles = 0;
-  std::int64_t dram_busy_cycles = 0;
+  std::int64_t dram_busy_cycles = 0;  // the channel moving this op's bits
   std::vector<std::int64_t> buffer_busy_cycles;  // per arch buffer, in arch order
 
   // GEMM work: MACs at the widths the PEs ran (PeThroughput::run_a/run_b),

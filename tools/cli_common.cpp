@@ -108,4 +108,12 @@ std::vector<std::string> split_schedules(const std::string& text) {
   return out;
 }
 
+void add_timing_option(CLI::App& sub, std::string& timing) {
+  sub.add_option("--timing", timing,
+                 "How cycles are found: systemc (each unique step on the SystemC model, ops "
+                 "overlapping) or analytic (closed form per op, faster; docs/simulator.md)")
+      ->check(CLI::IsMember({"systemc", "analytic"}))
+      ->default_val("systemc");
+}
+
 }  // namespace lpsim::cli

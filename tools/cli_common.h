@@ -2,6 +2,8 @@
 // reading a model by name.
 #pragma once
 
+#include <CLI/CLI.hpp>
+
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -36,5 +38,8 @@ class Table {
 // "static:8/8,cyclic:3-8/8,cycles=16" -> {"static:8/8", "cyclic:3-8/8,cycles=16"}
 // (an item containing '=' without ':' joins the previous one).
 std::vector<std::string> split_schedules(const std::string& text);
+
+// --timing systemc|analytic (sim/replay.h, Timing), for every command that simulates.
+void add_timing_option(CLI::App& sub, std::string& timing);
 
 }  // namespace lpsim::cli

@@ -97,6 +97,7 @@ Action add_compare(CLI::App& app) {
   auto bitops_only = std::make_shared<bool>(false);
   auto train = std::make_shared<bool>(false);
   auto report_dir = std::make_shared<std::string>();
+  auto timing = std::make_shared<std::string>("systemc");
   auto topt = std::make_shared<trainer::TrainOptions>();
   opt->model = "resnet74";
   opt->dataset = "cifar100";
@@ -121,6 +122,7 @@ Action add_compare(CLI::App& app) {
   sub->add_option("--count", *count, "BitOPs counting convention: gemm | cpt (docs/bitops.md)")
       ->default_val("gemm");
   arch->add_to(*sub, true);
+  add_timing_option(*sub, *timing);
   sub->get_option("--arch")->description(
       "Architecture file or shipped design point name (repeatable; default: tpu_int8 and "
       "bit_fusion)");
@@ -192,6 +194,8 @@ Action add_compare(CLI::App& app) {
       archs = a.load();
     }
     const CountConvention convention = parse_count_convention(*count);
+    SimOptions sim_options;
+    sim_options.timing = parse_timing(*timing);
     ProgressLine progress(isatty(fileno(stderr)) != 0 && !*quiet);
     std::size_t total_runs = 0, done_runs = 0;
     for (const auto& st : studies) total_runs += st.schedules.size();
@@ -252,7 +256,8 @@ Action add_compare(CLI::App& app) {
           CompareRow row{index, a.name, nullptr, ""};
           try {
             nlohmann::json r =
-                to_json(simulate_trace(cmp.runs[index].trace, graph, a, energy_table_for(a), {}));
+                to_json(simulate_trace(cmp.runs[index].trace, graph, a, energy_table_for(a),
+                                       sim_options));
             r.erase("layers");
             row.sim = std::move(r);
           } catch (const InputError& e) {

@@ -102,6 +102,8 @@ Action add_explore(CLI::App& app) {
                   "Directory for the Pareto plot (pareto.svg via gnuplot, pareto.csv, pareto.gp)");
   sub->add_flag("--mpi", o->mpi,
                 "Share the points between MPI ranks (lpsim-mpi; automatic under mpirun)");
+  auto timing = std::make_shared<std::string>("systemc");
+  add_timing_option(*sub, *timing);
   sub->add_flag("--json", *json, "Print a JSON summary (counts and the Pareto-optimal rows)");
   sub->add_flag("-q,--quiet", *quiet, "Print nothing on success");
   return [=]() {
@@ -113,6 +115,7 @@ Action add_explore(CLI::App& app) {
       throw InputError("--sampling: give --samples K too");
     if (explore::mpi_built() && launched_by_mpi()) opts.mpi = true;
     opts.progress = !*quiet && !*json;
+    opts.timing = parse_timing(*timing);
     const explore::ExploreResult r = explore::run_explore(opts);
     if (!r.writer) return r.exit_code;
     if (r.exit_code != 0) {

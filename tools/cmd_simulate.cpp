@@ -68,6 +68,7 @@ Action add_simulate(CLI::App& app) {
   auto arch = std::make_shared<ArchOptions>();
   auto json = std::make_shared<bool>(false);
   auto quiet = std::make_shared<bool>(false);
+  auto timing = std::make_shared<std::string>("systemc");
   sub->add_option("trace", *trace_path, "Trace file (.lpt / .lpt.gz)");
   sub->add_option("--topology", *topology,
                   "Layer list in SCALE-Sim's topology CSV layout instead of a trace");
@@ -78,6 +79,7 @@ Action add_simulate(CLI::App& app) {
       ->default_val("8/8");
   sub->add_option("--batch", *batch, "With --topology: batch size")->default_val(1);
   arch->add_to(*sub, false);
+  add_timing_option(*sub, *timing);
   sub->add_flag("--json", *json, "Print a JSON object");
   sub->add_flag("-q,--quiet", *quiet, "Print only energy (J) and latency (s)");
   return [=]() {
@@ -85,12 +87,14 @@ Action add_simulate(CLI::App& app) {
       throw InputError("simulate: give exactly one of a trace file or --topology CSV");
     ArchConfig a = arch->load().front();
     EnergyTable table = energy_table_for(a);
+    SimOptions options;
+    options.timing = parse_timing(*timing);
     nlohmann::json j;
     std::string what;
     if (!trace_path->empty()) {
       Trace trace = read_trace(*trace_path);
       Graph graph = trace_graph(trace);
-      j = to_json(simulate_trace(trace, graph, a, table, SimOptions{}));
+      j = to_json(simulate_trace(trace, graph, a, table, options));
       what = fmt::format("{} ({} / {}, {} epochs, schedule {})", *trace_path, trace.header.model,
                          trace.header.dataset, trace.header.epochs, trace.header.schedule);
     } else {
@@ -101,7 +105,7 @@ Action add_simulate(CLI::App& app) {
         throw InputError(fmt::format("--precision '{}': expected FW/BW, e.g. 8/8", *precision));
       PrecisionSet p = PrecisionSet::fw_bw(parse_format(precision->substr(0, slash), "--precision"),
                                            parse_format(precision->substr(slash + 1), "--precision"));
-      j = to_json(simulate_step(graph, a, table, p, *batch, *phase == "fwd"));
+      j = to_json(simulate_step(graph, a, table, p, *batch, *phase == "fwd", options));
       // A topology's input layers stand for data, not work: list its layers only.
       nlohmann::json layers = nlohmann::json::array();
       for (const auto& l : j["layers"])

@@ -171,7 +171,7 @@ std::string evaluate(const Context& ctx, std::int64_t id, const ArchConfig& arch
   CostCache cache;
   std::string out;
   for (const auto& t : ctx.traces) {
-    const SimReport r = simulate_trace(t.trace, t.graph, arch, table, SimOptions{&cache, true});
+    const SimReport r = simulate_trace(t.trace, t.graph, arch, table, SimOptions{&cache, ctx.options.timing});
     if (r.components != ctx.layout.components)
       throw InputError(fmt::format(
           "{}: point {}: its energy components differ from the base architecture's; an axis may "
@@ -803,6 +803,7 @@ ExploreResult run_explore(const ExploreOptions& options) {
   if (rank == 0) {
     out.reset();
     s["space"] = ctx.space.file;
+    s["timing"] = std::string(timing_name(options.timing));
     s["output"] = options.output;
     s["traces"] = options.traces;
     nlohmann::json axis_keys = nlohmann::json::array();

@@ -4,6 +4,8 @@
 // the Pareto-optimal rows marked. docs/explore.md.
 #pragma once
 
+#include "sim/replay.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -26,6 +28,7 @@ struct ExploreOptions {
   std::string report_dir;  // "" = no plot
   bool mpi = false;        // ranks of MPI_COMM_WORLD share the points (lpsim-mpi only)
   bool progress = true;    // a progress line on stderr now and then
+  Timing timing = Timing::SystemC;  // how each point's cycles are found (sim/replay.h)
 };
 
 struct ExploreResult {

@@ -23,7 +23,8 @@ TEST_CASE("the simulated MAC energy of an INT8 GEMM is MACs x (8-bit multiply + 
   w.n = 256;
   w.k = 256;
   w.lhs = w.rhs = w.out = i8;
-  const OpStats st = Accelerator::instance().run(map_gemm(w, machine_params(arch), t, 24));
+  const MachineParams mp = machine_params(arch);
+  const OpStats st = Accelerator::instance().run(map_gemm(w, mp, t, 24), mp);
   const EnergyModel em = make_energy_model(arch, table, *pe);
   const auto e = op_energy_pj(st, em, t.energy_pj_per_mac, 0);
   const double add24 = table.entry("int_add_16") +
@@ -42,7 +43,8 @@ TEST_CASE("a vector op costs one add at its output's width per element op") {
   v.ops_per_element = 1;
   v.reads = {{Role::A, 1 << 20, Format::integer(8)}};
   v.writes = {{Role::A, 1 << 20, Format::integer(8)}};
-  const OpStats st = Accelerator::instance().run(map_vector(v, machine_params(arch)));
+  const MachineParams mp = machine_params(arch);
+  const OpStats st = Accelerator::instance().run(map_vector(v, mp), mp);
   const EnergyModel em = make_energy_model(arch, table, *pe);
   const auto e = op_energy_pj(st, em, 0, vector_op_pj(table, Format::integer(8)));
   CHECK(e[em.vector()] == Approx(double(1 << 20) * 0.03).epsilon(1e-12));

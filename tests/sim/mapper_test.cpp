@@ -28,7 +28,7 @@ ArchConfig test_arch(Dataflow df, std::int64_t rows, std::int64_t cols, double b
   a.buffers = {act, wgt};
   a.dram = {bandwidth_gbps, 0, 0};
   a.vector.lanes = 64;
-  a.double_buffering = double_buffering;
+  a.buffering = double_buffering ? 2 : 1;
   return a;
 }
 
@@ -62,7 +62,7 @@ TEST_CASE("a compute-bound GEMM takes MACs / (PEs x MACs per PE per cycle) plus 
   // = MACs / PEs + folds * (2R + C - 2).
   const auto mp = machine_params(test_arch(Dataflow::WeightStationary, 16, 16, 1e9, 1 << 30));
   const auto w = gemm(4096, 64, 64);
-  const OpStats st = predict_stats(map_gemm(w, mp, rate(1.0), 24));
+  const OpStats st = analytic_stats(map_gemm(w, mp, rate(1.0), 24), mp);
   const double macs = 4096.0 * 64 * 64;
   const double folds = (64 / 16) * (64 / 16);
   const double expected = macs / (16 * 16 * 1.0) + folds * (2 * 16 + 16 - 2);
@@ -75,15 +75,17 @@ TEST_CASE("a PE that runs 4 MACs per cycle streams a compute-bound GEMM 4x faste
   // stream cycles = ceil(M / macs_per_cycle) per fold; fill/drain unchanged.
   const auto mp = machine_params(test_arch(Dataflow::WeightStationary, 16, 16, 1e9, 1 << 30));
   const auto w = gemm(1 << 16, 64, 64);
-  const double c1 = double(predict_stats(map_gemm(w, mp, rate(1.0), 24)).cycles);
-  const double c4 = double(predict_stats(map_gemm(w, mp, rate(4.0), 24)).cycles);
+  const double c1 = double(analytic_stats(map_gemm(w, mp, rate(1.0), 24), mp).cycles);
+  const double c4 = double(analytic_stats(map_gemm(w, mp, rate(4.0), 24), mp).cycles);
   const double folds = 16, fill = 2 * 16 + 16 - 2;
   CHECK(c4 == Approx(folds * ((1 << 16) / 4 + fill)).epsilon(0.001));
   CHECK(c1 / c4 == Approx(4.0).epsilon(0.02));
 }
 
-TEST_CASE("folds are ceil-divided per dataflow as in SCALE-Sim's closed form") {
-  // For an R x C array, cycles per fold = 2R + C + T - 2 with (Sr, Sc, T):
+TEST_CASE("folds are ceil-divided per dataflow as in SCALE-Sim v2's compute modules") {
+  // For an R x C array, cycles per fold (scalesim/compute/systolic_compute_*.py
+  // demand rows) = 2R + C + T - 2 for ws and is (an R-row preload), R + C + T - 2
+  // for os (none), with (Sr, Sc, T):
   //   ws: Sr = K, Sc = N, T = M;  os: Sr = M, Sc = N, T = K;  is: Sr = K, Sc = M, T = N
   // and folds = ceil(Sr / R) * ceil(Sc / C). Whole GEMM in one tile, memory
   // unbounded: the only extra is the 1-cycle prologue and epilogue.
@@ -96,9 +98,10 @@ TEST_CASE("folds are ceil-divided per dataflow as in SCALE-Sim's closed form") {
        {Case{Dataflow::WeightStationary, K, N, M}, Case{Dataflow::OutputStationary, M, N, K},
         Case{Dataflow::InputStationary, K, M, N}}) {
     const auto mp = machine_params(test_arch(c.df, R, C, 1e9, 1 << 30));
-    const OpStats st = predict_stats(map_gemm(gemm(M, N, K), mp, rate(1.0), 24));
+    const OpStats st = analytic_stats(map_gemm(gemm(M, N, K), mp, rate(1.0), 24), mp);
     const std::int64_t folds = ceil_div(c.sr, R) * ceil_div(c.sc, C);
-    CHECK(st.mac_array_busy_cycles == folds * (2 * R + C + c.t - 2));
+    const std::int64_t preload = c.df == Dataflow::OutputStationary ? 0 : R;
+    CHECK(st.mac_array_busy_cycles == folds * (preload + R + C + c.t - 2));
     CHECK(st.cycles == st.mac_array_busy_cycles + 2);
   }
 }
@@ -108,7 +111,7 @@ TEST_CASE("a GEMM with a tiny K is memory-bound at bits / DRAM bandwidth") {
   // the inputs; cycles ~ (lhs + rhs + out bits) / 8.
   const auto mp = machine_params(test_arch(Dataflow::WeightStationary, 16, 16, 1.0, 256 << 10));
   const auto w = gemm(1 << 16, 256, 1);
-  const OpStats st = predict_stats(map_gemm(w, mp, rate(1.0), 24));
+  const OpStats st = analytic_stats(map_gemm(w, mp, rate(1.0), 24), mp);
   const double bits = (double(1 << 16) * 1 + 1 * 256 + double(1 << 16) * 256) * 8;
   CHECK(st.dram_read_bits + st.dram_write_bits == bits);
   const double expected = bits / 8;
@@ -125,7 +128,7 @@ TEST_CASE("a huge element-wise op is memory-bound at bytes / DRAM bandwidth") {
   w.ops_per_element = 1;
   w.reads = {{Role::A, 1 << 24, Format::integer(8)}};
   w.writes = {{Role::A, 1 << 24, Format::integer(8)}};
-  const OpStats st = predict_stats(map_vector(w, mp));
+  const OpStats st = analytic_stats(map_vector(w, mp), mp);
   const double bytes = 2.0 * (1 << 24);
   CHECK(std::abs(double(st.cycles) - bytes / 4) / (bytes / 4) < 0.02);
   CHECK(st.vector_ops == double(1 << 24));
@@ -139,7 +142,7 @@ TEST_CASE("operands move packed at their format's width") {
   // One tile holds the whole GEMM: DRAM reads M*K*4 + K*N*3 bits, writes M*N*5.
   const auto mp = machine_params(test_arch(Dataflow::WeightStationary, 16, 16, 1e9, 1 << 30));
   const auto w = gemm(300, 40, 50, 4, 3, 5);
-  const OpStats st = predict_stats(map_gemm(w, mp, rate(1.0, 4), 15));
+  const OpStats st = analytic_stats(map_gemm(w, mp, rate(1.0, 4), 15), mp);
   CHECK(st.dram_read_bits == 300.0 * 50 * 4 + 50.0 * 40 * 3);
   CHECK(st.dram_write_bits == 300.0 * 40 * 5);
   // The weight buffer streams each weight into the array once (stationary).
@@ -153,7 +156,7 @@ TEST_CASE("operand tiles that do not stay on chip are fetched from DRAM again") 
   const auto mp = machine_params(test_arch(Dataflow::WeightStationary, 16, 16, 1e9, 1 << 30));
   const auto w = gemm(1024, 128, 64);
   const GemmTiling t{256, 32, 64, LoopOrder::NMK, true};
-  const OpStats st = predict_stats(schedule_gemm(w, t, mp, rate(1.0), 24));
+  const OpStats st = analytic_stats(schedule_gemm(w, t, mp, rate(1.0), 24), mp);
   CHECK(st.dram_read_bits == 1024.0 * 64 * 8 * (128 / 32) + 64.0 * 128 * 8);
   CHECK(st.dram_write_bits == 1024.0 * 128 * 8);
   CHECK(st.tiles == (1024 / 256) * (128 / 32));
@@ -173,7 +176,7 @@ TEST_CASE("the mapper's tiles fit the buffers, halved by double buffering") {
   CHECK(2 * act_bits <= 64.0 * 1024 * 8);
   CHECK(2 * wgt_bits <= 64.0 * 1024 * 8);
   // And the op's MACs are all there, whatever the tiling.
-  CHECK(predict_stats(schedule_gemm(w, t, mp, rate(1.0), acc)).macs == 8192.0 * 512 * 1152);
+  CHECK(analytic_stats(schedule_gemm(w, t, mp, rate(1.0), acc), mp).macs == 8192.0 * 512 * 1152);
 }
 
 TEST_CASE("double buffering overlaps a tile's memory traffic with compute; without it they add") {
@@ -183,8 +186,8 @@ TEST_CASE("double buffering overlaps a tile's memory traffic with compute; witho
   const GemmTiling t{512, 64, 256, LoopOrder::NMK, true};
   const auto db = machine_params(test_arch(Dataflow::WeightStationary, 16, 16, 8, 1 << 30, true));
   const auto seq = machine_params(test_arch(Dataflow::WeightStationary, 16, 16, 8, 1 << 30, false));
-  const OpStats a = predict_stats(schedule_gemm(w, t, db, rate(1.0), 24));
-  const OpStats b = predict_stats(schedule_gemm(w, t, seq, rate(1.0), 24));
+  const OpStats a = analytic_stats(schedule_gemm(w, t, db, rate(1.0), 24), db);
+  const OpStats b = analytic_stats(schedule_gemm(w, t, seq, rate(1.0), 24), seq);
   CHECK(a.mac_array_busy_cycles == b.mac_array_busy_cycles);
   CHECK(a.dram_busy_cycles == b.dram_busy_cycles);
   CHECK(b.cycles == b.mac_array_busy_cycles + b.dram_busy_cycles);
@@ -199,7 +202,7 @@ TEST_CASE("partial sums of a split reduction move at accumulator width") {
   const auto mp = machine_params(test_arch(Dataflow::WeightStationary, 16, 16, 1e9, 1 << 30));
   const auto w = gemm(128, 16, 64);
   const int acc = 24;
-  const OpStats st = predict_stats(map_gemm(w, mp, rate(1.0), acc));
+  const OpStats st = analytic_stats(map_gemm(w, mp, rate(1.0), acc), mp);
   const double mn = 128.0 * 16;
   CHECK(st.sram_write_bits[0] == 4 * mn * acc + 128.0 * 64 * 8);            // + the input fill
   CHECK(st.sram_read_bits[0] == 3 * mn * acc + mn * acc + 128.0 * 64 * 8);  // + input stream
@@ -233,7 +236,7 @@ TEST_CASE("with accumulators, partial sums of a ws fold go to them, not to the u
   REQUIRE(mp.accumulator_buffer == 2);
   const auto w = gemm(128, 16, 64);
   const int acc = 24;
-  const OpStats st = predict_stats(map_gemm(w, mp, rate(1.0), acc));
+  const OpStats st = analytic_stats(map_gemm(w, mp, rate(1.0), acc), mp);
   const double mn = 128.0 * 16;
   CHECK(st.sram_write_bits[2] == 4 * mn * acc);
   CHECK(st.sram_read_bits[2] == 3 * mn * acc + mn * acc);
@@ -259,15 +262,16 @@ TEST_CASE(
   // Without accumulators the psums (C x 24 bits per cycle) share the
   // activation buffer's 128-bit write port with the input fill:
   //   cycles = (M*K*8 + fk*M*N*acc) / 128 + 2.
-  const OpStats port_bound = predict_stats(map_gemm(w, machine_params(base), rate(1.0), acc));
+  const MachineParams port_mp = machine_params(base);
+  const OpStats port_bound = analytic_stats(map_gemm(w, port_mp, rate(1.0), acc), port_mp);
   const std::int64_t write_cycles = (M * K * 8 + fk * M * N * acc) / (R * 8);
   CHECK(port_bound.cycles == write_cycles + 2);
   CHECK(port_bound.memory_bound_cycles > port_bound.compute_bound_cycles);
 
   // With accumulators of C x acc bits per cycle each way the array sets the
   // pace: SCALE-Sim's fk x (2R + C + M - 2) + 2.
-  const OpStats compute_bound = predict_stats(
-      map_gemm(w, machine_params(with_accumulators(base, double(C * acc))), rate(1.0), acc));
+  const MachineParams acc_mp = machine_params(with_accumulators(base, double(C * acc)));
+  const OpStats compute_bound = analytic_stats(map_gemm(w, acc_mp, rate(1.0), acc), acc_mp);
   CHECK(compute_bound.cycles == fk * (2 * R + C + M - 2) + 2);
   CHECK(compute_bound.mac_array_busy_cycles == fk * (2 * R + C + M - 2));
   CHECK(compute_bound.compute_bound_cycles == compute_bound.mac_array_busy_cycles);
