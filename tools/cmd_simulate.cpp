@@ -22,9 +22,10 @@ namespace {
 void print_summary(const nlohmann::json& j, const std::string& what, const ArchConfig& arch) {
   std::cout << fmt::format("{} on design point '{}' ({})\n", what, arch.name, arch.source);
   const double energy = j.value("energy_j", 0.0), cycles = j.value("cycles", 0.0);
-  std::cout << fmt::format("  BitOPs   {} G\n  energy   {}\n  latency  {}  ({} cycles at {} GHz)\n\n",
-                           sig(j.value("total_gbitops", 0.0)), joules(energy),
-                           seconds(j.value("latency_s", 0.0)), sig(cycles), arch.clock_ghz);
+  std::cout << fmt::format(
+      "  BitOPs   {} G\n  energy   {}\n  latency  {}  ({} cycles at {} GHz, {} timing)\n\n",
+      sig(j.value("total_gbitops", 0.0)), joules(energy), seconds(j.value("latency_s", 0.0)),
+      sig(cycles), arch.clock_ghz, j.value("timing", ""));
   auto share = [](double part, double whole) {
     return whole > 0 ? fmt::format("{:.1f}%", 100 * part / whole) : std::string("-");
   };
@@ -48,6 +49,16 @@ void print_summary(const nlohmann::json& j, const std::string& what, const ArchC
              share(v.value("energy_j", 0.0), energy),
              fmt::format("{:.1f}%", 100 * v.value("utilization", 0.0))});
     }
+    std::cout << t.str() << "\n";
+  }
+  // Where the time went: each module's busy cycles and the engines' stalls
+  // by cause (docs/simulator.md, "Stalls"), as shares of the run's cycles.
+  if (j.contains("busy_cycles") && j.contains("stall_cycles")) {
+    Table t({"module / stall", "cycles", "of the run"});
+    for (const auto& [name, v] : j["busy_cycles"].items())
+      t.add({"busy: " + name, sig(v.get<double>()), share(v.get<double>(), cycles)});
+    for (const auto& [name, v] : j["stall_cycles"].items())
+      t.add({"stalled on: " + name, sig(v.get<double>()), share(v.get<double>(), cycles)});
     std::cout << t.str() << "\n";
   }
 }

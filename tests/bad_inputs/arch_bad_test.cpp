@@ -156,3 +156,45 @@ TEST_CASE("bad override: --set without a value") {
 TEST_CASE("bad override: --set of a negative latency") {
   expect_refused("energy-table --arch tpu_int8 --set dram.latency_ns=-1", {"dram.latency_ns", "-1"});
 }
+
+TEST_CASE("bad architecture: zero tile slots of buffering") {
+  const auto p =
+      arch_file("buffering0.yaml", arch_with("double_buffering: true", "buffering: 0"));
+  expect_refused("energy-table --arch " + p, {p, "buffering = 0", "1..16"});
+}
+
+TEST_CASE("bad architecture: buffering that contradicts double_buffering") {
+  const auto p = arch_file("buffering_conflict.yaml",
+                           arch_with("double_buffering: true", "double_buffering: false\nbuffering: 3"));
+  expect_refused("energy-table --arch " + p, {p, "buffering = 3", "double_buffering"});
+}
+
+TEST_CASE("bad architecture: ideal_memory that is not a boolean") {
+  const auto p = arch_file("ideal_maybe.yaml",
+                           arch_with("double_buffering: true", "ideal_memory: maybe"));
+  expect_refused("energy-table --arch " + p, {p, "ideal_memory = maybe", "true or false"});
+}
+
+namespace {
+std::string one_conv_topology() {
+  return write("one_conv.csv",
+               "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, "
+               "Num Filter, Strides,\nconv1, 34, 34, 3, 3, 16, 16, 1,\n");
+}
+}  // namespace
+
+TEST_CASE("bad architecture: a buffer too small to hold one tile") {
+  // A 16 x 16 ws array pins a 16 x 16 block of 8-bit weights (256 bytes); two
+  // slots need 512 bytes, the weight buffer has 64.
+  const auto p = arch_file("tiny_buffer.yaml",
+                           arch_with("capacity_kb: 128", "capacity_bytes: 64"));
+  expect_refused("simulate --topology " + one_conv_topology() + " --arch " + p,
+                 {p, "weight_buffer", "cannot hold one tile", "buffering 2"});
+}
+
+TEST_CASE("bad architecture: a DRAM bandwidth so low that the time arithmetic overflows") {
+  const auto p = arch_file("slow_dram.yaml",
+                           arch_with("bandwidth_gbps: 34", "bandwidth_gbps: 1e-300"));
+  expect_refused("simulate --topology " + one_conv_topology() + " --arch " + p,
+                 {p, "dram.bandwidth_gbps", "2^53 cycles"});
+}

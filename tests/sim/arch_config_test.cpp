@@ -206,6 +206,26 @@ TEST_CASE("optional keys take their documented defaults", "[arch]") {
   CHECK(a.pe.pass_energy_overhead == 0.10);
   const ArchConfig b = load_arch(dir.write("nolat.yaml", with("  latency_ns: 80\n", "")));
   CHECK(b.dram.latency_ns == 100);
+  CHECK(a.buffering == 2);  // double_buffering: true
+  CHECK_FALSE(a.ideal_memory);
+}
+
+TEST_CASE("buffering gives the tile slots; double_buffering true and false mean 2 and 1",
+          "[arch]") {
+  TempDir dir;
+  CHECK(load_arch(dir.write("db.yaml", with("double_buffering: true", "double_buffering: false")))
+            .buffering == 1);
+  CHECK(load_arch(dir.write("b3.yaml", with("double_buffering: true", "buffering: 3")))
+            .buffering == 3);
+  CHECK(load_arch(dir.write("b4.yaml", kGood), {"buffering=4"}).buffering == 4);
+  CHECK(load_arch(dir.write("ideal.yaml", kGood), {"ideal_memory=true"}).ideal_memory);
+  // Both keys, in agreement, are fine; in contradiction, an error.
+  CHECK(load_arch(dir.write("both.yaml", with("double_buffering: true",
+                                              "double_buffering: true\nbuffering: 4")))
+            .buffering == 4);
+  CHECK_THAT(error_of(with("double_buffering: true", "double_buffering: true\nbuffering: 1")),
+             Contains("buffering = 1: must be >= 2 with double_buffering: true"));
+  CHECK_THAT(error_of(kGood, {"buffering=17"}), Contains("buffering = 17: must be an integer 1..16"));
 }
 
 // ---- --set -------------------------------------------------------------------
