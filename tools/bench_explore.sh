@@ -4,7 +4,9 @@
 # ResNet-74 / CIFAR-100 / 160 epochs, with 1 and with 2 worker processes.
 # Prints wall and CPU seconds of each run, the 1 -> 2 jobs speed-up, and checks
 # that both runs wrote the same file.
-# Usage: tools/bench_explore.sh [BUILD_DIR (default build)] [JOBS... (default 1 2)]
+# TIMING=analytic times the closed-form timing instead of the SystemC one
+# (docs/simulator.md); the default is explore's own default, systemc.
+# Usage: [TIMING=systemc|analytic] tools/bench_explore.sh [BUILD_DIR (default build)] [JOBS... (default 1 2)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -20,12 +22,14 @@ for s in static:8/8 cyclic:3-8/8; do
   "$lpsim" synth --model resnet74 --dataset cifar100 --epochs 160 --batch 128 --schedule "$s" \
     -q -o "$work/r74_${s%%:*}.lpt"
 done
+echo "timing: ${TIMING:-systemc}"
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 declare -A wall
 for j in "${jobs[@]}"; do
   /usr/bin/time -f "%e %U %S" -o "$work/time_$j" \
     "$lpsim" explore tools/spaces/bench_1000.yaml --trace "$work/r74_static.lpt" \
-    --trace "$work/r74_cyclic.lpt" -o "$work/results_$j.csv" --jobs "$j" -q
+    --trace "$work/r74_cyclic.lpt" -o "$work/results_$j.csv" --jobs "$j" -q \
+    --timing "${TIMING:-systemc}"
   read -r w u s <"$work/time_$j"
   wall[$j]=$w
   rows=$(($(wc -l <"$work/results_$j.csv") - 1))

@@ -34,8 +34,7 @@ void DramChannel::arbiter() {
     for (const auto& r : req_) any = any || r.pending;
     if (!any) {
       sc_core::wait(requested_);
-      // Requests posted in the same cycle (later deltas) join this round.
-      sc_core::wait(sc_core::SC_ZERO_TIME);
+      // A request posted one delta later in the same cycle joins this round.
       sc_core::wait(sc_core::SC_ZERO_TIME);
       continue;
     }
