@@ -195,6 +195,7 @@ struct StepSummary {
   std::array<Totals, kNumPhases> phase;
   std::array<Totals, 2> engine;
   std::vector<Totals> layers;
+  std::vector<std::array<Totals, kNumPhases>> layer_phases;
   std::map<std::string, double> macs_by_width;
 };
 
@@ -271,9 +272,12 @@ class Replayer {
     r.total = zero();
     for (auto& p : r.by_phase) p = zero();
     for (auto& e : r.by_engine) e = zero();
-    for (int i = 0; i < graph_.size(); ++i)
-      r.layers.push_back(
-          {graph_.layer(i).name, std::string(layer_kind_name(graph_.layer(i).kind)), zero()});
+    for (int i = 0; i < graph_.size(); ++i) {
+      LayerReport l{graph_.layer(i).name, std::string(layer_kind_name(graph_.layer(i).kind)),
+                    zero(), {}};
+      l.by_phase.fill(zero());
+      r.layers.push_back(std::move(l));
+    }
     return r;
   }
 
@@ -320,6 +324,9 @@ class Replayer {
     for (auto& p : s.phase) p = zero();
     for (auto& e : s.engine) e = zero();
     s.layers.assign(static_cast<std::size_t>(graph_.size()), zero());
+    std::array<Totals, kNumPhases> phases_zero;
+    phases_zero.fill(zero());
+    s.layer_phases.assign(static_cast<std::size_t>(graph_.size()), phases_zero);
     const std::vector<Op>& step_ops = ops(key.batch);
     std::vector<const PrecisionSet*> precision;
     std::vector<std::size_t> ids;
@@ -346,8 +353,11 @@ class Replayer {
       s.total.add(t, 1);
       s.phase[static_cast<std::size_t>(op.phase)].add(t, 1);
       s.engine[op.kind == OpKind::Gemm ? 0 : 1].add(t, 1);
-      if (op.layer >= 0 && op.layer < graph_.size())
-        s.layers[static_cast<std::size_t>(op.layer)].add(t, 1);
+      if (op.layer >= 0 && op.layer < graph_.size()) {
+        const auto l = static_cast<std::size_t>(op.layer);
+        s.layers[l].add(t, 1);
+        s.layer_phases[l][static_cast<std::size_t>(op.phase)].add(t, 1);
+      }
       if (op.kind == OpKind::Gemm && t.macs > 0) {
         const OpStats& st = (*costs)[i].stats;
         s.macs_by_width[st.run_a.name() + "x" + st.run_b.name()] += t.macs;
@@ -523,7 +533,11 @@ void add_step(SimReport& r, const StepSummary& s, double times) {
   for (int p = 0; p < kNumPhases; ++p)
     r.by_phase[std::size_t(p)].add(s.phase[std::size_t(p)], times);
   for (std::size_t e = 0; e < 2; ++e) r.by_engine[e].add(s.engine[e], times);
-  for (std::size_t l = 0; l < s.layers.size(); ++l) r.layers[l].totals.add(s.layers[l], times);
+  for (std::size_t l = 0; l < s.layers.size(); ++l) {
+    r.layers[l].totals.add(s.layers[l], times);
+    for (std::size_t p = 0; p < s.layer_phases[l].size(); ++p)
+      r.layers[l].by_phase[p].add(s.layer_phases[l][p], times);
+  }
   for (const auto& [w, macs] : s.macs_by_width) r.macs_by_width[w] += macs * times;
 }
 
@@ -719,6 +733,19 @@ nlohmann::json to_json(const SimReport& r) {
     nlohmann::json lj = totals_json(r, l.totals);
     lj["name"] = l.name;
     lj["kind"] = l.kind;
+    // Per phase: the layer's ops of that phase, on the simulated timeline.
+    nlohmann::json phases = nlohmann::json::object();
+    for (int p = 0; p < kNumPhases; ++p) {
+      const Totals& t = l.by_phase[std::size_t(p)];
+      if (t.cycles == 0 && t.macs == 0 && t.vector_ops == 0) continue;
+      const nlohmann::json full = totals_json(r, t);
+      nlohmann::json pj;
+      for (const char* key : {"cycles", "latency_s", "energy_j", "macs", "vector_ops",
+                              "dram_read_bits", "dram_write_bits", "busy_cycles", "stall_cycles"})
+        pj[key] = full[key];
+      phases[std::string(phase_name(static_cast<Phase>(p)))] = std::move(pj);
+    }
+    lj["phases"] = std::move(phases);
     layers.push_back(std::move(lj));
   }
   j["layers"] = std::move(layers);

@@ -63,6 +63,7 @@ struct LayerReport {
   std::string name;
   std::string kind;  // layer_kind_name
   Totals totals;
+  std::array<Totals, kNumPhases> by_phase;  // the layer's ops of each phase
 };
 
 struct EpochReport {
