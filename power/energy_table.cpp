@@ -145,6 +145,12 @@ double EnergyTable::sram_pj_per_bit(std::int64_t capacity_bytes) const {
 double EnergyTable::dram_pj_per_bit() const { return entry("dram_read64") / kBitsPer64bRead; }
 
 double EnergyTable::leakage_mw_per_mm2() const { return entry("leakage_mw_per_mm2"); }
+double EnergyTable::logic_leakage_mw_per_mm2(bool low_power) const {
+  return low_power ? entry("leakage_lp_mw_per_mm2") : leakage_mw_per_mm2();
+}
+double EnergyTable::sram_leakage_mw_per_kb(bool low_standby) const {
+  return entry(low_standby ? "sram_leakage_lstp_mw_per_kb" : "sram_leakage_hp_mw_per_kb");
+}
 
 double EnergyTable::mac_area_um2(const Format& a, const Format& b) const {
   auto [x, y] = datapath_formats(a, b);

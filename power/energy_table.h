@@ -45,8 +45,12 @@ struct EnergyTable {
   // (from the 64-bit read points, square-root law between them).
   double sram_pj_per_bit(std::int64_t capacity_bytes) const;
   double dram_pj_per_bit() const;
-  // Leakage power per mm^2 of logic+SRAM area, mW.
-  double leakage_mw_per_mm2() const;
+  // Leakage power of logic, mW per mm^2: high-performance or low-power devices.
+  double leakage_mw_per_mm2() const;  // high-performance (the table's key of that name)
+  double logic_leakage_mw_per_mm2(bool low_power) const;
+  // Leakage power of SRAM, mW per KiB of capacity: high-performance or
+  // low-standby-power cells.
+  double sram_leakage_mw_per_kb(bool low_standby) const;
   // Area of one multiply-accumulate unit at these widths, um^2 (for explore).
   double mac_area_um2(const Format& a, const Format& b) const;
   // Area of an SRAM of `capacity_bytes`: bit cells only (periphery not counted), um^2.

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -42,8 +43,22 @@ struct ArrayConfig {
   friend bool operator==(const ArrayConfig&, const ArrayConfig&) = default;
 };
 
+// Device types that leakage is charged at (YAML `leakage:` and a buffer's
+// `cells:`; figures and sources in docs/energy.md, "Leakage").
+enum class LogicCells : std::uint8_t { LowPower, HighPerformance };   // "lp" | "hp"
+enum class SramCells : std::uint8_t { LowStandby, HighPerformance };  // "lstp" | "hp"
+std::string_view logic_cells_name(LogicCells);
+std::string_view sram_cells_name(SramCells);
+
+struct LeakageConfig {
+  LogicCells logic = LogicCells::LowPower;  // the MAC array and the vector unit
+  SramCells sram = SramCells::LowStandby;   // every buffer without its own `cells`
+  friend bool operator==(const LeakageConfig&, const LeakageConfig&) = default;
+};
+
 struct BufferConfig {
   std::string name;
+  std::optional<SramCells> cells;  // YAML `cells`; unset = LeakageConfig::sram
   std::int64_t capacity_bytes = 0;
   std::int64_t banks = 1;
   std::int64_t port_bits = 64;      // width of one bank port
@@ -85,6 +100,7 @@ struct ArchConfig {
   AccumulatorConfig accumulators;
   DramConfig dram;
   VectorUnitConfig vector;
+  LeakageConfig leakage;
   // Tile slots of every on-chip buffer (YAML `buffering`, or `double_buffering`:
   // true = 2, false = 1): how many tiles may be loaded, computed and stored at
   // once; the mapper fits a tile into capacity / buffering.

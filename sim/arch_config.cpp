@@ -46,7 +46,7 @@ constexpr std::int64_t kMaxBuffering = 16;  // tile slots per buffer
 const std::vector<std::string> kTopKeys = {
     "name",    "clock_ghz",        "pe",        "array",        "dataflow",
     "buffers", "accumulators",     "dram",      "vector",       "buffering",
-    "double_buffering", "ideal_memory", "node_nm", "energy_table"};
+    "double_buffering", "ideal_memory", "leakage", "node_nm", "energy_table"};
 const std::vector<std::string> kPeKeys = {
     "type",       "native_formats", "packing",   "serial_operand",       "serial_max_bits",
     "brick_bits", "fusion_bits",    "pass_bits", "pass_energy_overhead", "energy_pj_per_mac",
@@ -54,10 +54,11 @@ const std::vector<std::string> kPeKeys = {
 const std::vector<std::string> kArrayKeys = {"rows", "cols"};
 const std::vector<std::string> kBufferKeys = {
     "name",      "capacity_bytes",      "capacity_kb",          "banks",
-    "port_bits", "read_bits_per_cycle", "write_bits_per_cycle", "holds"};
+    "port_bits", "read_bits_per_cycle", "write_bits_per_cycle", "holds", "cells"};
 const std::vector<std::string> kAccumulatorKeys = {
-    "name",      "capacity_bytes",      "capacity_kb",         "banks",
-    "port_bits", "read_bits_per_cycle", "write_bits_per_cycle"};
+    "name",      "capacity_bytes",      "capacity_kb",          "banks",
+    "port_bits", "read_bits_per_cycle", "write_bits_per_cycle", "cells"};
+const std::vector<std::string> kLeakageKeys = {"logic", "sram"};
 const std::vector<std::string> kDramKeys = {"bandwidth_gbps", "latency_ns", "pj_per_bit"};
 const std::vector<std::string> kVectorKeys = {"lanes"};
 
@@ -333,6 +334,27 @@ void parse_storage(const Checker& c, const YAML::Node& b, const std::string& pat
       c.opt_double(b, "read_bits_per_cycle", path, 0, true, kMaxBitsPerCycle).value_or(ports);
   buf.write_bits_per_cycle =
       c.opt_double(b, "write_bits_per_cycle", path, 0, true, kMaxBitsPerCycle).value_or(ports);
+  if (b["cells"].IsDefined() && !b["cells"].IsNull())
+    buf.cells = c.req_choice(b, "cells", path, {"lstp", "hp"}) == "hp"
+                    ? SramCells::HighPerformance
+                    : SramCells::LowStandby;
+}
+
+// `leakage:` (optional): the device types leakage is charged at.
+LeakageConfig parse_leakage(const Checker& c, const YAML::Node& root) {
+  LeakageConfig l;
+  const YAML::Node node = root["leakage"];
+  if (!node.IsDefined() || node.IsNull()) return l;
+  c.check_map(node, "leakage", kLeakageKeys);
+  if (node["logic"].IsDefined() && !node["logic"].IsNull())
+    l.logic = c.req_choice(node, "logic", "leakage", {"lp", "hp"}) == "hp"
+                  ? LogicCells::HighPerformance
+                  : LogicCells::LowPower;
+  if (node["sram"].IsDefined() && !node["sram"].IsNull())
+    l.sram = c.req_choice(node, "sram", "leakage", {"lstp", "hp"}) == "hp"
+                 ? SramCells::HighPerformance
+                 : SramCells::LowStandby;
+  return l;
 }
 
 std::vector<BufferConfig> parse_buffers(const Checker& c, const YAML::Node& root) {
@@ -450,6 +472,7 @@ ArchConfig parse_arch(const Checker& c, const YAML::Node& root, const std::strin
            fmt::format("must be {} with double_buffering: {} (or give only one of the two keys)",
                        *double_buffering ? ">= 2" : "1", *double_buffering));
   a.ideal_memory = c.opt_bool(root, "ideal_memory", "").value_or(false);
+  a.leakage = parse_leakage(c, root);
   a.node_nm = c.opt_double(root, "node_nm", "", kMinNodeNm, false, kMaxNodeNm).value_or(45);
   if (auto t =
           c.opt_string(root, "energy_table", "", "must be the path of an energy-table YAML file")) {
@@ -485,6 +508,7 @@ SchemaNode schema_of(const std::vector<std::string>& prefix) {
     if (head == "dram") return {Shape::Map, &kDramKeys};
     if (head == "vector") return {Shape::Map, &kVectorKeys};
     if (head == "accumulators") return {Shape::Map, &kAccumulatorKeys};
+    if (head == "leakage") return {Shape::Map, &kLeakageKeys};
     if (head == "buffers") return {Shape::List, nullptr};
     return {};
   }
@@ -665,6 +689,13 @@ YAML::Node format_node(const Format& f) {
 
 }  // namespace
 
+std::string_view logic_cells_name(LogicCells c) {
+  return c == LogicCells::HighPerformance ? "hp" : "lp";
+}
+std::string_view sram_cells_name(SramCells c) {
+  return c == SramCells::HighPerformance ? "hp" : "lstp";
+}
+
 std::string_view dataflow_name(Dataflow d) {
   switch (d) {
     case Dataflow::WeightStationary:
@@ -773,7 +804,9 @@ std::string arch_to_yaml(const ArchConfig& a) {
       out << YAML::Key << "write_bits_per_cycle" << YAML::Value << b.write_bits_per_cycle;
     out << YAML::Key << "holds" << YAML::Value << YAML::Flow << YAML::BeginSeq;
     for (Role r : b.holds) out << std::string(role_name(r));
-    out << YAML::EndSeq << YAML::EndMap;
+    out << YAML::EndSeq;
+    if (b.cells) out << YAML::Key << "cells" << YAML::Value << std::string(sram_cells_name(*b.cells));
+    out << YAML::EndMap;
   }
   out << YAML::EndSeq;
   if (a.accumulators.present) {
@@ -785,6 +818,7 @@ std::string arch_to_yaml(const ArchConfig& a) {
     out << YAML::Key << "port_bits" << YAML::Value << b.port_bits;
     out << YAML::Key << "read_bits_per_cycle" << YAML::Value << b.read_bits_per_cycle;
     out << YAML::Key << "write_bits_per_cycle" << YAML::Value << b.write_bits_per_cycle;
+    if (b.cells) out << YAML::Key << "cells" << YAML::Value << std::string(sram_cells_name(*b.cells));
     out << YAML::EndMap;
   }
   out << YAML::Key << "dram" << YAML::Value << YAML::Flow << YAML::BeginMap;
@@ -797,6 +831,10 @@ std::string arch_to_yaml(const ArchConfig& a) {
         << "lanes" << YAML::Value << a.vector.lanes << YAML::EndMap;
   out << YAML::Key << "buffering" << YAML::Value << a.buffering;
   out << YAML::Key << "ideal_memory" << YAML::Value << a.ideal_memory;
+  out << YAML::Key << "leakage" << YAML::Value << YAML::Flow << YAML::BeginMap;
+  out << YAML::Key << "logic" << YAML::Value << std::string(logic_cells_name(a.leakage.logic));
+  out << YAML::Key << "sram" << YAML::Value << std::string(sram_cells_name(a.leakage.sram));
+  out << YAML::EndMap;
   out << YAML::Key << "node_nm" << YAML::Value << a.node_nm;
   if (!a.energy_table.empty()) out << YAML::Key << "energy_table" << YAML::Value << a.energy_table;
   out << YAML::EndMap;

@@ -19,12 +19,32 @@ EnergyModel make_energy_model(const ArchConfig& arch, const EnergyTable& table, 
   }
   m.components.push_back("dram");
   m.components.push_back("vector");
-  m.components.push_back("leakage");
+  m.components.push_back("static:mac_array");
+  m.components.push_back("static:vector");
+  for (const auto& b : storages) m.components.push_back("static:sram:" + b.name);
   m.dram_pj_per_bit = arch.dram.pj_per_bit > 0 ? arch.dram.pj_per_bit : table.dram_pj_per_bit();
   m.pe_area_mm2 = pe.area_um2() * double(arch.array.rows * arch.array.cols) * 1e-6;
-  m.leakage_mw = table.leakage_mw_per_mm2() * (m.pe_area_mm2 + m.sram_area_mm2);
+  // Static power (docs/energy.md, "Leakage"): logic at mW/mm^2 of its area,
+  // the vector unit counted as one 32-bit adder a lane (ours); SRAM at mW per
+  // KiB of capacity, per the buffer's cells.
+  const double logic_mw_per_mm2 =
+      table.logic_leakage_mw_per_mm2(arch.leakage.logic == LogicCells::LowPower);
+  m.array_leakage_mw = logic_mw_per_mm2 * m.pe_area_mm2;
+  m.vector_leakage_mw =
+      logic_mw_per_mm2 * double(arch.vector.lanes) * table.entry("int_add_32_um2") * 1e-6;
+  for (const auto& b : storages) {
+    const SramCells cells = b.cells.value_or(arch.leakage.sram);
+    m.sram_leakage_mw.push_back(table.sram_leakage_mw_per_kb(cells == SramCells::LowStandby) *
+                                double(b.capacity_bytes) / 1024.0);
+  }
   m.clock_ghz = arch.clock_ghz;
   return m;
+}
+
+double EnergyModel::leakage_mw() const {
+  double mw = array_leakage_mw + vector_leakage_mw;
+  for (double b : sram_leakage_mw) mw += b;
+  return mw;
 }
 
 std::int64_t sram_bank_bytes(const BufferConfig& b) {
@@ -43,7 +63,11 @@ std::vector<double> op_energy_pj(const OpStats& s, const EnergyModel& m, double 
     e[m.sram(b)] = (s.sram_read_bits[b] + s.sram_write_bits[b]) * m.sram_pj_per_bit[b];
   e[m.dram()] = (s.dram_read_bits + s.dram_write_bits) * m.dram_pj_per_bit;
   e[m.vector()] = s.vector_ops * pj_per_vector_op;
-  e[m.leakage()] = m.leakage_mw * double(s.cycles) / m.clock_ghz;
+  const double ns = double(s.cycles) / m.clock_ghz;
+  e[m.static_array()] = m.array_leakage_mw * ns;
+  e[m.static_vector()] = m.vector_leakage_mw * ns;
+  for (std::size_t b = 0; b < m.sram_leakage_mw.size(); ++b)
+    e[m.static_sram(b)] = m.sram_leakage_mw[b] * ns;
   return e;
 }
 

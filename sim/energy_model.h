@@ -1,7 +1,9 @@
-// Energy = event counts (sim/stats.h) x energy per event (power/). The
-// components are fixed per design point: "mac", "sram:<buffer>" for every
-// buffer in arch order (then "sram:<accumulators>" when the design has
-// accumulators), "dram", "vector", "leakage"; they sum to the total.
+// Energy = event counts (sim/stats.h) x energy per event (power/), plus
+// static power x time. The components are fixed per design point: dynamic
+// "mac", "sram:<buffer>" for every buffer in arch order (then
+// "sram:<accumulators>" when the design has accumulators), "dram", "vector";
+// then static "static:mac_array", "static:vector", "static:sram:<buffer>" in
+// the same buffer order. They sum to the total.
 #pragma once
 
 #include <cstddef>
@@ -20,17 +22,28 @@ struct EnergyModel {
   std::vector<std::string> components;
   std::vector<double> sram_pj_per_bit;  // per buffer: table.sram_pj_per_bit(sram_bank_bytes)
   double dram_pj_per_bit = 0;           // arch dram.pj_per_bit, else the table's
-  // Leakage: leakage_mw_per_mm2 x (PE area x PEs + SRAM area of every buffer).
+  // Areas (explore's area column; PE area x PEs, SRAM bit cells of every buffer).
   double pe_area_mm2 = 0, sram_area_mm2 = 0;
-  double leakage_mw = 0;
+  // Static power, mW (docs/energy.md, "Leakage"): the MAC array and the
+  // vector unit at the design point's logic cells (mW/mm^2 x area), each
+  // buffer at its SRAM cells (mW/KiB x capacity).
+  double array_leakage_mw = 0, vector_leakage_mw = 0;
+  std::vector<double> sram_leakage_mw;  // per buffer
   double clock_ghz = 0;
 
+  std::size_t buffers() const { return sram_pj_per_bit.size(); }
   std::size_t mac() const { return 0; }
   std::size_t sram(std::size_t buffer) const { return 1 + buffer; }
-  std::size_t dram() const { return 1 + sram_pj_per_bit.size(); }
-  std::size_t vector() const { return 2 + sram_pj_per_bit.size(); }
-  std::size_t leakage() const { return 3 + sram_pj_per_bit.size(); }
+  std::size_t dram() const { return 1 + buffers(); }
+  std::size_t vector() const { return 2 + buffers(); }
+  std::size_t static_array() const { return 3 + buffers(); }
+  std::size_t static_vector() const { return 4 + buffers(); }
+  std::size_t static_sram(std::size_t buffer) const { return 5 + buffers() + buffer; }
+  double leakage_mw() const;  // every static component's power
 };
+
+// Whether a component (as EnergyModel::components names it) is static energy.
+inline bool is_static_component(const std::string& name) { return name.rfind("static:", 0) == 0; }
 
 // Bytes of one bank of a buffer (capacity / banks, at least 1): an access
 // touches one bank, so its energy is that of an SRAM of this size.
@@ -47,7 +60,7 @@ double vector_op_pj(const EnergyTable& table, const Format& f);
 //   sram:b   = (read + write bits of b) x sram_pj_per_bit[b]
 //   dram     = (read + write bits) x dram_pj_per_bit
 //   vector   = vector ops x pj_per_vector_op
-//   leakage  = leakage_mw x cycles / clock_ghz   (mW x ns = pJ)
+//   static:* = that component's leakage mW x cycles / clock_ghz   (mW x ns = pJ)
 std::vector<double> op_energy_pj(const OpStats& stats, const EnergyModel& model, double pj_per_mac,
                                  double pj_per_vector_op);
 

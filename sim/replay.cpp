@@ -669,6 +669,12 @@ nlohmann::json totals_json(const SimReport& r, const Totals& t) {
   j["cycles"] = t.cycles;
   j["latency_s"] = t.cycles / (r.clock_ghz * 1e9);
   j["energy_j"] = t.energy_pj() * 1e-12;
+  // Static (leakage x time) and dynamic (events x energy per event) apart.
+  double static_pj = 0;
+  for (std::size_t c = 0; c < r.components.size() && c < t.energy_pj_by_component.size(); ++c)
+    if (is_static_component(r.components[c])) static_pj += t.energy_pj_by_component[c];
+  j["energy_static_j"] = static_pj * 1e-12;
+  j["energy_dynamic_j"] = (t.energy_pj() - static_pj) * 1e-12;
   j["gbitops"] = t.bitops * 1e-9;
   j["macs"] = t.macs;
   j["vector_ops"] = t.vector_ops;

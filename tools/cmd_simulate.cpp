@@ -32,9 +32,17 @@ void print_summary(const nlohmann::json& j, const std::string& what, const ArchC
   if (!j.contains("breakdown")) return;
   const auto& b = j["breakdown"];
   if (b.contains("component")) {
-    Table t({"component", "energy", "share"});
-    for (const auto& [name, v] : b["component"].items())
-      if (v.is_number()) t.add({name, joules(v.get<double>()), share(v.get<double>(), energy)});
+    // Dynamic components first, then static ones (docs/energy.md), each kind
+    // with its subtotal.
+    Table t({"component", "kind", "energy", "share"});
+    for (const bool want_static : {false, true}) {
+      for (const auto& [name, v] : b["component"].items())
+        if (v.is_number() && (name.rfind("static:", 0) == 0) == want_static)
+          t.add({name, want_static ? "static" : "dynamic", joules(v.get<double>()),
+                 share(v.get<double>(), energy)});
+      const double sub = j.value(want_static ? "energy_static_j" : "energy_dynamic_j", 0.0);
+      t.add({want_static ? "(all static)" : "(all dynamic)", "", joules(sub), share(sub, energy)});
+    }
     std::cout << t.str() << "\n";
   }
   for (const char* key : {"phase", "engine"}) {

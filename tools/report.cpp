@@ -34,6 +34,7 @@ RowFigures row_figures(const Comparison& c, const CompareRow& row) {
   f.test_accuracy = run.test_accuracy;
   f.gbitops = run.gbitops;
   f.energy_j = number_at(row.sim, "energy_j");
+  f.energy_static_j = number_at(row.sim, "energy_static_j");
   f.latency_s = number_at(row.sim, "latency_s");
   // The baseline: this model's first run, on the same design point.
   const CompareRun* base_run = nullptr;
@@ -63,7 +64,8 @@ std::vector<std::vector<std::string>> table_cells(const Comparison& c) {
   if (!c.bitops_only) header.push_back("design point");
   if (any_trained) header.push_back("accuracy");
   header.insert(header.end(), {"GBitOPs", "vs base"});
-  if (!c.bitops_only) header.insert(header.end(), {"energy", "vs base", "latency", "vs base"});
+  if (!c.bitops_only)
+    header.insert(header.end(), {"energy", "static", "vs base", "latency", "vs base"});
   std::vector<std::vector<std::string>> cells{header};
   for (const auto& row : c.rows) {
     const CompareRun& run = c.runs.at(row.run);
@@ -75,6 +77,9 @@ std::vector<std::vector<std::string>> table_cells(const Comparison& c) {
     line.insert(line.end(), {sig(f.gbitops), pct(f.gbitops_change)});
     if (!c.bitops_only) {
       line.push_back(f.energy_j ? joules(*f.energy_j) : "-");
+      line.push_back(f.energy_j && f.energy_static_j && *f.energy_j > 0
+                         ? fmt::format("{:.1f}%", 100.0 * *f.energy_static_j / *f.energy_j)
+                         : "-");
       line.push_back(pct(f.energy_change));
       line.push_back(f.latency_s ? seconds(*f.latency_s) : "-");
       line.push_back(pct(f.latency_change));
@@ -133,6 +138,8 @@ nlohmann::json comparison_json(const Comparison& c) {
     if (!c.bitops_only) j["arch"] = row.arch;
     if (f.energy_j) {
       j["energy_j"] = *f.energy_j;
+      j["energy_static_j"] = row.sim.value("energy_static_j", 0.0);
+      j["energy_dynamic_j"] = row.sim.value("energy_dynamic_j", 0.0);
       j["latency_s"] = *f.latency_s;
       j["cycles"] = row.sim.value("cycles", 0.0);
       j["breakdown"] = row.sim.value("breakdown", nlohmann::json::object());

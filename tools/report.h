@@ -53,6 +53,7 @@ struct RowFigures {
   std::optional<double> test_accuracy;
   double gbitops = 0;
   std::optional<double> energy_j, latency_s;
+  std::optional<double> energy_static_j;  // leakage x time, part of energy_j
   std::optional<double> gbitops_change, energy_change, latency_change;  // fractions, -0.37
   std::string baseline;                                                 // its schedule
 };

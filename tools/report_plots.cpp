@@ -189,7 +189,10 @@ int max_bits(const PrecisionSet& p, Role a, Role b) { return std::max(p[a].bits,
 
 }  // namespace
 
+// Dynamic components by kind (every buffer's SRAM as one), static ones as one
+// "static (leakage)" group, drawn last.
 std::string component_group(const std::string& component) {
+  if (component.starts_with("static:")) return "static (leakage)";
   return component.starts_with("sram:") ? "sram" : component;
 }
 
@@ -268,7 +271,7 @@ std::vector<Plot> write_plot_sources(const Comparison& c, const std::string& plo
                 components.end())
               components.push_back(component_group(name));
     // Compute first, then memory, then the rest (docs/energy.md's order).
-    const std::vector<std::string> order{"mac", "sram", "dram", "vector", "leakage"};
+    const std::vector<std::string> order{"mac", "sram", "dram", "vector", "static (leakage)"};
     auto rank = [&](const std::string& k) {
       return std::find(order.begin(), order.end(), k) - order.begin();
     };
@@ -282,8 +285,8 @@ std::vector<Plot> write_plot_sources(const Comparison& c, const std::string& plo
                        return out;
                      });
     e.caption =
-        "Training energy split by component (docs/energy.md); sram sums every "
-        "on-chip buffer.";
+        "Training energy split by component (docs/energy.md): dynamic energy by kind (sram "
+        "sums every on-chip buffer), then static energy (leakage x time) apart.";
     plots.push_back(e);
     // Latency by phase.
     std::vector<std::string> phases;

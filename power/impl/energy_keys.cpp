@@ -24,9 +24,24 @@ const std::vector<EnergyKeyInfo>& energy_key_info() {
       // accelerator's logic node: node scaling leaves it alone.
       {"dram_read64", "pJ/64b", 1300,
        kH + "64-bit DRAM read 1300-2600, low end (as Han et al. NIPS'15: 640 pJ/32 bit)", None},
-      // No cited law scales leakage density across nodes: left alone, override it.
+      // Leakage (docs/energy.md, "Leakage"). No cited law scales leakage
+      // density across nodes: left alone, override it.
       {"leakage_mw_per_mm2", "mW/mm^2", 138.3,
-       "derived: McPAT 45 nm in-order core, 1.058 W / 7.65 mm^2 (liangwang/lumos Tech.py)", None},
+       "derived: McPAT 45 nm in-order core (high-performance logic), 1.058 W / 7.65 mm^2 "
+       "(liangwang/lumos Tech.py)",
+       None},
+      {"leakage_lp_mw_per_mm2", "mW/mm^2", 2.449,
+       "derived: Eyeriss chip (65 nm LP), 30 mW static (nn_dataflow's calibration of Chen et al. "
+       "JSSC'17) / 12.25 mm^2 core (3.5 x 3.5 mm)",
+       None},
+      {"sram_leakage_hp_mw_per_kb", "mW/KiB", 1.845,
+       "CACTI, 45 nm itrs-hp cells at 360 K: 8 sizes 128 B..16 KiB, 1.61-2.06 "
+       "mW/KiB, mean 1.845 (hsharma35/bitfusion sram/cacti_sweep.csv)",
+       None},
+      {"sram_leakage_lstp_mw_per_kb", "mW/KiB", 4.69e-5,
+       "CACTI, 45 nm itrs-lstp cells at 300 K (Accelergy's CACTI plug-in default): ~3 uW for a "
+       "64 KiB buffer",
+       None},
       {"int_add_8_um2", "um^2", 36, kHa + "8-bit add", Area},
       {"int_add_16_um2", "um^2", 67, kHa + "16-bit add", Area},
       {"int_add_32_um2", "um^2", 137, kHa + "32-bit add", Area},

@@ -198,3 +198,14 @@ TEST_CASE("bad architecture: a DRAM bandwidth so low that the time arithmetic ov
   expect_refused("simulate --topology " + one_conv_topology() + " --arch " + p,
                  {p, "dram.bandwidth_gbps", "2^53 cycles"});
 }
+
+TEST_CASE("bad architecture: an unknown logic cell type for leakage") {
+  const auto p = arch_file("leakage_logic.yaml",
+                           arch_with("double_buffering: true", "double_buffering: true\nleakage: {logic: fast}"));
+  expect_refused("energy-table --arch " + p, {p, "leakage.logic = fast", "lp | hp"});
+}
+
+TEST_CASE("bad architecture: an unknown SRAM cell type for one buffer") {
+  const auto p = arch_file("buffer_cells.yaml", arch_with("    holds: [A, E]", "    holds: [A, E]\n    cells: ulp"));
+  expect_refused("energy-table --arch " + p, {p, "buffers.0.cells = ulp", "lstp | hp"});
+}

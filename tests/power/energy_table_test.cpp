@@ -162,6 +162,26 @@ TEST_CASE("leakage density is McPAT's 45 nm in-order core leakage over its area"
   const EnergyTable t = horowitz45();
   // 1.058 W over 7.65 mm^2 (docs/energy.md, Leakage)
   CHECK(t.leakage_mw_per_mm2() == Approx(1058.0 / 7.65).epsilon(1e-3));
+  CHECK(t.logic_leakage_mw_per_mm2(false) == t.leakage_mw_per_mm2());
+}
+
+TEST_CASE("low-power logic leaks what the Eyeriss chip's static power says per mm^2") {
+  // nn_dataflow's Eyeriss calibration: 30 mW static; Chen et al. JSSC 2017:
+  // a 3.5 mm x 3.5 mm core (docs/energy.md, Leakage).
+  CHECK(horowitz45().logic_leakage_mw_per_mm2(true) == Approx(30.0 / (3.5 * 3.5)).epsilon(1e-3));
+}
+
+TEST_CASE("SRAM leakage per KiB is CACTI's: high-performance cells and low-standby-power ones") {
+  // hsharma35/bitfusion sram/cacti_sweep.csv (itrs-hp, 360 K): leak_power_mW
+  // for 1, 16, 4, 0.125, 2, 0.5, 4 and 8 KiB; the table holds their mean per KiB.
+  const double kib[] = {1, 16, 4, 0.125, 2, 0.5, 4, 8};
+  const double mw[] = {1.78934, 27.127, 8.23828, 0.249588, 3.22997, 1.03183, 7.30186, 13.6943};
+  double sum = 0;
+  for (int i = 0; i < 8; ++i) sum += mw[i] / kib[i];
+  const EnergyTable t = horowitz45();
+  CHECK(t.sram_leakage_mw_per_kb(false) == Approx(sum / 8).epsilon(1e-3));
+  // Accelergy's CACTI plug-in default (itrs-lstp, 300 K): about 3 uW for 64 KiB.
+  CHECK(t.sram_leakage_mw_per_kb(true) == Approx(3e-3 / 64).epsilon(1e-3));
 }
 
 TEST_CASE("widths below one bit and missing entries are internal errors, not silent zeros") {

@@ -311,7 +311,7 @@ TEST_CASE("a fixed-width INT8 array gains nothing at 4 bits on a compute-bound G
   CHECK(s4.stats.cycles == s8.stats.cycles);
   CHECK(s4.stats.mac_array_busy_cycles == s8.stats.mac_array_busy_cycles);
   CHECK(s4.energy_pj[s4.model.mac()] == s8.energy_pj[s8.model.mac()]);
-  CHECK(s4.energy_pj[s4.model.leakage()] == s8.energy_pj[s8.model.leakage()]);
+  CHECK(s4.energy_pj[s4.model.static_array()] == s8.energy_pj[s8.model.static_array()]);
 }
 
 }  // namespace lpsim

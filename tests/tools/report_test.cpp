@@ -199,6 +199,12 @@ TEST_CASE("every number in the printed table equals the one in report.json") {
         check_sig4(std::stod(c), j["total_gbitops"].get<double>());
       } else if (h == "energy") {
         check_sig4(with_unit(c, "J"), j["energy_j"].get<double>());
+      } else if (h == "static") {  // static energy's share of the energy, one decimal
+        REQUIRE(c.back() == '%');
+        CHECK(std::fabs(std::stod(c) - 100.0 * j["energy_static_j"].get<double>() /
+                                           j["energy_j"].get<double>()) <= 0.05001);
+        CHECK(j["energy_static_j"].get<double>() + j["energy_dynamic_j"].get<double>() ==
+              Approx(j["energy_j"].get<double>()).epsilon(1e-12));
       } else if (h == "latency") {
         check_sig4(with_unit(c, "s"), j["latency_s"].get<double>());
       } else if (h == "vs base") {
