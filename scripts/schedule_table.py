@@ -50,7 +50,7 @@ def main():
                 rows.append((arch, s, j))
     head = ("| design point | schedule | energy kJ | vs static | dynamic kJ | vs static | "
             "latency h | vs static | MAC util | compute-bound | DRAM GB/iter | mac | "
-            "sram (all) | dram | vector | leakage |")
+            "sram (all) | dram | vector | static |")
     out = [head, "|" + "---|" * 16]
     base = {}
     order = {arch: i for i, arch in enumerate(archs)}
@@ -58,10 +58,10 @@ def main():
     for arch, s, j in rows:
         comp = j["breakdown"]["component"]
         e = j["energy_j"]
-        leak = comp.get("leakage", 0.0)
-        dyn = e - leak
+        leak = j["energy_static_j"]
+        dyn = j["energy_dynamic_j"]
         lat = j["latency_s"] / 3600
-        sram = sum(v for k, v in comp.items() if k.startswith("sram:"))
+        sram = sum(v for k, v in comp.items() if k.startswith("sram:"))  # dynamic SRAM
         dram_gb = (j["dram_read_bits"] + j["dram_write_bits"]) / 8e9 / j["iterations"]
         if s == SCHEDULES[0]:
             base[arch] = (e, dyn, lat)
@@ -74,7 +74,7 @@ def main():
             f"{lat:.3f} | {'' if first else pct(lat, b[2])} | {100 * j['utilization']:.1f}% | "
             f"{100 * j['bound']['compute_share']:.0f}% | {dram_gb:.2f} | {share(comp['mac'])} | "
             f"{share(sram)} | {share(comp['dram'])} | {100 * comp['vector'] / e:.2f}% | "
-            f"{share(leak)} |")
+            f"{100 * leak / e:.2f}% |")
     text = "\n".join(out) + "\n"
     if a.output:
         with open(a.output, "w") as f:
