@@ -2,6 +2,9 @@
 // (conventions: training_step.h and docs/models.md, "Op expansion").
 #include "models/training_step.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include <utility>
 
 #include "core/error.h"
@@ -116,6 +119,20 @@ class Expander {
     ops_.push_back(std::move(op));
   }
 
+  // Marks the op just added as a convolution GEMM of layer `l`.
+  void conv_geometry(const Layer& l, Im2col which) {
+    Op& op = ops_.back();
+    op.im2col = which;
+    op.conv.in_h = l.in_shapes[0].dims[1];
+    op.conv.in_w = l.in_shapes[0].dims[2];
+    op.conv.out_h = l.out_shape.dims[1];
+    op.conv.out_w = l.out_shape.dims[2];
+    op.conv.kernel_h = l.kernel_h;
+    op.conv.kernel_w = l.kernel_w;
+    op.conv.stride = l.stride;
+    op.conv.channels = l.in_shapes[0].dims[0] / l.groups;
+  }
+
   void elementwise(int layer, Phase phase, const char* label, std::int64_t elements,
                    std::int64_t ops_per_element, std::vector<TensorAccess> reads,
                    std::vector<TensorAccess> writes) {
@@ -149,6 +166,7 @@ class Expander {
         const std::int64_t pixels = b_ * l.out_shape.dims[1] * l.out_shape.dims[2];
         gemm(i, F, "conv", pixels, l.out_features / l.groups,
              in[0] / l.groups * l.kernel_h * l.kernel_w, l.groups, Role::A, Role::W, Role::A);
+        conv_geometry(l, Im2col::Lhs);
         if (l.bias) bias(i, l, out);
         return;
       }
@@ -262,8 +280,12 @@ class Expander {
         const std::int64_t pixels = b_ * l.out_shape.dims[1] * l.out_shape.dims[2];
         const std::int64_t cin_k = in[0] / l.groups * l.kernel_h * l.kernel_w;
         const std::int64_t cout = l.out_features / l.groups;
-        if (data) gemm(i, D, "conv", pixels, cin_k, cout, l.groups, Role::E, Role::W, Role::E);
+        if (data) {
+          gemm(i, D, "conv", pixels, cin_k, cout, l.groups, Role::E, Role::W, Role::E);
+          conv_geometry(l, Im2col::Out);
+        }
         gemm(i, W, "conv", cin_k, cout, pixels, l.groups, Role::A, Role::E, Role::G);
+        conv_geometry(l, Im2col::LhsTransposed);
         if (l.bias) bias_grad(i, out, l.out_features);
         return;
       }
@@ -415,6 +437,23 @@ NetworkStats network_stats(const Graph& graph) {
     if (l.kind == LayerKind::BatchNorm) s.batchnorm_outputs += l.out_shape.elements();
   }
   return s;
+}
+
+double ConvWindow::input_elements(double pixels, double window) const {
+  const double kernel = double(kernel_h * kernel_w);
+  const double map_out = double(out_h * out_w);
+  double footprint = 0;  // input positions (of one channel) the pixels touch
+  if (pixels >= map_out) {  // whole images
+    footprint = pixels / map_out * double(in_h * in_w);
+  } else if (pixels >= double(out_w)) {  // whole output rows: their input rows, full width
+    const double rows = std::ceil(pixels / double(out_w));
+    footprint = std::min(double(in_h), (rows - 1) * double(stride) + double(kernel_h)) *
+                double(in_w);
+  } else {  // part of one output row
+    footprint = double(kernel_h) *
+                std::min(double(in_w), (pixels - 1) * double(stride) + double(kernel_w));
+  }
+  return std::min(pixels * window, footprint * window / kernel);
 }
 
 }  // namespace lpsim

@@ -26,6 +26,29 @@ struct TensorAccess {
   friend bool operator==(const TensorAccess&, const TensorAccess&) = default;
 };
 
+// Which operand of a convolution's GEMM is its im2col matrix (or, for
+// backward-data, the col2im of its result), so that a simulator can move the
+// raw tensor instead (docs/simulator.md, "Convolutions"):
+//   Lhs:           fwd, lhs[pixels x window]
+//   LhsTransposed: bwd_weight, lhs[window x pixels]
+//   Out:           bwd_data, out[pixels x window] (a transposed convolution)
+enum class Im2col : std::uint8_t { None, Lhs, LhsTransposed, Out };
+
+// The geometry behind a convolution GEMM, per group: input map in_h x in_w
+// (unpadded) of `channels` channels, output map out_h x out_w, kernel and
+// stride. "window" above is channels x kernel_h x kernel_w, "pixels"
+// batch x out_h x out_w.
+struct ConvWindow {
+  std::int64_t in_h = 0, in_w = 0, out_h = 0, out_w = 0;
+  std::int64_t kernel_h = 1, kernel_w = 1, stride = 1, channels = 0;
+  friend bool operator==(const ConvWindow&, const ConvWindow&) = default;
+  // Elements of the raw input (or input-gradient) map that `pixels`
+  // consecutive output pixels (raster order over batch x out_h x out_w) and
+  // `window` consecutive window entries (channel-major) touch, halo
+  // included, and never more than pixels x window (the im2col block).
+  double input_elements(double pixels, double window) const;
+};
+
 // One piece of work of one training step.
 //
 // Gemm: `repeat` independent products out[m x n] += lhs[m x k] * rhs[k x n]
@@ -49,6 +72,8 @@ struct Op {
   // Gemm
   std::int64_t m = 0, n = 0, k = 0, repeat = 1;
   Role lhs_role = Role::A, rhs_role = Role::W, out_role = Role::A;
+  Im2col im2col = Im2col::None;  // convolutions: which operand is im2col-shaped
+  ConvWindow conv;               // with im2col != None
 
   // Elementwise
   std::int64_t elements = 0;

@@ -200,6 +200,26 @@ struct GemmContext {
   int lhs_buf, rhs_buf, out_buf;
 };
 
+// Elements of a tile's lhs that move between DRAM and its buffer: the im2col
+// block mt x kt, or, for a convolution, the raw input region it is formed
+// from on chip (fwd: mt pixels x kt window; bwd_weight: kt pixels x mt window).
+double lhs_fill_elements(const GemmWork& w, double mt, double kt) {
+  switch (w.im2col) {
+    case Im2col::Lhs:
+      return w.conv.input_elements(mt, kt);
+    case Im2col::LhsTransposed:
+      return w.conv.input_elements(kt, mt);
+    default:
+      return mt * kt;
+  }
+}
+// Elements of a tile's final output that go to DRAM: mt x nt, or, for
+// backward-data (a transposed convolution, summed on chip), the input-gradient
+// region of mt pixels x nt window entries.
+double out_store_elements(const GemmWork& w, double mt, double nt) {
+  return w.im2col == Im2col::Out ? w.conv.input_elements(mt, nt) : mt * nt;
+}
+
 // One SRAM tile of mt x nt x kt on the array (docs/simulator.md, "GEMM"):
 // folds and streamed rows by dataflow, then where each operand's bits go.
 TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, const Block& bk,
@@ -271,7 +291,7 @@ TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, cons
   const double lb = g.w.lhs.bits, rb = g.w.rhs.bits, ob = g.w.out.bits, ab = g.acc_bits;
 
   if (g.lhs_buf >= 0) {
-    const double fill = loads_lhs ? mt * kt * lb : 0;
+    const double fill = loads_lhs ? lhs_fill_elements(g.w, mt, kt) * lb : 0;
     c.dram_read += fill;
     c.touch(g.lhs_buf, lhs_arr * lb, fill);
   } else {
@@ -285,9 +305,10 @@ TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, cons
     c.dram_read += rhs_arr * rb;
   }
   const double final_out = writes_out ? mt * nt : 0;
+  const double stored_out = writes_out ? out_store_elements(g.w, mt, nt) : 0;
   if (g.out_buf >= 0) {
     c.touch(g.out_buf, out_r * ab + final_out * ab, out_w * ab);
-    c.dram_write += final_out * ob;
+    c.dram_write += stored_out * ob;
   } else {
     // No staging buffer: partial sums go to DRAM at accumulator width, the
     // final ones at the output format.
@@ -302,7 +323,8 @@ TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, cons
 void tile_need(const GemmContext& g, std::int64_t mt, std::int64_t nt, std::int64_t kt,
                std::vector<double>& need) {
   need.assign(g.mp.buffers.size(), 0.0);
-  if (g.lhs_buf >= 0) need[std::size_t(g.lhs_buf)] += double(mt) * double(kt) * g.w.lhs.bits;
+  if (g.lhs_buf >= 0)
+    need[std::size_t(g.lhs_buf)] += lhs_fill_elements(g.w, double(mt), double(kt)) * g.w.lhs.bits;
   if (g.rhs_buf >= 0) need[std::size_t(g.rhs_buf)] += double(kt) * double(nt) * g.w.rhs.bits;
   if (g.out_buf >= 0) need[std::size_t(g.out_buf)] += double(mt) * double(nt) * g.acc_bits;
 }
@@ -435,6 +457,8 @@ GemmWork gemm_work(const Op& op, const PrecisionSet& p) {
   w.lhs = p[op.lhs_role];
   w.rhs = p[op.rhs_role];
   w.out = p[op.out_role];
+  w.im2col = op.im2col;
+  w.conv = op.conv;
   return w;
 }
 

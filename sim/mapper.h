@@ -61,6 +61,10 @@ struct GemmWork {
   std::int64_t m = 0, n = 0, k = 0, repeat = 1;
   Role lhs_role = Role::A, rhs_role = Role::W, out_role = Role::A;
   Format lhs, rhs, out;
+  // Convolutions: the im2col-shaped operand is formed on chip from the raw
+  // tensor (docs/simulator.md, "Convolutions").
+  Im2col im2col = Im2col::None;
+  ConvWindow conv;
   friend bool operator==(const GemmWork&, const GemmWork&) = default;
 };
 

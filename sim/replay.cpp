@@ -89,6 +89,10 @@ struct OpKeyHash {
       const auto& g = k.gemm;
       for (auto v : {g.m, g.n, g.k, g.repeat}) mix(h, std::size_t(v));
       for (auto r : {g.lhs_role, g.rhs_role, g.out_role}) mix(h, std::size_t(r));
+      mix(h, std::size_t(g.im2col));
+      for (auto v : {g.conv.in_h, g.conv.in_w, g.conv.out_h, g.conv.out_w, g.conv.kernel_h,
+                     g.conv.kernel_w, g.conv.stride, g.conv.channels})
+        mix(h, std::size_t(v));
       mix(h, g.lhs);
       mix(h, g.rhs);
       mix(h, g.out);

@@ -263,3 +263,38 @@ TEST_CASE("phases have stable names") {
   CHECK(phase_name(Phase::BwdWeight) == "bwd_weight");
   CHECK(phase_name(Phase::Update) == "update");
 }
+
+TEST_CASE("conv GEMMs carry their im2col geometry: fwd and bwd_weight the lhs, bwd_data the output") {
+  const auto ops = expand_training_step(tiny_cnn(), 2);
+  int convs = 0;
+  for (const Op& op : ops) {
+    if (op.label != "conv") continue;
+    ++convs;
+    const Im2col want = op.phase == Phase::Fwd         ? Im2col::Lhs
+                        : op.phase == Phase::BwdWeight ? Im2col::LhsTransposed
+                                                       : Im2col::Out;
+    CHECK(op.im2col == want);
+    // conv2: 8x8 input of 4 channels in 2 groups -> 4x4 output, 3x3 stride 2.
+    if (op.layer == 4) {
+      CHECK(op.conv == ConvWindow{8, 8, 4, 4, 3, 3, 2, 2});
+    }
+  }
+  CHECK(convs == 5);  // 2 fwd + 2 bwd_weight + 1 bwd_data (none for the first layer)
+}
+
+TEST_CASE("a block of output pixels touches its input rows with the kernel's halo") {
+  // 32x32 input and output (3x3, stride 1, 'same'), 16 channels: window = 16 x 9.
+  const ConvWindow c{32, 32, 32, 32, 3, 3, 1, 16};
+  const double window = 16 * 9;
+  // Whole images: the raw maps, 32 x 32 x 16 each (the im2col block is 9x that).
+  CHECK(c.input_elements(2 * 32 * 32, window) == 2.0 * 32 * 32 * 16);
+  // Two output rows: input rows 2 - 1 + 3 = 4 of 32 columns.
+  CHECK(c.input_elements(2 * 32, window) == 4.0 * 32 * 16);
+  // Five pixels of one row: 3 input rows x (5 - 1 + 3) columns.
+  CHECK(c.input_elements(5, window) == 3.0 * 7 * 16);
+  // A third of the window (48 of 144 entries) touches a third of the channels.
+  CHECK(c.input_elements(2 * 32 * 32, window / 3) == 2.0 * 32 * 32 * 16 / 3);
+  // Never more than the im2col block: a 1x1 pixel block of a strided 1x1 conv.
+  const ConvWindow s{32, 32, 16, 16, 1, 1, 2, 8};
+  CHECK(s.input_elements(1, 8) == 8.0);
+}

@@ -201,3 +201,39 @@ TEST_CASE("simulate_step reports per-layer cycles and a utilization no higher th
 }
 
 }  // namespace lpsim
+
+namespace lpsim {
+
+TEST_CASE("a convolution moves its raw tensors through DRAM, not its im2col matrices") {
+  // 4 images of 16 x 32 x 32, a 3x3 'same' conv to 16 channels; ideal memory
+  // (one tile per op). im2col would be 9x the input; windows are formed on
+  // chip, and backward-data sums its transposed convolution on chip.
+  Graph g("one_conv");
+  Layer in = make_layer("input", LayerKind::Input);
+  in.out_shape.dims = {16, 32, 32};
+  in.input_grad = true;  // so the conv has a backward-data GEMM
+  const int x = g.add(in);
+  Layer c = make_layer("conv", LayerKind::Conv2d);
+  c.out_features = 16;
+  c.kernel_h = c.kernel_w = 3;
+  c.padding = 1;
+  const int conv = g.add(c, {x});
+  g.infer_shapes();
+  const ArchConfig arch = default_arch({"ideal_memory=true"});
+  const PrecisionSet p = PrecisionSet::fw_bw(Format::integer(8), Format::integer(8));
+  const SimReport r = simulate_step(g, arch, energy_table_for(arch), p, 4, false);
+  const double map = 4.0 * 16 * 32 * 32, weights = 16.0 * 16 * 9;
+  const auto& ph = r.layers[std::size_t(conv)].by_phase;
+  const auto bits = [&](Role role) { return double(p[role].bits); };
+  const auto& fwd = ph[std::size_t(Phase::Fwd)];
+  CHECK(fwd.dram_read_bits == map * bits(Role::A) + weights * bits(Role::W));
+  CHECK(fwd.dram_write_bits == map * bits(Role::A));
+  const auto& data = ph[std::size_t(Phase::BwdData)];
+  CHECK(data.dram_read_bits == map * bits(Role::E) + weights * bits(Role::W));
+  CHECK(data.dram_write_bits == map * bits(Role::E));  // the input gradient, not 9x it
+  const auto& wgt = ph[std::size_t(Phase::BwdWeight)];
+  CHECK(wgt.dram_read_bits == map * bits(Role::A) + map * bits(Role::E));
+  CHECK(wgt.dram_write_bits == weights * bits(Role::G));
+}
+
+}  // namespace lpsim
