@@ -109,6 +109,10 @@ struct ArchConfig {
   // that hold a whole layer with unbounded ports (docs/architecture.md); for
   // comparing with compute-only tools. Bits are still counted and priced.
   bool ideal_memory = false;
+  // YAML `fusion`: an element-wise op that reads what the op before it wrote
+  // takes it from that op's output path instead of DRAM (docs/simulator.md,
+  // "Fusion"); every tensor is still written, as backward may need it.
+  bool fusion = false;
   double node_nm = 45;
   std::string energy_table;  // optional YAML override path ("" = built-in)
   friend bool operator==(const ArchConfig&, const ArchConfig&) = default;

@@ -46,7 +46,7 @@ constexpr std::int64_t kMaxBuffering = 16;  // tile slots per buffer
 const std::vector<std::string> kTopKeys = {
     "name",    "clock_ghz",        "pe",        "array",        "dataflow",
     "buffers", "accumulators",     "dram",      "vector",       "buffering",
-    "double_buffering", "ideal_memory", "leakage", "node_nm", "energy_table"};
+    "double_buffering", "ideal_memory", "fusion", "leakage", "node_nm", "energy_table"};
 const std::vector<std::string> kPeKeys = {
     "type",       "native_formats", "packing",   "serial_operand",       "serial_max_bits",
     "brick_bits", "fusion_bits",    "pass_bits", "pass_energy_overhead", "energy_pj_per_mac",
@@ -473,6 +473,7 @@ ArchConfig parse_arch(const Checker& c, const YAML::Node& root, const std::strin
                        *double_buffering ? ">= 2" : "1", *double_buffering));
   a.ideal_memory = c.opt_bool(root, "ideal_memory", "").value_or(false);
   a.leakage = parse_leakage(c, root);
+  a.fusion = c.opt_bool(root, "fusion", "").value_or(false);
   a.node_nm = c.opt_double(root, "node_nm", "", kMinNodeNm, false, kMaxNodeNm).value_or(45);
   if (auto t =
           c.opt_string(root, "energy_table", "", "must be the path of an energy-table YAML file")) {
@@ -831,6 +832,7 @@ std::string arch_to_yaml(const ArchConfig& a) {
         << "lanes" << YAML::Value << a.vector.lanes << YAML::EndMap;
   out << YAML::Key << "buffering" << YAML::Value << a.buffering;
   out << YAML::Key << "ideal_memory" << YAML::Value << a.ideal_memory;
+  out << YAML::Key << "fusion" << YAML::Value << a.fusion;
   out << YAML::Key << "leakage" << YAML::Value << YAML::Flow << YAML::BeginMap;
   out << YAML::Key << "logic" << YAML::Value << std::string(logic_cells_name(a.leakage.logic));
   out << YAML::Key << "sram" << YAML::Value << std::string(sram_cells_name(a.leakage.sram));

@@ -618,7 +618,7 @@ OpSchedule map_vector(const VectorWork& w, const MachineParams& mp) {
   bool bounded = false;
   for (const auto* list : {&w.reads, &w.writes})
     for (const auto& a : *list)
-      if (int b = mp.buffer_of(a.role); b >= 0) {
+      if (int b = mp.buffer_of(a.role); b >= 0 && !a.fused) {
         need[std::size_t(b)] += double(a.elements) / e * a.format.bits;
         bounded = true;
       }
@@ -648,6 +648,7 @@ OpSchedule map_vector(const VectorWork& w, const MachineParams& mp) {
     c.compute = ceil_div(bl.size * w.ops_per_element, mp.vector_lanes);
     // Reads: DRAM -> buffer -> vector unit; writes: vector unit -> buffer -> DRAM.
     for (const auto& a : w.reads) {
+      if (a.fused) continue;
       const double bits = double(a.elements) * share * a.format.bits;
       c.dram_read += bits;
       if (int b = mp.buffer_of(a.role); b >= 0) c.touch(b, bits, bits);

@@ -73,6 +73,10 @@ struct VectorAccess {
   Role role = Role::A;
   std::int64_t elements = 0;
   Format format;
+  // A read fused into the producing op's output path (ArchConfig::fusion):
+  // it streams from that op's output to the vector unit, touching neither
+  // DRAM nor a buffer (docs/simulator.md, "Fusion").
+  bool fused = false;
   friend bool operator==(const VectorAccess&, const VectorAccess&) = default;
 };
 

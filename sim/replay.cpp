@@ -106,6 +106,7 @@ struct OpKeyHash {
           mix(h, std::size_t(a.role));
           mix(h, std::size_t(a.elements));
           mix(h, a.format);
+          mix(h, std::size_t(a.fused));
         }
       }
     }
@@ -341,7 +342,7 @@ class Replayer {
       for (const auto& [layer, ps] : key.overrides)
         if (layer == op.layer) p = &ps;
       precision.push_back(p);
-      ids.push_back(op_id(op, *p));
+      ids.push_back(op_id(op, *p, ids.empty() ? nullptr : &step_ops[ids.size() - 1]));
     }
     const std::vector<OpCost>* costs = nullptr;
     std::vector<OpCost> analytic;
@@ -370,15 +371,18 @@ class Replayer {
     return s;
   }
 
-  // The op key's id in the cache, mapping the op on a miss.
-  std::size_t op_id(const Op& op, const PrecisionSet& p) {
+  // The op key's id in the cache, mapping the op on a miss. `previous`: the
+  // op before it in the step (nullptr for the first), for fusion.
+  std::size_t op_id(const Op& op, const PrecisionSet& p, const Op* previous) {
     OpKey key;
     key.design = design_;
     key.kind = op.kind;
-    if (op.kind == OpKind::Gemm)
+    if (op.kind == OpKind::Gemm) {
       key.gemm = gemm_work(op, p);
-    else
+    } else {
       key.vector = vector_work(op, p);
+      if (arch_.fusion && previous) fuse_read(*previous, op, key.vector);
+    }
     std::size_t id = 0;
     if (auto it = cache_.index.find(key); it != cache_.index.end()) {
       id = it->second;
@@ -432,6 +436,30 @@ class Replayer {
     }
     ++counters_.simulated;
     return cache_.steps.emplace(std::move(key), std::move(costs)).first->second;
+  }
+
+  // Fusion (docs/simulator.md): the first read of `op` that takes the tensor
+  // `producer` wrote (same role, same element count) streams from the
+  // producer's output path.
+  static void fuse_read(const Op& producer, const Op& op, VectorWork& work) {
+    std::vector<TensorAccess> outputs;
+    if (producer.kind == OpKind::Gemm) {
+      const std::int64_t n =
+          producer.im2col == Im2col::Out
+              ? std::int64_t(producer.conv.input_elements(double(producer.m),
+                                                          double(producer.n))) *
+                    producer.repeat
+              : producer.m * producer.n * producer.repeat;
+      outputs.push_back({producer.out_role, n});
+    } else {
+      outputs = producer.writes;
+    }
+    for (std::size_t i = 0; i < op.reads.size(); ++i)
+      for (const TensorAccess& out : outputs)
+        if (op.reads[i].role == out.role && op.reads[i].elements == out.elements) {
+          work.reads[i].fused = true;
+          return;
+        }
   }
 
   Totals op_totals(const Op& op, const PrecisionSet& p, const OpCost& c) const {

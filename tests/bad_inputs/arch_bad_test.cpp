@@ -209,3 +209,9 @@ TEST_CASE("bad architecture: an unknown SRAM cell type for one buffer") {
   const auto p = arch_file("buffer_cells.yaml", arch_with("    holds: [A, E]", "    holds: [A, E]\n    cells: ulp"));
   expect_refused("energy-table --arch " + p, {p, "buffers.0.cells = ulp", "lstp | hp"});
 }
+
+TEST_CASE("bad architecture: fusion that is not a boolean") {
+  const auto p = arch_file("fusion_sometimes.yaml",
+                           arch_with("double_buffering: true", "double_buffering: true\nfusion: sometimes"));
+  expect_refused("energy-table --arch " + p, {p, "fusion = sometimes", "true or false"});
+}

@@ -237,3 +237,38 @@ TEST_CASE("a convolution moves its raw tensors through DRAM, not its im2col matr
 }
 
 }  // namespace lpsim
+
+namespace lpsim {
+
+TEST_CASE("with fusion a batch norm takes the conv's output from its output path, not DRAM") {
+  // conv -> bn: the forward bn reads the conv's output (A) and its 2 x C
+  // affine parameters (W). Fused (docs/simulator.md, "Fusion"), the A read
+  // leaves DRAM; every write stays (backward may read it).
+  Graph g("conv_bn");
+  Layer in = make_layer("input", LayerKind::Input);
+  in.out_shape.dims = {8, 16, 16};
+  const int x = g.add(in);
+  Layer c = make_layer("conv", LayerKind::Conv2d);
+  c.out_features = 8;
+  c.kernel_h = c.kernel_w = 3;
+  c.padding = 1;
+  const int conv = g.add(c, {x});
+  const int bn = g.add(make_layer("bn", LayerKind::BatchNorm), {conv});
+  g.infer_shapes();
+  const PrecisionSet p = PrecisionSet::fw_bw(Format::integer(8), Format::integer(8));
+  const double out = 2.0 * 8 * 16 * 16, params = 2.0 * 8;
+  auto fwd = [&](bool fusion) {
+    const ArchConfig arch =
+        default_arch({"ideal_memory=true", std::string("fusion=") + (fusion ? "true" : "false")});
+    return simulate_step(g, arch, energy_table_for(arch), p, 2, false)
+        .layers[std::size_t(bn)]
+        .by_phase[std::size_t(Phase::Fwd)];
+  };
+  const Totals plain = fwd(false), fused = fwd(true);
+  CHECK(plain.dram_read_bits == out * p[Role::A].bits + params * p[Role::W].bits);
+  CHECK(fused.dram_read_bits == params * p[Role::W].bits);
+  CHECK(fused.dram_write_bits == plain.dram_write_bits);
+  CHECK(fused.vector_ops == plain.vector_ops);
+}
+
+}  // namespace lpsim
