@@ -679,6 +679,7 @@ ArchConfig builtin_default() {
   a.dram = {350, 100, 3.9};
   a.vector.lanes = 1024;
   a.buffering = 2;
+  a.fusion = true;
   a.node_nm = 45;
   return a;
 }
