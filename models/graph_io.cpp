@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -29,6 +30,9 @@ constexpr int kFormatVersion = 1;
 // Every size, kernel, channel count etc. is at most 2^24, so that shapes and
 // GEMM dimensions times a batch stay far from int64 overflow (undefined).
 constexpr std::int64_t kMaxValue = std::int64_t{1} << 24;
+// Per-layer operand widths (Layer::w_bits, a_bits): the widths lpsim's
+// formats allow (docs/architecture.md, native_formats: 1..64).
+constexpr std::int64_t kMaxBits = 64;
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -74,6 +78,16 @@ class LayerReader {
   }
   std::int64_t integer(const std::string& key, std::int64_t min, std::int64_t fallback) {
     return has(key) ? integer(key, min) : (used_.insert(key), fallback);
+  }
+
+  // An operand width in bits (1..64), or 0 when the key is absent (the
+  // run's precision).
+  int bits(const std::string& key) {
+    if (!has(key)) return 0;
+    const json& v = get(key);
+    if (!v.is_number_integer() || v.get<std::int64_t>() < 1 || v.get<std::int64_t>() > kMaxBits)
+      fail(key, short_value(v) + ": must be an integer 1.." + std::to_string(kMaxBits) + " (bits)");
+    return static_cast<int>(v.get<std::int64_t>());
   }
 
   bool boolean(const std::string& key, bool fallback) {
@@ -148,11 +162,15 @@ Layer read_layer(LayerReader& r, const std::string& name, LayerKind kind) {
       l.padding = r.integer("padding", 0, 0);
       l.groups = r.integer("groups", 1, 1);
       l.bias = r.boolean("bias", false);
+      l.w_bits = r.bits("w_bits");
+      l.a_bits = r.bits("a_bits");
       break;
     }
     case LayerKind::Linear:
       l.out_features = r.integer("out_features", 1);
       l.bias = r.boolean("bias", false);
+      l.w_bits = r.bits("w_bits");
+      l.a_bits = r.bits("a_bits");
       break;
     case LayerKind::Activation:
       l.activation = r.has("function") ? r.string("function") : "relu";
@@ -172,6 +190,8 @@ Layer read_layer(LayerReader& r, const std::string& name, LayerKind kind) {
     case LayerKind::LstmCell:
       l.out_features = r.integer("hidden", 1);
       l.bias = r.boolean("bias", true);
+      l.w_bits = r.bits("w_bits");
+      l.a_bits = r.bits("a_bits");
       break;
     case LayerKind::Attention:
       l.heads = r.integer("heads", 1);
@@ -311,6 +331,11 @@ json layer_to_json(const Graph& g, int i) {
     if (l.kernel_h == l.kernel_w) return l.kernel_h;
     return json::array({l.kernel_h, l.kernel_w});
   };
+  // Per-layer widths only where set, so graphs without them read as before.
+  auto widths = [&] {
+    if (l.w_bits != 0) o["w_bits"] = l.w_bits;
+    if (l.a_bits != 0) o["a_bits"] = l.a_bits;
+  };
   switch (l.kind) {
     case LayerKind::Input:
       o["shape"] = l.out_shape.dims;
@@ -323,10 +348,12 @@ json layer_to_json(const Graph& g, int i) {
       o["padding"] = l.padding;
       o["groups"] = l.groups;
       o["bias"] = l.bias;
+      widths();
       break;
     case LayerKind::Linear:
       o["out_features"] = l.out_features;
       o["bias"] = l.bias;
+      widths();
       break;
     case LayerKind::Activation:
       o["function"] = l.activation;
@@ -343,6 +370,7 @@ json layer_to_json(const Graph& g, int i) {
     case LayerKind::LstmCell:
       o["hidden"] = l.out_features;
       o["bias"] = l.bias;
+      widths();
       break;
     case LayerKind::Attention:
       o["heads"] = l.heads;
@@ -374,6 +402,57 @@ std::optional<std::int64_t> parse_int(const std::string& s) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
   return v;
+}
+
+// The optional topology columns after Strides (SCALE-Sim users ask for
+// per-layer precision: scalesim-project/SCALE-Sim#58).
+enum class TopologyExtra : std::uint8_t { WBits, ABits, Groups };
+
+const char* topology_extra_name(TopologyExtra e) {
+  switch (e) {
+    case TopologyExtra::WBits:
+      return "W Bits";
+    case TopologyExtra::ABits:
+      return "A Bits";
+    case TopologyExtra::Groups:
+      return "Groups";
+  }
+  return "";
+}
+
+// Lower case, runs of blanks as one space: "w  BITS" names W Bits.
+std::string column_key(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    const bool blank = c == ' ' || c == '\t';
+    if (blank && (out.empty() || out.back() == ' ')) continue;
+    out += blank ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+// The header's columns after the first `fixed` (which are positional, as
+// SCALE-Sim reads them): each must name one of the optional columns, once.
+std::vector<TopologyExtra> topology_extras(const std::vector<std::string>& header,
+                                           std::size_t fixed, const std::string& at) {
+  std::vector<TopologyExtra> extras;
+  for (std::size_t c = fixed; c < header.size(); ++c) {
+    std::optional<TopologyExtra> found;
+    for (auto e : {TopologyExtra::WBits, TopologyExtra::ABits, TopologyExtra::Groups})
+      if (column_key(header[c]) == column_key(topology_extra_name(e))) found = e;
+    if (!found) {
+      throw InputError(at + ": header column " + std::to_string(c + 1) + " = '" + header[c] +
+                       "': unknown; after Strides a topology may have W Bits, A Bits, Groups "
+                       "(any case, any order)");
+    }
+    if (std::find(extras.begin(), extras.end(), *found) != extras.end()) {
+      throw InputError(at + ": header column " + std::to_string(c + 1) + " = '" + header[c] +
+                       "': named twice; each of W Bits, A Bits, Groups at most once");
+    }
+    extras.push_back(*found);
+  }
+  return extras;
 }
 
 }  // namespace
@@ -440,8 +519,12 @@ Graph read_topology_csv(const std::string& path) {
   static const char* const kColumns[] = {"Layer name",    "IFMAP Height", "IFMAP Width",
                                          "Filter Height", "Filter Width", "Channels",
                                          "Num Filter",    "Strides"};
+  constexpr std::size_t kFixed = 8;
   std::istringstream text(read_text(path));
   Graph g(std::filesystem::path(path).stem().string());
+  // The optional columns the header names after the eight positional ones, in
+  // file order (docs/models.md, "SCALE-Sim topology CSV").
+  std::vector<TopologyExtra> extras;
   std::string line;
   int line_no = 0;
   bool seen_first = false;
@@ -460,35 +543,69 @@ Graph read_topology_csv(const std::string& path) {
     const std::string at = path + ":" + std::to_string(line_no);
     if (!seen_first) {
       seen_first = true;
-      if (fields.size() > 1 && !parse_int(fields[1])) continue;  // the header row
+      if (fields.size() > 1 && !parse_int(fields[1])) {  // the header row
+        extras = topology_extras(fields, kFixed, at);
+        continue;
+      }
     }
-    if (fields.size() != 8) {
-      throw InputError(at + ": " + std::to_string(fields.size()) +
-                       " columns; a topology row has 8: Layer name, IFMAP Height, IFMAP Width, "
-                       "Filter Height, Filter Width, Channels, Num Filter, Strides");
+    if (fields.size() < kFixed || fields.size() > kFixed + extras.size()) {
+      std::string has =
+          "8: Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, "
+          "Channels, Num Filter, Strides";
+      if (!extras.empty()) {
+        has = "8 to " + std::to_string(kFixed + extras.size()) + has.substr(1);
+        for (const auto& e : extras) has += std::string(", ") + topology_extra_name(e);
+      } else if (fields.size() > kFixed) {
+        has += " (W Bits, A Bits and Groups may follow when the header names them)";
+      }
+      throw InputError(at + ": " + std::to_string(fields.size()) + " columns; a topology row has " +
+                       has);
     }
     if (fields[0].empty()) throw InputError(at + ": column 'Layer name' is empty");
-    std::int64_t v[8] = {};
-    for (int c = 1; c < 8; ++c) {
-      const auto value = parse_int(fields[static_cast<std::size_t>(c)]);
+    std::int64_t v[kFixed] = {};
+    for (std::size_t c = 1; c < kFixed; ++c) {
+      const auto value = parse_int(fields[c]);
       if (!value || *value < 1 || *value > kMaxValue) {
-        throw InputError(at + ": column '" + kColumns[c] + "' = '" +
-                         fields[static_cast<std::size_t>(c)] + "': must be an integer >= 1" +
-                         (value && *value > kMaxValue ? " and <= " + std::to_string(kMaxValue)
-                                                      : std::string()));
+        throw InputError(
+            at + ": column '" + kColumns[c] + "' = '" + fields[c] + "': must be an integer >= 1" +
+            (value && *value > kMaxValue ? " and <= " + std::to_string(kMaxValue) : std::string()));
       }
       v[c] = *value;
+    }
+    Layer conv = make_layer(fields[0], LayerKind::Conv2d);
+    conv.kernel_h = v[3];
+    conv.kernel_w = v[4];
+    conv.out_features = v[6];
+    conv.stride = v[7];
+    // The optional columns; an empty cell (or one a short row leaves out) is
+    // not given: the run's precision, one group.
+    for (std::size_t c = kFixed; c < fields.size(); ++c) {
+      const TopologyExtra e = extras[c - kFixed];
+      const std::string& cell = fields[c];
+      if (cell.empty()) continue;
+      const auto value = parse_int(cell);
+      const std::string bad = at + ": layer '" + fields[0] + "': column '" +
+                              topology_extra_name(e) + "' = '" + cell + "': must be ";
+      if (e == TopologyExtra::Groups) {
+        if (!value || *value < 1 || *value > kMaxValue || v[5] % *value != 0 ||
+            v[6] % *value != 0) {
+          throw InputError(bad + "an integer 1.." + std::to_string(kMaxValue) +
+                           " that divides Channels (" + std::to_string(v[5]) +
+                           ") and Num Filter (" + std::to_string(v[6]) + ")");
+        }
+        conv.groups = *value;
+      } else {
+        if (!value || *value < 1 || *value > kMaxBits)
+          throw InputError(bad + "an integer 1.." + std::to_string(kMaxBits) +
+                           " (bits; an empty cell is the run's precision)");
+        (e == TopologyExtra::WBits ? conv.w_bits : conv.a_bits) = static_cast<int>(*value);
+      }
     }
     Layer in = make_layer(fields[0] + ".ifmap", LayerKind::Input);
     in.out_shape.dims = {v[5], v[1], v[2]};
     // Rows after the first are layers deep in a network: training computes
     // the gradient with respect to their input.
     in.input_grad = g.size() > 0;
-    Layer conv = make_layer(fields[0], LayerKind::Conv2d);
-    conv.kernel_h = v[3];
-    conv.kernel_w = v[4];
-    conv.out_features = v[6];
-    conv.stride = v[7];
     try {
       g.add(std::move(conv), {g.add(std::move(in))});
       g.infer_shapes();

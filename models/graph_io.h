@@ -28,7 +28,11 @@ void write_graph_file(const std::string& path, const Graph& graph);
 
 // SCALE-Sim topology CSV: a header row, then one row per layer:
 //   Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width,
-//   Channels, Num Filter, Strides[,]
+//   Channels, Num Filter, Strides[, optional columns][,]
+// The eight columns are positional. After them the header may name optional
+// columns, matched case-insensitively, in any order: `W Bits` and `A Bits`
+// (1..64: Layer::w_bits, a_bits) and `Groups` (Layer::groups; divides
+// Channels and Num Filter); an empty cell is "not given".
 // IFMAP sizes already include padding (padding = 0). SCALE-Sim treats rows as
 // independent layers, so each row becomes a conv layer "<name>" fed by its own
 // input layer "<name>.ifmap". The graph is named after the file's stem.

@@ -60,6 +60,14 @@ struct Layer {
   // in the graph (e.g. rows of a SCALE-Sim topology after the first), so the
   // gradient with respect to it is computed (its consumer gets a bwd_data op).
   bool input_grad = false;
+  // Per-layer operand widths of a GEMM layer (conv2d, linear, lstm), in bits
+  // 1..64; 0 = the run's precision. w_bits: its weights; a_bits: the
+  // activations it reads (the input of its forward GEMM). Networks quantized
+  // layer by layer carry them (Bit Fusion's benchmarks: an 8-bit first and
+  // last layer, 4-, 2- or 1-bit layers between); they come from a topology
+  // CSV's `W Bits` / `A Bits` columns or a graph file's `w_bits` / `a_bits`
+  // (docs/models.md). Only read here; how a run honours them is sim/'s.
+  int w_bits = 0, a_bits = 0;
 
   // Shapes, filled by Graph::infer_shapes (Input: out_shape given).
   std::vector<Shape> in_shapes;

@@ -37,6 +37,14 @@ std::string topology(const std::string& name, const std::string& row) {
                "Num Filter, Strides,\n" + row + "\n");
 }
 
+// A topology whose header adds the optional W Bits, A Bits and Groups columns.
+std::string topology_bits(const std::string& name, const std::string& row) {
+  return write(name,
+               "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, "
+               "Num Filter, Strides, W Bits, A Bits, Groups,\n" +
+                   row + "\n");
+}
+
 // An IDX data-set folder whose training images are `images` (labels valid).
 std::string dataset(const std::string& name, const std::string& images) {
   const auto dir = scratch() / name;
@@ -118,6 +126,42 @@ TEST_CASE("bad topology: a 10^12-element input feature map") {
 TEST_CASE("bad topology: a row with too few columns") {
   const auto p = topology("short_topology.csv", "conv1, 224, 224, 3");
   expect_refused("simulate --topology " + p, {p, "columns"});
+}
+
+TEST_CASE("bad topology: a 0-bit weight column") {
+  const auto p = topology_bits("w0_topology.csv", "conv1, 226, 226, 3, 3, 64, 128, 1, 0, 8, 1,");
+  expect_refused("simulate --topology " + p, {p + ":2", "conv1", "'W Bits' = '0'", "1..64"});
+}
+
+TEST_CASE("bad topology: a 65-bit activation column") {
+  const auto p = topology_bits("a65_topology.csv", "conv1, 226, 226, 3, 3, 64, 128, 1, 8, 65, 1,");
+  expect_refused("simulate --topology " + p, {p + ":2", "conv1", "'A Bits' = '65'", "1..64"});
+}
+
+TEST_CASE("bad topology: a fractional bit width") {
+  const auto p = topology_bits("wfrac_topology.csv", "conv1, 226, 226, 3, 3, 64, 128, 1, 4.5, 8,");
+  expect_refused("simulate --topology " + p, {p + ":2", "conv1", "'W Bits' = '4.5'", "1..64"});
+}
+
+TEST_CASE("bad topology: groups that do not divide the channels") {
+  const auto p =
+      topology_bits("groups_topology.csv", "conv1, 226, 226, 3, 3, 64, 128, 1, 8, 8, 3,");
+  expect_refused("simulate --topology " + p, {p + ":2", "conv1", "'Groups' = '3'",
+                                              "divides Channels (64) and Num Filter (128)"});
+}
+
+TEST_CASE("bad topology: zero groups") {
+  const auto p =
+      topology_bits("groups0_topology.csv", "conv1, 226, 226, 3, 3, 64, 128, 1, 8, 8, 0,");
+  expect_refused("simulate --topology " + p, {p + ":2", "conv1", "'Groups' = '0'", "1.."});
+}
+
+TEST_CASE("bad topology: an unknown optional column in the header") {
+  const auto p = write("sparsity_topology.csv",
+                       "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, "
+                       "Channels, Num Filter, Strides, Sparsity,\nconv1, 226, 226, 3, 3, 64, 128, "
+                       "1, 2,\n");
+  expect_refused("simulate --topology " + p, {p + ":1", "'Sparsity'", "W Bits, A Bits, Groups"});
 }
 
 TEST_CASE("bad topology: a directory where the CSV belongs") {

@@ -36,6 +36,8 @@ void check_same_graph(const Graph& a, const Graph& b) {
     if (x.kind == LayerKind::Pool)
       CHECK((x.pool_max == y.pool_max && x.pool_global == y.pool_global));
     if (x.kind == LayerKind::Activation) CHECK(x.activation == y.activation);
+    CHECK((x.w_bits == y.w_bits && x.a_bits == y.a_bits));
+    CHECK(x.input_grad == y.input_grad);
     CHECK(x.out_shape == y.out_shape);
   }
 }
@@ -193,4 +195,106 @@ TEST_CASE("topology rows with bad values are rejected with the file, line and co
       temp_file("big.csv", "Layer name,a,b,c,d,e,f,g\nc1, 4, 4, 5, 5, 3, 4, 1\n");
   CHECK_THROWS_WITH(read_topology_csv(big_filter), Catch::Contains("big.csv:2: layer 'c1'"));
   for (const auto& p : {bad, short_row, big_filter}) std::remove(p.c_str());
+}
+
+TEST_CASE(
+    "a topology's optional W Bits, A Bits and Groups columns set each layer's widths and groups") {
+  // Header names in any case and order after Strides; an empty cell or a row
+  // that stops early leaves the column unset (0 bits = the run's precision).
+  const auto path = temp_file("extra.csv",
+                              "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, "
+                              "Channels, Num Filter, Strides, groups, w bits, A BITS,\n"
+                              "conv1, 227, 227, 11, 11, 3, 96, 4, 1, 8, 8,\n"
+                              "conv2, 31, 31, 5, 5, 96, 256, 1, 2, 4, 4,\n"
+                              "conv3, 15, 15, 3, 3, 256, 384, 1, , 2,\n"
+                              "fc1, 1, 1, 1, 1, 4096, 1000, 1,\n");
+  const Graph g = read_topology_csv(path);
+  const Layer& conv1 = g.layer(g.find("conv1"));
+  const Layer& conv2 = g.layer(g.find("conv2"));
+  const Layer& conv3 = g.layer(g.find("conv3"));
+  const Layer& fc1 = g.layer(g.find("fc1"));
+  CHECK((conv1.w_bits == 8 && conv1.a_bits == 8 && conv1.groups == 1));
+  CHECK((conv2.w_bits == 4 && conv2.a_bits == 4 && conv2.groups == 2));
+  CHECK((conv3.w_bits == 2 && conv3.a_bits == 0 && conv3.groups == 1));
+  CHECK((fc1.w_bits == 0 && fc1.a_bits == 0 && fc1.groups == 1));
+  // Groups divide the reduction: conv2 is two 48-channel convs of 128 filters,
+  // 27 x 27 outputs each: 27^2 * 5^2 * (96 / 2) * 256 MACs.
+  CHECK(conv2.out_shape == Shape{{256, 27, 27}});
+  CHECK(conv2.parameters() == 256 * (96 / 2) * 5 * 5);
+  const auto ops = expand_forward(g, 1);
+  std::int64_t conv2_macs = 0;
+  for (const Op& op : ops)
+    if (op.kind == OpKind::Gemm && op.layer == g.find("conv2")) conv2_macs += op.macs();
+  CHECK(conv2_macs == std::int64_t{27} * 27 * 25 * 48 * 256);
+
+  // The widths survive the graph format (JSON and YAML spellings).
+  const Graph back = graph_from_json(graph_to_json(g), "roundtrip");
+  check_same_graph(g, back);
+  const std::string yaml = R"(
+layers:
+  - {name: x, kind: input, shape: [3, 8, 8]}
+  - {name: c1, kind: conv2d, inputs: [x], out_channels: 4, kernel: 3, w_bits: 2, a_bits: 8}
+  - {name: f, kind: flatten, inputs: [c1]}
+  - {name: fc, kind: linear, inputs: [f], out_features: 10, w_bits: 8}
+)";
+  const Graph y = graph_from_yaml(yaml, "widths.yaml");
+  CHECK((y.layer(1).w_bits == 2 && y.layer(1).a_bits == 8));
+  CHECK((y.layer(3).w_bits == 8 && y.layer(3).a_bits == 0));
+  check_same_graph(y, graph_from_json(graph_to_json(y), "roundtrip"));
+  // Out of range in a graph file: the same 1..64 as the CSV.
+  CHECK_THROWS_WITH(
+      graph_from_json(
+          R"({"layers": [{"name": "x", "kind": "input", "shape": [4]},
+                         {"name": "fc", "kind": "linear", "inputs": ["x"], "out_features": 2, "w_bits": 65}]})",
+          "net.json"),
+      Catch::Contains("net.json: layers[1] ('fc'): key 'w_bits': 65: must be an integer 1..64"));
+  CHECK_THROWS_WITH(
+      graph_from_json(R"({"layers": [{"name": "x", "kind": "input", "shape": [4], "a_bits": 4}]})",
+                      "net.json"),
+      Catch::Contains("key 'a_bits': unknown for this layer kind"));
+  std::remove(path.c_str());
+}
+
+TEST_CASE("a topology's optional columns are refused when out of range, unnamed or unknown") {
+  const std::string head =
+      "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "
+      "Strides, W Bits, A Bits, Groups\n";
+  auto error_of = [&](const std::string& name, const std::string& text) -> std::string {
+    const auto p = temp_file(name, text);
+    try {
+      read_topology_csv(p);
+    } catch (const InputError& e) {
+      std::remove(p.c_str());
+      return e.what();
+    }
+    std::remove(p.c_str());
+    FAIL("no InputError for " << name);
+    return "";
+  };
+  CHECK_THAT(error_of("w0.csv", head + "c1, 8, 8, 3, 3, 4, 8, 1, 0, 8, 1\n"),
+             Catch::EndsWith("w0.csv:2: layer 'c1': column 'W Bits' = '0': must be an integer "
+                             "1..64 (bits; an empty cell is the run's precision)"));
+  CHECK_THAT(error_of("a65.csv", head + "c1, 8, 8, 3, 3, 4, 8, 1, 8, 65, 1\n"),
+             Catch::Contains("a65.csv:2: layer 'c1': column 'A Bits' = '65': must be an integer "
+                             "1..64"));
+  CHECK_THAT(error_of("wfrac.csv", head + "c1, 8, 8, 3, 3, 4, 8, 1, 4.5, 8, 1\n"),
+             Catch::Contains("column 'W Bits' = '4.5': must be an integer 1..64"));
+  CHECK_THAT(error_of("g3.csv", head + "c1, 8, 8, 3, 3, 4, 8, 1, 8, 8, 3\n"),
+             Catch::EndsWith("g3.csv:2: layer 'c1': column 'Groups' = '3': must be an integer "
+                             "1..16777216 that divides Channels (4) and Num Filter (8)"));
+  CHECK_THAT(error_of("g0.csv", head + "c1, 8, 8, 3, 3, 4, 8, 1, 8, 8, 0\n"),
+             Catch::Contains("column 'Groups' = '0'"));
+  CHECK_THAT(error_of("long.csv", head + "c1, 8, 8, 3, 3, 4, 8, 1, 8, 8, 1, 7\n"),
+             Catch::Contains("long.csv:2: 12 columns; a topology row has 8 to 11"));
+  CHECK_THAT(error_of("nohead.csv", "c1, 8, 8, 3, 3, 4, 8, 1, 8\n"),
+             Catch::Contains("nohead.csv:1: 9 columns; a topology row has 8") &&
+                 Catch::Contains("when the header names them"));
+  CHECK_THAT(error_of("unknown.csv",
+                      "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, "
+                      "Channels, Num Filter, Strides, Sparsity\nc1, 8, 8, 3, 3, 4, 8, 1, 1\n"),
+             Catch::Contains("unknown.csv:1: header column 9 = 'Sparsity': unknown"));
+  CHECK_THAT(error_of("twice.csv",
+                      "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, "
+                      "Channels, Num Filter, Strides, W Bits, w bits\nc1, 8, 8, 3, 3, 4, 8, 1\n"),
+             Catch::Contains("twice.csv:1: header column 10 = 'w bits': named twice"));
 }

@@ -90,15 +90,25 @@ std::string error_of(const std::string& text, const std::vector<std::string>& ov
   return "";
 }
 
+// The five points `compare` puts side by side: one scale and one memory system,
+// so that they differ in the PE (docs/architecture.md, "The shipped design points").
+const char* const kComparePoints[] = {"tpu_int8", "stripes_bit_serial", "bit_fusion",
+                                      "multi_pass_16_32", "gpu_tensor_core"};
+// Published machines as their papers and simulators configure them, to check
+// lpsim against (docs/architecture.md, "Validation design points").
+const char* const kValidationPoints[] = {"bitfusion_isca18", "eyeriss_isca16"};
+
 }  // namespace
 
 // ---- shipped design points ---------------------------------------------------
 
-TEST_CASE("the five shipped design points are listed in sorted order", "[arch]") {
+TEST_CASE("the five compare points and the two validation points are shipped, in sorted order",
+          "[arch]") {
   const auto names = shipped_arch_names();
   CHECK(std::is_sorted(names.begin(), names.end()));
-  for (const char* required :
-       {"tpu_int8", "stripes_bit_serial", "bit_fusion", "multi_pass_16_32", "gpu_tensor_core"})
+  for (const char* required : kComparePoints)
+    CHECK(std::find(names.begin(), names.end(), required) != names.end());
+  for (const char* required : kValidationPoints)
     CHECK(std::find(names.begin(), names.end(), required) != names.end());
 }
 
@@ -120,12 +130,15 @@ TEST_CASE("every shipped architecture file loads and is named after its file", "
   }
 }
 
-TEST_CASE("the shipped design points cover the four PE types", "[arch]") {
+TEST_CASE("the compare points cover the four PE types", "[arch]") {
   CHECK(load_arch(resolve_arch_path("tpu_int8")).pe.type == "fixed");
   CHECK(load_arch(resolve_arch_path("gpu_tensor_core")).pe.type == "fixed");
   CHECK(load_arch(resolve_arch_path("stripes_bit_serial")).pe.type == "bit_serial");
   CHECK(load_arch(resolve_arch_path("bit_fusion")).pe.type == "bit_fusion");
   CHECK(load_arch(resolve_arch_path("multi_pass_16_32")).pe.type == "multi_pass");
+  // The validation points: Bit Fusion's own array and Eyeriss's 16-bit fixed MACs.
+  CHECK(load_arch(resolve_arch_path("bitfusion_isca18")).pe.type == "bit_fusion");
+  CHECK(load_arch(resolve_arch_path("eyeriss_isca16")).pe.type == "fixed");
 }
 
 TEST_CASE("tpu_int8 is one TPUv2 TensorCore with INT8 MACs and TPU-style accumulators", "[arch]") {
@@ -147,9 +160,9 @@ TEST_CASE("tpu_int8 is one TPUv2 TensorCore with INT8 MACs and TPU-style accumul
   CHECK(a.accumulators.storage.write_bits_per_cycle == double(a.array.cols * 32));
 }
 
-TEST_CASE("every shipped design point shares tpu_int8's memory system", "[arch]") {
+TEST_CASE("every compare point shares tpu_int8's memory system", "[arch]") {
   const ArchConfig t = load_arch(resolve_arch_path("tpu_int8"));
-  for (const auto& name : shipped_arch_names()) {
+  for (const std::string name : kComparePoints) {
     INFO(name);
     const ArchConfig a = load_arch(resolve_arch_path(name));
     CHECK(a.dram == t.dram);
@@ -165,6 +178,59 @@ TEST_CASE("every shipped design point shares tpu_int8's memory system", "[arch]"
     CHECK(a.accumulators.storage.capacity_bytes == 4096 * a.array.cols * 4);
     CHECK(a.accumulators.storage.banks == a.array.cols);
   }
+}
+
+TEST_CASE("bitfusion_isca18 is Bit Fusion's bf_e_conf.ini configuration", "[arch]") {
+  const ArchConfig a = load_arch(resolve_arch_path("bitfusion_isca18"));
+  // bf_e_conf.ini (github hsharma35/bitfusion): a = 16, c = 32, 500 MHz, high_prec 8,
+  // low_prec 2, Wgt/Act/Out_SRAM 65536/32768/16384 bytes, if_width 192 bits per cycle.
+  CHECK(a.array.rows == 16);
+  CHECK(a.array.cols == 32);
+  CHECK(a.clock_ghz == 0.5);
+  CHECK(a.pe.type == "bit_fusion");
+  CHECK(a.pe.brick_bits == 2);
+  CHECK(a.pe.fusion_bits == 8);
+  REQUIRE(a.buffers.size() == 2);
+  CHECK(a.buffers[0].capacity_bytes == 32768);  // input buffer: A, E
+  CHECK(a.buffers[0].holds == std::vector<Role>{Role::A, Role::E});
+  CHECK(a.buffers[1].capacity_bytes == 65536);  // weight buffer: W, G, Opt
+  CHECK(a.buffers[1].holds == std::vector<Role>{Role::W, Role::G, Role::Opt});
+  REQUIRE(a.accumulators.present);  // the 32-bit output buffer
+  CHECK(a.accumulators.storage.capacity_bytes == 16384);
+  // simulator.py's banking: WBUF one bank per unit (N * M), IBUF N, OBUF M; 32-bit words.
+  CHECK(a.buffers[1].banks == 16 * 32);
+  CHECK(a.buffers[0].banks == 16);
+  CHECK(a.accumulators.storage.banks == 32);
+  CHECK(a.accumulators.storage.read_bits_per_cycle == 32.0 * 32);
+  // 192 bits per cycle at 500 MHz, in GB/s; no DRAM latency, 15 pJ per bit (stats.py).
+  CHECK(a.dram.bandwidth_gbps == Approx(192 * 0.5 / 8));
+  CHECK(a.dram.latency_ns == 0);
+  CHECK(a.dram.pj_per_bit == 15);
+  CHECK(a.buffering == 2);
+  CHECK(a.node_nm == 45);
+}
+
+TEST_CASE("eyeriss_isca16 is the Eyeriss chip's array, buffer, word width, clock and node",
+          "[arch]") {
+  const ArchConfig a = load_arch(resolve_arch_path("eyeriss_isca16"));
+  // Chen et al., JSSC 2017: 168 PEs in 12 rows x 14 columns, a 108 KB global buffer,
+  // 16-bit fixed point, 200 MHz, 65 nm; a 224 x 16-bit filter scratch pad per PE.
+  CHECK(a.array.rows == 12);
+  CHECK(a.array.cols == 14);
+  CHECK(a.array.pes() == 168);
+  CHECK(a.clock_ghz == 0.2);
+  CHECK(a.pe.type == "fixed");
+  CHECK(a.pe.native_formats == std::vector<Format>{Format::integer(16)});
+  REQUIRE(a.buffers.size() == 2);
+  CHECK(a.buffers[0].capacity_bytes == 108 * 1024);
+  CHECK(a.buffers[0].holds == std::vector<Role>{Role::A, Role::E});
+  CHECK(a.buffers[1].capacity_bytes == 168 * 224 * 2);
+  CHECK(a.buffers[1].banks == 168);
+  CHECK(a.buffers[1].holds == std::vector<Role>{Role::W, Role::G, Role::Opt});
+  CHECK_FALSE(a.accumulators.present);  // partial sums leave the array through the GLB
+  // A 64-bit link at a 90 MHz link clock.
+  CHECK(a.dram.bandwidth_gbps == Approx(64 * 0.09 / 8));
+  CHECK(a.node_nm == 65);
 }
 
 TEST_CASE("the default design point is tpu_int8.yaml", "[arch]") {
