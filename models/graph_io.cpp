@@ -15,6 +15,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "core/input_file.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 
@@ -30,14 +31,7 @@ constexpr int kFormatVersion = 1;
 // GEMM dimensions times a batch stay far from int64 overflow (undefined).
 constexpr std::int64_t kMaxValue = std::int64_t{1} << 24;
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path + ": cannot open: " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw InputError(path + ": cannot read");
-  return text.str();
-}
+std::string read_text(const std::string& path) { return read_input_file(path); }
 
 std::string short_value(const json& v) {
   std::string s = v.dump();

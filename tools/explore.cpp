@@ -32,6 +32,7 @@
 #include <mpi.h>
 #endif
 
+#include "core/input_file.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "sim/energy_model.h"
@@ -267,10 +268,7 @@ Row parse_row(const Context& ctx, const std::string& line, std::size_t line_no,
   return r;
 }
 
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
+std::string read_all(const std::string& path) { return read_input_file(path); }
 
 // The rows of an existing results file (for --resume). Rows are appended a
 // whole point at a time, so a point with rows for only some traces, or a
