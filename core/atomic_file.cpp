@@ -170,6 +170,14 @@ OutputTarget resolve_output(const std::string& path) {
   return t;
 }
 
+bool writes_stdout(const std::string& path) {
+  if (is_stdout_path(path)) return true;
+  struct stat out {
+  }, st{};
+  return ::fstat(STDOUT_FILENO, &out) == 0 && ::stat(path.c_str(), &st) == 0 &&
+         out.st_dev == st.st_dev && out.st_ino == st.st_ino;
+}
+
 void write_all(int fd, std::string_view bytes, const std::string& path) {
   int injected = 0;
   const std::size_t allowed = fault_allowance(bytes.size(), injected);

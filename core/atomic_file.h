@@ -42,6 +42,11 @@ OutputTarget resolve_output(const std::string& path);
 // "-": the path that means standard output.
 inline bool is_stdout_path(std::string_view path) { return path == "-"; }
 
+// True when writing `path` writes this process's standard output: "-", or a
+// path naming the same file, device or pipe (/dev/stdout, /proc/self/fd/1).
+// Commands then print their informational lines on stderr.
+bool writes_stdout(const std::string& path);
+
 // Writes all of `bytes` to `fd` (short writes and EINTR retried); InputError
 // "<path>: write failed: <reason>" otherwise. The one write loop of every
 // writer, so the fault seam below reaches all of them.
