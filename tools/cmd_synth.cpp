@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "core/atomic_file.h"
 #include "tools/cli_common.h"
 #include "tools/commands.h"
 #include "traces/synth.h"
@@ -45,8 +46,9 @@ Action add_synth(CLI::App& app) {
       info << fmt::format(
           "wrote {}: {} {} x {} epochs, batch {}, {} iterations, "
           "{} segments, schedule {}\n",
-          *out, trace.header.model, trace.header.dataset, trace.header.epochs, trace.header.batch,
-          trace.header.total_iterations, trace.segments.size(), trace.header.schedule);
+          is_stdout_path(*out) ? "standard output" : *out, trace.header.model, trace.header.dataset,
+          trace.header.epochs, trace.header.batch, trace.header.total_iterations,
+          trace.segments.size(), trace.header.schedule);
     }
     return 0;
   };

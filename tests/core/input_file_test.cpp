@@ -1,7 +1,10 @@
 // Tests for core/input_file.h: input files read in bounded memory, under caps
 // on the bytes of a file and of one line.
-#include <catch2/catch.hpp>
+#include "core/input_file.h"
 
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -9,10 +12,7 @@
 #include <string>
 #include <vector>
 
-#include <unistd.h>
-
 #include "core/error.h"
-#include "core/input_file.h"
 
 using namespace lpsim;
 namespace fs = std::filesystem;
@@ -75,9 +75,10 @@ TEST_CASE("lines come back the same from a plain file, a gzip file and concatena
           0);
   CHECK(lines_of(both, true) == std::vector<std::string>{"alpha", "beta"});
   // Without gunzip the bytes are taken as they are.
-  CHECK(read_input_file(gz.string()) == std::string(std::istreambuf_iterator<char>(
-                                            *std::make_unique<std::ifstream>(gz, std::ios::binary)),
-                                        std::istreambuf_iterator<char>()));
+  CHECK(read_input_file(gz.string()) ==
+        std::string(
+            std::istreambuf_iterator<char>(*std::make_unique<std::ifstream>(gz, std::ios::binary)),
+            std::istreambuf_iterator<char>()));
 }
 
 TEST_CASE("gzip data cut short or damaged is an input error naming the file") {
@@ -124,14 +125,13 @@ TEST_CASE("the caps' environment variables must be whole MiB in range") {
   for (const char* bad : {"", "0", "-5", "12abc", "99999999999999999999", "65537"}) {
     INFO(bad);
     const EnvScope cap("LPSIM_MAX_RECORD_MB", bad);
-    CHECK_THROWS_WITH(input_caps(), Catch::Contains("LPSIM_MAX_RECORD_MB") &&
-                                        Catch::Contains("1..65536"));
+    CHECK_THROWS_WITH(input_caps(),
+                      Catch::Contains("LPSIM_MAX_RECORD_MB") && Catch::Contains("1..65536"));
   }
 }
 
 TEST_CASE("a missing file or a directory is an input error naming it") {
-  CHECK_THROWS_WITH(read_input_file(scratch("absent.txt").string()),
-                    Catch::Contains("absent.txt"));
+  CHECK_THROWS_WITH(read_input_file(scratch("absent.txt").string()), Catch::Contains("absent.txt"));
   CHECK_THROWS_WITH(read_input_file(fs::temp_directory_path().string()),
                     Catch::Contains("is a directory"));
 }
