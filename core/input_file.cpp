@@ -20,6 +20,13 @@ namespace lpsim {
 namespace {
 
 constexpr std::size_t kChunk = std::size_t{1} << 16;
+struct Limit {
+  const char* what;
+  const char* variable;
+};
+constexpr Limit kLineFileLimit{"a file read line by line (a trace)", "LPSIM_MAX_INPUT_MB"};
+constexpr Limit kWholeFileLimit{"a file read whole (YAML, JSON, CSV, checkpoint)",
+                                "LPSIM_MAX_RECORD_MB"};
 
 std::int64_t cap_from_env(const char* name, std::int64_t default_bytes) {
   const char* text = std::getenv(name);
@@ -51,8 +58,9 @@ class Fd {
 
 // Reads `path` in chunks, gunzipping when asked and the magic is there, and
 // hands each chunk of plain bytes to `sink`; enforces max_bytes.
+// `limit` names what is limited and how to raise it, for the message.
 void for_each_chunk(const std::string& path, bool gunzip, std::int64_t max_bytes,
-                    const std::function<void(std::string_view)>& sink) {
+                    const Limit& limit, const std::function<void(std::string_view)>& sink) {
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
     throw InputError(fmt::format("{}: is a directory, expected a file", path));
@@ -63,10 +71,11 @@ void for_each_chunk(const std::string& path, bool gunzip, std::int64_t max_bytes
   auto emit = [&](const char* data, std::size_t n) {
     total += static_cast<std::int64_t>(n);
     if (total > max_bytes)
-      throw InputError(fmt::format(
-          "{}: more than {} MiB{}: input files are limited to {} MiB (raise the limit with "
-          "LPSIM_MAX_INPUT_MB=N)",
-          path, max_bytes / kMiB, gunzip ? " (after gunzip)" : "", max_bytes / kMiB));
+      throw InputError(
+          fmt::format("{}: more than {} MiB{}: {} is limited to {} MiB ({}=N raises "
+                      "the limit)",
+                      path, max_bytes / kMiB, gunzip ? " (after gunzip)" : "", limit.what,
+                      max_bytes / kMiB, limit.variable));
     if (n > 0) sink(std::string_view(data, n));
   };
   std::vector<char> in(kChunk), out(kChunk);
@@ -182,7 +191,8 @@ void for_each_line(const std::string& path, bool gunzip,
                    const std::function<void(std::string_view, std::int64_t)>& on_line) {
   const InputCaps caps = input_caps();
   LineSplitter lines(path, caps.max_record_bytes, &on_line);
-  for_each_chunk(path, gunzip, caps.max_bytes, [&](std::string_view c) { lines.feed(c); });
+  for_each_chunk(path, gunzip, caps.max_bytes, kLineFileLimit,
+                 [&](std::string_view c) { lines.feed(c); });
   lines.finish();
 }
 
@@ -190,7 +200,7 @@ std::string read_input_file(const std::string& path, bool gunzip, bool lines) {
   const InputCaps caps = input_caps();
   LineSplitter check(path, lines ? caps.max_record_bytes : caps.max_bytes, nullptr);
   std::string out;
-  for_each_chunk(path, gunzip, caps.max_bytes, [&](std::string_view c) {
+  for_each_chunk(path, gunzip, caps.max_record_bytes, kWholeFileLimit, [&](std::string_view c) {
     check.feed(c);
     out.append(c);
   });
@@ -202,7 +212,8 @@ void check_input_caps(const std::string& path) {
   if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return;
   const InputCaps caps = input_caps();
   LineSplitter lines(path, caps.max_record_bytes, nullptr);
-  for_each_chunk(path, false, caps.max_bytes, [&](std::string_view c) { lines.feed(c); });
+  for_each_chunk(path, false, caps.max_record_bytes, kWholeFileLimit,
+                 [&](std::string_view c) { lines.feed(c); });
 }
 
 }  // namespace lpsim

@@ -11,8 +11,8 @@
 namespace lpsim {
 
 struct InputCaps {
-  std::int64_t max_bytes;         // bytes of one file, after gunzip
-  std::int64_t max_record_bytes;  // bytes of one line (one trace record, one YAML line)
+  std::int64_t max_bytes;         // bytes of a file read line by line (a trace), after gunzip
+  std::int64_t max_record_bytes;  // bytes of one line, and of a file parsed whole
 };
 
 constexpr std::int64_t kMiB = std::int64_t{1} << 20;
@@ -34,12 +34,12 @@ InputCaps input_caps();
 void for_each_line(const std::string& path, bool gunzip,
                    const std::function<void(std::string_view line, std::int64_t line_no)>& on_line);
 
-// The whole file (for formats parsed whole: YAML, JSON, CSV, checkpoints),
-// under the same caps; `lines` false for binary files, where only max_bytes
-// applies.
+// The whole file, for formats parsed whole (YAML, JSON, CSV, checkpoints):
+// the file is one record, so max_record_bytes bounds it, and each of its
+// lines (`lines` false for binary files).
 std::string read_input_file(const std::string& path, bool gunzip = false, bool lines = true);
 
-// Reads `path` through the caps without keeping it: for a regular file that
+// Reads `path` through read_input_file's caps without keeping it: for a file that
 // another library parses whole (architecture YAML, read by sim/). Anything
 // else is left to that parser's own message.
 void check_input_caps(const std::string& path);

@@ -98,9 +98,11 @@ TEST_CASE("a line longer than the record cap is refused with its line number and
   CHECK_THROWS_WITH(lines_of(p, false), Catch::Contains(p.string() + ":2") &&
                                             Catch::Contains("1 MiB") &&
                                             Catch::Contains("LPSIM_MAX_RECORD_MB"));
-  CHECK_THROWS_AS(read_input_file(p.string()), InputError);
-  // Binary files have no lines: only the file cap applies.
-  CHECK(read_input_file(p.string(), false, false).size() == ok.size() + 4);
+  // A file parsed whole is one record: the cap bounds all of it, lines or not.
+  for (bool lines : {true, false})
+    CHECK_THROWS_WITH(read_input_file(p.string(), false, lines),
+                      Catch::Contains("read whole") && Catch::Contains("LPSIM_MAX_RECORD_MB"));
+  CHECK(read_input_file(write("small.bin", ok).string(), false, false) == ok);
 }
 
 TEST_CASE("a file, or a gzip stream, over the input cap is refused with the cap") {
@@ -108,7 +110,7 @@ TEST_CASE("a file, or a gzip stream, over the input cap is refused with the cap"
   std::string text;
   while (text.size() <= (1u << 20)) text += "a short line of text\n";
   const fs::path p = write("big.txt", text);
-  CHECK_THROWS_WITH(read_input_file(p.string()),
+  CHECK_THROWS_WITH(lines_of(p, false),
                     Catch::Contains(p.string()) && Catch::Contains("LPSIM_MAX_INPUT_MB"));
   const fs::path gz = write_gz("big.gz", text);
   CHECK(fs::file_size(gz) < (1u << 20) / 8);  // small on disk, over the cap unpacked
