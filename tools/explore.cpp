@@ -635,13 +635,19 @@ int run_pool(const Context& ctx, const std::vector<std::int64_t>& todo,
       w.fd = -1;
       --open;
       int status = 0;
-      ::waitpid(w.pid, &status, 0);
+      const pid_t pid = w.pid;
+      ::waitpid(pid, &status, 0);
       w.pid = -1;
       if (failure.empty() && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-        failure =
+        failure = fmt::format(
+            "Iexplore: worker process {} (pid {}) {}; the rows of the points finished so far "
+            "are in {}: rerun with --resume to finish",
+            which[k], pid,
             WIFSIGNALED(status)
-                ? fmt::format("Iworker {} was killed by signal {}", which[k], WTERMSIG(status))
-                : fmt::format("Iworker {} exited with status {}", which[k], WEXITSTATUS(status));
+                ? fmt::format("was killed by signal {} ({})", WTERMSIG(status),
+                              ::strsignal(WTERMSIG(status)))
+                : fmt::format("exited with status {}", WEXITSTATUS(status)),
+            ctx.options.output);
     }
     if (show_progress && Clock::now() - last_progress > std::chrono::seconds(2)) {
       std::fprintf(stderr, "\rexplore: %zu/%zu rows", done_rows, total_rows);
