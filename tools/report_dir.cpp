@@ -279,8 +279,8 @@ void check_report_target(const std::string& dir) {
   const bool empty_dir = fs::is_directory(target, ec) && fs::is_empty(target, ec);
   if (fs::exists(target) && !is_report_dir(target) && !empty_dir)
     throw InputError(fmt::format(
-        "--report {}: exists and is neither empty nor an lpsim report (no report.json in it); "
-        "choose a new or empty directory",
+        "--report {}: exists, is not empty and is not an lpsim report (no report.json in it); "
+        "choose a new or an empty directory",
         dir));
   if (::access(parent.c_str(), W_OK) != 0)
     throw InputError(fmt::format("--report {}: cannot write into {}", dir, parent.string()));
