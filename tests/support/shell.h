@@ -70,6 +70,17 @@ inline ShellResult run_shell(const std::string& command) {
   return r;
 }
 
+// The bytes of a file ("" if it cannot be read), and the lines of a text.
+inline std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+inline int count_lines(const std::string& s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
 struct MeasuredResult {
   int code = -1;        // exit code; -1 when killed by a signal
   std::string err;      // stderr

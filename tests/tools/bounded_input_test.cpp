@@ -4,7 +4,6 @@
 // test time: the bomb by repeating one small gzip member, the long line as a
 // sparse file.
 #include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -13,9 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "support/gzip_zeros.h"
 #include "support/shell.h"
 
 namespace fs = std::filesystem;
+using lpsim::test::gzip_zeros;
 using lpsim::test::run_measured;
 
 namespace {
@@ -26,22 +27,6 @@ fs::path scratch() {
   fs::path d = fs::temp_directory_path() / ("lpsim_bounded_input_" + std::to_string(getpid()));
   fs::create_directories(d);
   return d;
-}
-
-// One gzip member holding `bytes` zero bytes.
-std::string gzip_zeros(std::size_t bytes) {
-  z_stream zs{};
-  REQUIRE(deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) == Z_OK);
-  const std::string zeros(bytes, '\0');
-  std::string out(deflateBound(&zs, static_cast<uLong>(bytes)) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(zeros.data()));
-  zs.avail_in = static_cast<uInt>(zeros.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  REQUIRE(deflate(&zs, Z_FINISH) == Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
 }
 
 void expect_refused_in_bounded_memory(const std::vector<std::string>& args, const std::string& file,

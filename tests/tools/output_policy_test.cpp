@@ -12,8 +12,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -22,6 +22,7 @@
 namespace fs = std::filesystem;
 using lpsim::test::run_shell;
 using lpsim::test::ShellResult;
+using lpsim::test::slurp;
 
 namespace {
 
@@ -29,17 +30,6 @@ fs::path scratch() {
   fs::path d = fs::temp_directory_path() / ("lpsim_output_policy_" + std::to_string(getpid()));
   fs::create_directories(d);
   return d;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-int lines(const std::string& s) {
-  int n = 0;
-  for (char c : s) n += c == '\n';
-  return n;
 }
 
 ShellResult run_lpsim(const std::string& args, const std::string& env = "") {
@@ -53,7 +43,7 @@ void expect_write_failure(const ShellResult& r, const std::string& what,
                           const std::string& reason) {
   INFO("stdout: " << r.out << "\nstderr: " << r.err);
   CHECK(r.code == 2);
-  CHECK(lines(r.err) == 1);
+  CHECK(lpsim::test::count_lines(r.err) == 1);
   CHECK_THAT(r.err,
              Catch::StartsWith("lpsim: ") && Catch::Contains(what) && Catch::Contains(reason));
   CHECK_THAT(r.out + r.err, !Catch::Contains("wrote"));
@@ -155,7 +145,8 @@ TEST_CASE("a failing write of a checkpoint keeps the old one, and --resume finis
         std::regex_replace(slurp(whole), wall, ""));
 }
 
-TEST_CASE("a failing write of a report keeps the previous report, and an empty directory is accepted") {
+TEST_CASE(
+    "a failing write of a report keeps the previous report, and an empty directory is accepted") {
   const fs::path rep = scratch() / "report";
   fs::remove_all(rep);
   fs::create_directories(rep);  // mkdir out && lpsim compare --report out
