@@ -1,9 +1,9 @@
 // Number formats: names, parsing, labels.
 #include "core/precision.h"
 
-#include <fmt/format.h>
-
 #include <charconv>
+
+#include <fmt/format.h>
 
 #include "core/error.h"
 
@@ -58,20 +58,18 @@ Format parse_format(std::string_view text, std::string_view where) {
     if (m != std::string_view::npos && parse_int(t.substr(1, m - 1), e) &&
         parse_int(t.substr(m + 1), mant)) {
       if (e < 2 || e > 11 || mant < 0 || mant > 52)
-        throw InputError(
-            fmt::format("{}: float format '{}': exponent bits must be 2..11 and "
-                        "mantissa bits 0..52",
-                        where, text));
+        throw InputError(fmt::format("{}: float format '{}': exponent bits must be 2..11 and "
+                                     "mantissa bits 0..52",
+                                     where, text));
       return Format::floating(e, mant);
     }
   }
   if (t.starts_with("int")) t.remove_prefix(3);
   int bits = 0;
   if (!parse_int(t, bits))
-    throw InputError(
-        fmt::format("{}: '{}' is not a number format: expected integer bits "
-                    "{}..{} or one of fp32, fp16, bf16, fp8-e4m3, fp8-e5m2",
-                    where, text, kMinBits, kMaxBits));
+    throw InputError(fmt::format("{}: '{}' is not a number format: expected integer bits "
+                                 "{}..{} or one of fp32, fp16, bf16, fp8-e4m3, fp8-e5m2",
+                                 where, text, kMinBits, kMaxBits));
   if (bits < kMinBits || bits > kMaxBits)
     throw InputError(fmt::format("{}: {} bits is out of range: must be {}..{}", where, bits,
                                  kMinBits, kMaxBits));
@@ -80,16 +78,11 @@ Format parse_format(std::string_view text, std::string_view where) {
 
 std::string_view role_name(Role r) {
   switch (r) {
-    case Role::W:
-      return "W";
-    case Role::A:
-      return "A";
-    case Role::E:
-      return "E";
-    case Role::G:
-      return "G";
-    case Role::Opt:
-      return "Opt";
+    case Role::W: return "W";
+    case Role::A: return "A";
+    case Role::E: return "E";
+    case Role::G: return "G";
+    case Role::Opt: return "Opt";
   }
   return "?";
 }

@@ -15,9 +15,9 @@ namespace lpsim {
 struct Format {
   enum class Kind : std::uint8_t { Int, Float };
   Kind kind = Kind::Int;
-  int bits = 32;     // total width, 1..64
-  int exp_bits = 0;  // Float only
-  int man_bits = 0;  // Float only (stored mantissa bits, without the hidden one)
+  int bits = 32;      // total width, 1..64
+  int exp_bits = 0;   // Float only
+  int man_bits = 0;   // Float only (stored mantissa bits, without the hidden one)
 
   static Format integer(int bits);
   static Format floating(int exp_bits, int man_bits);
