@@ -16,6 +16,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "core/input_file.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 
@@ -34,14 +35,7 @@ constexpr std::int64_t kMaxValue = std::int64_t{1} << 24;
 // formats allow (docs/architecture.md, native_formats: 1..64).
 constexpr std::int64_t kMaxBits = 64;
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path + ": cannot open: " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw InputError(path + ": cannot read");
-  return text.str();
-}
+std::string read_text(const std::string& path) { return read_input_file(path); }
 
 std::string short_value(const json& v) {
   std::string s = v.dump();

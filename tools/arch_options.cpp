@@ -1,6 +1,8 @@
 // The --arch / --set options shared by simulate, compare and energy-table.
 #include "tools/arch_options.h"
 
+#include "core/input_file.h"
+
 namespace lpsim::cli {
 
 void ArchOptions::add_to(CLI::App& sub, bool many) {
@@ -20,7 +22,11 @@ std::vector<ArchConfig> ArchOptions::load() const {
     out.push_back(default_arch(set));
     return out;
   }
-  for (const auto& a : arch) out.push_back(load_arch(resolve_arch_path(a), set));
+  for (const auto& a : arch) {
+    const std::string path = resolve_arch_path(a);
+    check_input_caps(path);
+    out.push_back(load_arch(path, set));
+  }
   return out;
 }
 

@@ -1,12 +1,14 @@
 // Helpers shared by the subcommands.
 #include "tools/cli_common.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <iostream>
 
-#include <fmt/format.h>
+#include "core/atomic_file.h"
 
 namespace lpsim::cli {
 
@@ -28,7 +30,7 @@ std::string with_unit(double v, const char* unit) {
     double scale;
     const char* prefix;
   };
-  static const P prefixes[] = {{1e9, "G"}, {1e6, "M"}, {1e3, "k"}, {1, ""},
+  static const P prefixes[] = {{1e9, "G"},  {1e6, "M"},  {1e3, "k"},  {1, ""},
                                {1e-3, "m"}, {1e-6, "u"}, {1e-9, "n"}, {1e-12, "p"}};
   if (v == 0) return fmt::format("0 {}", unit);
   for (const auto& p : prefixes)
@@ -44,7 +46,12 @@ std::string seconds(double s) {
   return with_unit(s, "s");
 }
 
-void print_json(const nlohmann::json& j) { std::cout << j.dump(2) << "\n"; }
+void print_json(const nlohmann::json& j, std::ostream& os) { os << j.dump(2) << "\n"; }
+void print_json(const nlohmann::json& j) { print_json(j, std::cout); }
+
+std::ostream& info_stream(const std::string& output) {
+  return writes_stdout(output) ? std::cerr : std::cout;
+}
 
 namespace {
 bool looks_numeric(const std::string& cell) {
@@ -92,8 +99,8 @@ std::vector<std::string> split_schedules(const std::string& text) {
   std::size_t start = 0;
   while (start <= text.size()) {
     std::size_t comma = text.find(',', start);
-    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos
-                                                                      : comma - start);
+    std::string item =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     bool is_option = item.find('=') != std::string::npos && item.find(':') == std::string::npos;
     // muppet:8,12,14,16 lists widths after its colon: bare numbers join it too.
     bool is_level = !item.empty() && item.find_first_not_of("0123456789") == std::string::npos &&

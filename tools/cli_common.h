@@ -5,10 +5,10 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <nlohmann/json.hpp>
+#include <ostream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace lpsim::cli {
 
@@ -20,8 +20,13 @@ std::string change(double value, double base);
 std::string joules(double j);
 std::string seconds(double s);
 
-// Prints `j` to stdout, pretty, followed by a newline.
+// Prints `j` to `os` (stdout by default), pretty, followed by a newline.
+void print_json(const nlohmann::json& j, std::ostream& os);
 void print_json(const nlohmann::json& j);
+
+// Where a command that writes `output` prints its informational lines:
+// stdout, or stderr when `output` is standard output itself (-o -).
+std::ostream& info_stream(const std::string& output);
 
 // A simple aligned text table.
 class Table {

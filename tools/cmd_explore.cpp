@@ -1,12 +1,11 @@
 // `lpsim explore`: sweep the design points of a space over training traces;
 // CSV of every metric, Pareto front marked, optional plot. docs/explore.md.
+#include <fmt/format.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <iostream>
 #include <memory>
-
-#include <unistd.h>
-
-#include <fmt/format.h>
 
 #include "core/error.h"
 #include "tools/cli_common.h"
@@ -30,8 +29,8 @@ bool launched_by_mpi() {
   return false;
 }
 
-void print_summary(const nlohmann::json& s) {
-  std::cout << fmt::format(
+void print_summary(const nlohmann::json& s, std::ostream& out) {
+  out << fmt::format(
       "{}: {} of {} points selected, {} over the area budget, {} evaluated now ({} {}), "
       "{} rows ({} resumed) in {}\n",
       s["space"].get<std::string>(), s["points_selected"].get<std::int64_t>(),
@@ -40,7 +39,7 @@ void print_summary(const nlohmann::json& s) {
       s["mpi"].get<bool>() ? "MPI ranks" : "worker processes", s["rows"].get<std::int64_t>(),
       s["rows_resumed"].get<std::int64_t>(), s["output"].get<std::string>());
   if (!s.contains("pareto")) return;
-  std::cout << fmt::format("Pareto-optimal rows ({}):\n", s["pareto"].size());
+  out << fmt::format("Pareto-optimal rows ({}):\n", s["pareto"].size());
   std::vector<std::string> header{"point"};
   for (const auto& k : s["axes"]) header.push_back(k.get<std::string>());
   for (const char* c : {"schedule", "energy", "latency", "area mm2", "utilization"})
@@ -48,7 +47,8 @@ void print_summary(const nlohmann::json& s) {
   Table table(header);
   for (const auto& r : s["pareto"]) {
     std::vector<std::string> row{std::to_string(r["point"].get<std::int64_t>())};
-    for (const auto& k : s["axes"]) row.push_back(r["axes"][k.get<std::string>()].get<std::string>());
+    for (const auto& k : s["axes"])
+      row.push_back(r["axes"][k.get<std::string>()].get<std::string>());
     row.push_back(r["schedule"].get<std::string>());
     row.push_back(joules(r["energy_j"].get<double>()));
     row.push_back(seconds(r["latency_s"].get<double>()));
@@ -56,14 +56,14 @@ void print_summary(const nlohmann::json& s) {
     row.push_back(sig(r["utilization"].get<double>(), 3));
     table.add(row);
   }
-  std::cout << table.str();
+  out << table.str();
   if (s.contains("report")) {
     const auto& rep = s["report"];
     if (rep.contains("svg"))
-      std::cout << fmt::format("Pareto plot: {}\n", rep["svg"].get<std::string>());
+      out << fmt::format("Pareto plot: {}\n", rep["svg"].get<std::string>());
     else
-      std::cout << fmt::format("Pareto plot: {} ({})\n", rep["script"].get<std::string>(),
-                               rep["note"].get<std::string>());
+      out << fmt::format("Pareto plot: {} ({})\n", rep["script"].get<std::string>(),
+                         rep["note"].get<std::string>());
   }
 }
 
@@ -87,7 +87,9 @@ Action add_explore(CLI::App& app) {
   o->jobs = default_jobs();
   sub->add_option("space", o->space_path, "Design-space YAML file (docs/explore.md)")->required();
   sub->add_option("--trace", o->traces, "Trace file (.lpt / .lpt.gz); repeatable")->required();
-  sub->add_option("-o,--output", o->output, "Results CSV (appended as points finish)")->required();
+  sub->add_option("-o,--output", o->output,
+                  "Results CSV (appended as points finish); - for standard output")
+      ->required();
   sub->add_option("-j,--jobs", o->jobs, "Worker processes (default: the number of cores)")
       ->default_val(o->jobs);
   sub->add_option("--samples", o->samples,
@@ -109,8 +111,8 @@ Action add_explore(CLI::App& app) {
   return [=]() {
     explore::ExploreOptions opts = *o;
     if (sub->count("--samples"))
-      opts.sampling = *sampling == "lhs" ? explore::Sampling::LatinHypercube
-                                         : explore::Sampling::Random;
+      opts.sampling =
+          *sampling == "lhs" ? explore::Sampling::LatinHypercube : explore::Sampling::Random;
     else if (sub->count("--sampling"))
       throw InputError("--sampling: give --samples K too");
     if (explore::mpi_built() && launched_by_mpi()) opts.mpi = true;
@@ -125,10 +127,11 @@ Action add_explore(CLI::App& app) {
           r.exit_code - 128, opts.output);
       return r.exit_code;
     }
+    std::ostream& info = info_stream(opts.output);
     if (*json)
-      print_json(r.summary);
+      print_json(r.summary, info);
     else if (!*quiet)
-      print_summary(r.summary);
+      print_summary(r.summary, info);
     return 0;
   };
 }

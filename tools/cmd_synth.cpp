@@ -1,11 +1,12 @@
 // `lpsim synth`: synthesize a training trace for a zoo model and a schedule.
-#include <iostream>
-
 #include <fmt/format.h>
 
-#include "traces/synth.h"
+#include <iostream>
+
+#include "core/atomic_file.h"
 #include "tools/cli_common.h"
 #include "tools/commands.h"
+#include "traces/synth.h"
 
 namespace lpsim::cli {
 
@@ -27,23 +28,27 @@ Action add_synth(CLI::App& app) {
                   "Total iterations instead of epochs x ceil(samples/batch)");
   sub->add_option("--schedule", opt->schedule, "Precision schedule, e.g. cyclic:3-8/8")
       ->default_val("static:8/8");
-  sub->add_option("-o,--output", *out, "Trace file to write (.lpt, or .lpt.gz)")->required();
+  sub->add_option("-o,--output", *out,
+                  "Trace file to write (.lpt, or .lpt.gz); - for standard output")
+      ->required();
   sub->add_flag("--json", *json, "Print a JSON summary");
   sub->add_flag("-q,--quiet", *quiet, "Print nothing on success");
   return [opt, out, quiet, json]() {
     Trace trace = synthesize(*opt);
     write_trace(*out, trace);
+    std::ostream& info = info_stream(*out);
     if (*json) {
       print_json({{"output", *out},
                   {"iterations", trace.header.total_iterations},
-                  {"segments", trace.segments.size()}});
+                  {"segments", trace.segments.size()}},
+                 info);
     } else if (!*quiet) {
-      std::cout << fmt::format("wrote {}: {} {} x {} epochs, batch {}, {} iterations, "
-                               "{} segments, schedule {}\n",
-                               *out, trace.header.model, trace.header.dataset,
-                               trace.header.epochs, trace.header.batch,
-                               trace.header.total_iterations, trace.segments.size(),
-                               trace.header.schedule);
+      info << fmt::format(
+          "wrote {}: {} {} x {} epochs, batch {}, {} iterations, "
+          "{} segments, schedule {}\n",
+          is_stdout_path(*out) ? "standard output" : *out, trace.header.model, trace.header.dataset,
+          trace.header.epochs, trace.header.batch, trace.header.total_iterations,
+          trace.segments.size(), trace.header.schedule);
     }
     return 0;
   };

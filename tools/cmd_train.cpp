@@ -1,13 +1,13 @@
 // `lpsim train`: real quantized training with the built-in trainer, writing
 // the trace it ran (docs/trainer.md).
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
 #include <iostream>
 
-#include <fmt/format.h>
-
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "models/zoo.h"
 #include "tools/cli_common.h"
@@ -45,9 +45,10 @@ void parse_loss_scale(const std::string& text, trainer::TrainOptions& o) {
     used = 0;
   }
   if (used == 0 || used != number.size())
-    throw InputError(fmt::format("--loss-scale {}: must be a number in 1..2^64 (static), "
-                                 "dynamic, or dynamic:<initial scale>",
-                                 text));
+    throw InputError(
+        fmt::format("--loss-scale {}: must be a number in 1..2^64 (static), "
+                    "dynamic, or dynamic:<initial scale>",
+                    text));
 }
 
 std::string opt_num(const std::optional<double>& v, int digits) {
@@ -80,8 +81,9 @@ Action add_train(CLI::App& app) {
   sub->add_option("--lr", o->lr, "Initial learning rate")->default_val(0.05);
   sub->add_option("--momentum", o->momentum, "SGD momentum")->default_val(0.9);
   sub->add_option("--weight-decay", o->weight_decay, "L2 weight decay")->default_val(5e-4);
-  sub->add_option("--lr-schedule", o->lr_schedule,
-                  "auto | cosine | step | constant | muppet (auto: muppet for muppet:, else cosine)")
+  sub->add_option(
+         "--lr-schedule", o->lr_schedule,
+         "auto | cosine | step | constant | muppet (auto: muppet for muppet:, else cosine)")
       ->default_val("auto");
   sub->add_option("--lr-step", o->lr_step, "step: epochs between drops (0: epochs/3)")
       ->default_val(0);
@@ -113,11 +115,13 @@ Action add_train(CLI::App& app) {
                   "Before each test pass, re-estimate batch norm statistics over the first N "
                   "training batches at the test precision (0: off)")
       ->default_val(0);
-  sub->add_option("-o,--output", *out, "Trace file to write (.lpt or .lpt.gz)");
+  sub->add_option("-o,--output", *out,
+                  "Trace file to write (.lpt or .lpt.gz); - for standard output");
   sub->add_option("--checkpoint", *checkpoint, "Checkpoint file (default: <output>.ckpt)");
   sub->add_flag("--resume", o->resume, "Continue the run from its checkpoint");
-  sub->add_flag("--range-test", o->range_test,
-                "CPT precision range test in the first epoch: picks B_min for cyclic:/progressive:");
+  sub->add_flag(
+      "--range-test", o->range_test,
+      "CPT precision range test in the first epoch: picks B_min for cyclic:/progressive:");
   sub->add_option("--range-test-threshold", o->range_test_threshold,
                   "Training-accuracy gain (0..1) below which the range test stops")
       ->default_val(0.01);
@@ -138,19 +142,24 @@ Action add_train(CLI::App& app) {
       return 0;
     }
     if (out->empty()) throw InputError("lpsim train: -o/--output is required");
-    o->checkpoint = checkpoint->empty() ? *out + ".ckpt" : *checkpoint;
+    // Checked before training, so a bad -o fails in a second, not after hours.
+    const bool to_file = resolve_output(*out).kind == OutputKind::kAtomicFile;
+    // A stream (-o -, a FIFO) has no <output>.ckpt: checkpoints only with --checkpoint.
+    o->checkpoint = checkpoint->empty() ? (to_file ? *out + ".ckpt" : "") : *checkpoint;
+    if (!o->checkpoint.empty()) resolve_output(o->checkpoint);
+    std::ostream& info = info_stream(*out);
     const bool tty = isatty(fileno(stderr)) != 0 && !*quiet;
     trainer::ProgressFn progress;
     if (tty) {
       progress = [](const trainer::Progress& p) {
         if (p.iteration % 10 != 0 && p.iteration != p.iterations_per_epoch) return;
-        std::fprintf(stderr, "\r\033[Kepoch %lld/%lld  iter %lld/%lld  loss %.4f  prec %s%s  ETA %s",
-                     static_cast<long long>(p.epoch + 1), static_cast<long long>(p.epochs),
-                     static_cast<long long>(p.iteration),
-                     static_cast<long long>(p.iterations_per_epoch), p.loss,
-                     p.precision.label().c_str(),
-                     p.loss_scale != 1 ? fmt::format("  S {:g}", p.loss_scale).c_str() : "",
-                     eta_text(p.eta_s).c_str());
+        std::fprintf(
+            stderr, "\r\033[Kepoch %lld/%lld  iter %lld/%lld  loss %.4f  prec %s%s  ETA %s",
+            static_cast<long long>(p.epoch + 1), static_cast<long long>(p.epochs),
+            static_cast<long long>(p.iteration), static_cast<long long>(p.iterations_per_epoch),
+            p.loss, p.precision.label().c_str(),
+            p.loss_scale != 1 ? fmt::format("  S {:g}", p.loss_scale).c_str() : "",
+            eta_text(p.eta_s).c_str());
         std::fflush(stderr);
       };
     }
@@ -158,9 +167,10 @@ Action add_train(CLI::App& app) {
     if (tty) std::fprintf(stderr, "\r\033[K");
     if (!r.finished) {
       if (!*quiet)
-        std::cout << fmt::format("stopped after epoch {} of {}; checkpoint {} (continue with "
-                                 "--resume)\n",
-                                 r.trace.metrics.size(), o->epochs, o->checkpoint);
+        info << fmt::format(
+            "stopped after epoch {} of {}; checkpoint {} (continue with "
+            "--resume)\n",
+            r.trace.metrics.size(), o->epochs, o->checkpoint);
       return 0;
     }
     write_trace(*out, r.trace);
@@ -201,20 +211,20 @@ Action add_train(CLI::App& app) {
           curve.push_back({{"bits", s.bits},
                            {"iterations", s.iterations},
                            {"train_accuracy", s.train_accuracy}});
-        j["range_test"] = {{"b_min", r.range_test->b_min},
-                           {"schedule", r.range_test->schedule},
-                           {"curve", curve}};
+        j["range_test"] = {
+            {"b_min", r.range_test->b_min}, {"schedule", r.range_test->schedule}, {"curve", curve}};
       }
-      print_json(j);
+      print_json(j, info);
     } else if (!*quiet) {
-      for (const auto& ev : r.events) std::cout << ev << "\n";
+      for (const auto& ev : r.events) info << ev << "\n";
       if (o->dynamic_loss_scale) {
         std::int64_t skipped = 0;
         for (const auto& m : r.trace.metrics) skipped += m.skipped_steps.value_or(0);
-        std::cout << fmt::format("dynamic loss scale: {} step(s) skipped for overflow, final scale {:g}\n",
-                                 skipped, last.loss_scale.value_or(1));
+        info << fmt::format(
+            "dynamic loss scale: {} step(s) skipped for overflow, final scale {:g}\n", skipped,
+            last.loss_scale.value_or(1));
       }
-      std::cout << fmt::format(
+      info << fmt::format(
           "{} {} {} epochs, schedule {}: test accuracy {}, train loss {}, {} GBitOPs, {} -> {}\n",
           o->model, o->dataset, o->epochs, o->schedule, opt_num(last.test_accuracy, 4),
           opt_num(last.train_loss, 4), sig(bits.total_bitops / 1e9), seconds(wall), *out);

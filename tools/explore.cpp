@@ -4,6 +4,15 @@
 // front marked.
 #include "tools/explore.h"
 
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <poll.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -19,21 +28,13 @@
 #include <set>
 #include <sstream>
 
-#include <fcntl.h>
-#include <poll.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <fmt/format.h>
-
 #ifdef LPSIM_WITH_MPI
 #include <mpi.h>
 #endif
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/input_file.h"
 #include "sim/energy_model.h"
 #include "sim/pe.h"
 #include "sim/replay.h"
@@ -125,9 +126,9 @@ Layout make_layout(const DesignSpace& space, const ArchConfig& base) {
   l.columns.push_back("point");
   for (const auto& a : space.axes) l.columns.push_back(a.key);
   l.trace_col = l.columns.size();
-  for (const char* c : {"trace", "schedule", "energy_j", "latency_s", "edp_js", "power_w",
-                        "area_mm2", "gbitops", "macs", "cycles", "utilization", "compute_share",
-                        "dram_bits", "sram_bits"})
+  for (const char* c :
+       {"trace", "schedule", "energy_j", "latency_s", "edp_js", "power_w", "area_mm2", "gbitops",
+        "macs", "cycles", "utilization", "compute_share", "dram_bits", "sram_bits"})
     l.columns.push_back(c);
   l.components = energy_model(base, energy_table_for(base)).components;
   for (const auto& c : l.components) {
@@ -228,9 +229,10 @@ Row parse_row(const Context& ctx, const std::string& line, std::size_t line_no,
   const auto f = csv_split(line);
   const auto& cols = ctx.layout.columns;
   if (f.size() != cols.size())
-    throw InputError(fmt::format("{}: {} fields, expected {}: not a row of this sweep; delete "
-                                 "the file or write to another -o",
-                                 where, f.size(), cols.size()));
+    throw InputError(
+        fmt::format("{}: {} fields, expected {}: not a row of this sweep; delete "
+                    "the file or write to another -o",
+                    where, f.size(), cols.size()));
   Row r;
   try {
     std::size_t used = 0;
@@ -256,8 +258,8 @@ Row parse_row(const Context& ctx, const std::string& line, std::size_t line_no,
   auto it = std::find_if(ctx.traces.begin(), ctx.traces.end(),
                          [&](const LoadedTrace& t) { return t.arg == trace; });
   if (it == ctx.traces.end())
-    throw InputError(fmt::format("{}: trace = {}: not one of this sweep's --trace files", where,
-                                 trace));
+    throw InputError(
+        fmt::format("{}: trace = {}: not one of this sweep's --trace files", where, trace));
   r.trace = std::size_t(it - ctx.traces.begin());
   const auto comma = line.rfind(',');
   r.text = line.substr(0, comma + 1);
@@ -267,10 +269,7 @@ Row parse_row(const Context& ctx, const std::string& line, std::size_t line_no,
   return r;
 }
 
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
+std::string read_all(const std::string& path) { return read_input_file(path); }
 
 // The rows of an existing results file (for --resume). Rows are appended a
 // whole point at a time, so a point with rows for only some traces, or a
@@ -282,8 +281,7 @@ std::vector<Row> resume_rows(const Context& ctx, const std::set<std::int64_t>& u
   std::error_code ec;
   fresh = true;
   if (!fs::exists(path, ec)) return {};
-  if (!fs::is_regular_file(path, ec))
-    throw InputError(fmt::format("{}: not a regular file", path));
+  if (!fs::is_regular_file(path, ec)) throw InputError(fmt::format("{}: not a regular file", path));
   const std::string text = read_all(path);
   const std::string header = ctx.layout.header();
   const auto first_nl = text.find('\n');
@@ -327,7 +325,8 @@ std::vector<Row> resume_rows(const Context& ctx, const std::set<std::int64_t>& u
 class Appender {
  public:
   Appender(const std::string& path, const std::string& header_or_empty) : path_(path) {
-    const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (header_or_empty.empty() ? O_APPEND : O_TRUNC);
+    const int flags =
+        O_WRONLY | O_CREAT | O_CLOEXEC | (header_or_empty.empty() ? O_APPEND : O_TRUNC);
     fd_ = ::open(path.c_str(), flags, 0644);
     if (fd_ < 0)
       throw InputError(fmt::format("{}: cannot open for writing: {}", path, std::strerror(errno)));
@@ -336,7 +335,8 @@ class Appender {
       ::close(fd_);
       fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
       if (fd_ < 0)
-        throw InputError(fmt::format("{}: cannot open for writing: {}", path, std::strerror(errno)));
+        throw InputError(
+            fmt::format("{}: cannot open for writing: {}", path, std::strerror(errno)));
     }
   }
   ~Appender() {
@@ -349,15 +349,7 @@ class Appender {
   Appender& operator=(const Appender&) = delete;
 
   void append(const std::string& text) {
-    std::size_t done = 0;
-    while (done < text.size()) {
-      const ssize_t n = ::write(fd_, text.data() + done, text.size() - done);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        throw InputError(fmt::format("{}: write failed: {}", path_, std::strerror(errno)));
-      }
-      done += std::size_t(n);
-    }
+    write_all(fd_, text, path_);
     if (Clock::now() - last_sync_ > std::chrono::seconds(1)) sync();
   }
   void sync() {
@@ -373,7 +365,8 @@ class Appender {
 
 // Sorted by (point, trace), the pareto column recomputed per trace over the
 // space's objectives among feasible rows; written whole (rename).
-std::vector<Row> finalize(const Context& ctx, std::size_t expected_rows) {
+std::vector<Row> finalize(const Context& ctx, std::size_t expected_rows,
+                          const std::string& final_output) {
   const std::string text = read_all(ctx.options.output);
   std::vector<Row> rows;
   std::size_t pos = text.find('\n') + 1, line_no = 2;
@@ -384,8 +377,8 @@ std::vector<Row> finalize(const Context& ctx, std::size_t expected_rows) {
     const std::string line = text.substr(pos, nl - pos);
     const auto f = csv_split(line);
     if (f.size() != ctx.layout.columns.size())
-      throw InternalError(fmt::format("{}:{}: row changed under the sweep", ctx.options.output,
-                                      line_no));
+      throw InternalError(
+          fmt::format("{}:{}: row changed under the sweep", ctx.options.output, line_no));
     Row r;
     r.point = std::stoll(f[0]);
     r.trace = trace_index.at(f[ctx.layout.trace_col]);
@@ -393,8 +386,8 @@ std::vector<Row> finalize(const Context& ctx, std::size_t expected_rows) {
     rows.push_back(std::move(r));
   }
   if (rows.size() != expected_rows)
-    throw InternalError(fmt::format("{}: {} rows, expected {}", ctx.options.output, rows.size(),
-                                    expected_rows));
+    throw InternalError(
+        fmt::format("{}: {} rows, expected {}", ctx.options.output, rows.size(), expected_rows));
   std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
     return std::tie(a.point, a.trace) < std::tie(b.point, b.trace);
   });
@@ -425,9 +418,60 @@ std::vector<Row> finalize(const Context& ctx, std::size_t expected_rows) {
     rows[i].text += pareto[i] ? "1" : "0";
     out += rows[i].text + "\n";
   }
-  write_file_atomic(ctx.options.output, out);
+  write_file_atomic(final_output, out);
   return rows;
 }
+
+// One sweep per results file: a second `explore -o F` while the first runs
+// would interleave its rows with the first's. An flock on ".F.lock" beside F
+// (the file stays; the lock goes with the process, even on SIGKILL).
+class OutputLock {
+ public:
+  OutputLock(const std::string& file, const std::string& shown) {
+    const fs::path f(file);
+    const fs::path lock = (f.has_parent_path() ? f.parent_path() : fs::path(".")) /
+                          ("." + f.filename().string() + ".lock");
+    fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0)
+      throw InputError(fmt::format("{}: cannot create the lock file {}: {}", shown, lock.string(),
+                                   std::strerror(errno)));
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd_);
+      throw InputError(fmt::format(
+          "{}: another lpsim explore is writing this results file (it holds {}): wait for it "
+          "to finish, or give another -o",
+          shown, lock.string()));
+    }
+  }
+  ~OutputLock() { ::close(fd_); }
+  OutputLock(const OutputLock&) = delete;
+  OutputLock& operator=(const OutputLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+// Rows of a sweep whose -o is a stream (-, a FIFO, a device) collect in a
+// temporary file, removed at the end; the stream gets the finished CSV.
+class WorkFile {
+ public:
+  WorkFile() {
+    const char* tmp = std::getenv("TMPDIR");
+    path_ = std::string(tmp && *tmp ? tmp : "/tmp") + "/lpsim-explore-XXXXXX";
+    const int fd = ::mkstemp(path_.data());
+    if (fd < 0)
+      throw InputError(fmt::format("{}: cannot create a temporary results file: {}", path_,
+                                   std::strerror(errno)));
+    ::close(fd);
+  }
+  ~WorkFile() { ::unlink(path_.c_str()); }
+  WorkFile(const WorkFile&) = delete;
+  WorkFile& operator=(const WorkFile&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 // ---- local parallelism: a pool of forked worker processes ------------------
 
@@ -515,8 +559,8 @@ void stop_workers(std::vector<Worker>& workers) {
 
 // Runs the pool; returns 0, or the signal that stopped it.
 int run_pool(const Context& ctx, const std::vector<std::int64_t>& todo,
-             const std::map<std::int64_t, ArchConfig>& archs, Appender& out,
-             std::size_t total_rows, std::size_t done_rows) {
+             const std::map<std::int64_t, ArchConfig>& archs, Appender& out, std::size_t total_rows,
+             std::size_t done_rows) {
   const std::size_t jobs = std::min<std::size_t>(std::size_t(ctx.options.jobs), todo.size());
   std::vector<Worker> workers(jobs);
   std::cout.flush();
@@ -591,13 +635,19 @@ int run_pool(const Context& ctx, const std::vector<std::int64_t>& todo,
       w.fd = -1;
       --open;
       int status = 0;
-      ::waitpid(w.pid, &status, 0);
+      const pid_t pid = w.pid;
+      ::waitpid(pid, &status, 0);
       w.pid = -1;
       if (failure.empty() && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-        failure = WIFSIGNALED(status)
-                      ? fmt::format("Iworker {} was killed by signal {}", which[k], WTERMSIG(status))
-                      : fmt::format("Iworker {} exited with status {}", which[k],
-                                    WEXITSTATUS(status));
+        failure = fmt::format(
+            "Iexplore: worker process {} (pid {}) {}; the rows of the points finished so far "
+            "are in {}: rerun with --resume to finish",
+            which[k], pid,
+            WIFSIGNALED(status)
+                ? fmt::format("was killed by signal {} ({})", WTERMSIG(status),
+                              ::strsignal(WTERMSIG(status)))
+                : fmt::format("exited with status {}", WEXITSTATUS(status)),
+            ctx.options.output);
     }
     if (show_progress && Clock::now() - last_progress > std::chrono::seconds(2)) {
       std::fprintf(stderr, "\rexplore: %zu/%zu rows", done_rows, total_rows);
@@ -683,8 +733,8 @@ nlohmann::json row_json(const Context& ctx, const Row& row) {
   j["axes"] = axes;
   j["trace"] = ctx.traces[row.trace].arg;
   j["schedule"] = ctx.traces[row.trace].trace.header.schedule;
-  for (const char* c : {"energy_j", "latency_s", "edp_js", "power_w", "area_mm2", "gbitops",
-                        "utilization"})
+  for (const char* c :
+       {"energy_j", "latency_s", "edp_js", "power_w", "area_mm2", "gbitops", "utilization"})
     j[c] = std::stod(f[ctx.layout.at(c)]);
   return j;
 }
@@ -708,7 +758,18 @@ ExploreResult run_explore(const ExploreOptions& options) {
   if (options.traces.empty()) throw InputError("explore: give at least one --trace file");
   if (options.output.empty()) throw InputError("explore: give the results file with -o");
   if (options.jobs < 1) throw InputError(fmt::format("--jobs = {}: must be >= 1", options.jobs));
-  Context ctx{options, load_space(options.space_path), {}, {}};
+  // The results file: rows are appended to it as points finish, then it is
+  // rewritten whole. A stream output gets the rewrite only (WorkFile above).
+  const OutputTarget target = resolve_output(options.output);
+  const bool to_stream = target.kind != OutputKind::kAtomicFile;
+  if (to_stream && options.resume)
+    throw InputError(
+        fmt::format("-o {}: --resume needs the results file of the stopped run, a regular file",
+                    options.output));
+  std::unique_ptr<OutputLock> lock;
+  std::unique_ptr<WorkFile> work;
+  ExploreOptions work_options = options;  // ctx.options: output is the work file
+  Context ctx{work_options, load_space(options.space_path), {}, {}};
   for (const auto& t : options.traces) {
     if (t.find_first_of("\n\r") != std::string::npos)
       throw InputError("--trace: a path with a newline cannot name a CSV row");
@@ -719,8 +780,7 @@ ExploreResult run_explore(const ExploreOptions& options) {
     ctx.traces.push_back(LoadedTrace{t, std::move(trace), std::move(graph)});
   }
   ctx.layout = make_layout(ctx.space, load_arch(ctx.space.base_path));
-  const auto selected =
-      select_points(ctx.space, options.sampling, options.samples, options.seed);
+  const auto selected = select_points(ctx.space, options.sampling, options.samples, options.seed);
 
   // Rank 0 (or the only process) decides what is left to do; the area budget
   // needs no simulation, so points over it are dropped before any.
@@ -731,6 +791,12 @@ ExploreResult run_explore(const ExploreOptions& options) {
   std::string setup_error;
   if (rank == 0) {
     try {
+      if (to_stream) {
+        work = std::make_unique<WorkFile>();
+        work_options.output = work->path();
+      } else {
+        lock = std::make_unique<OutputLock>(target.file, options.output);
+      }
       std::set<std::int64_t> universe;
       for (std::int64_t id : selected) {
         ArchConfig a = ctx.space.arch(id);
@@ -751,7 +817,7 @@ ExploreResult run_explore(const ExploreOptions& options) {
         }
       for (std::int64_t id : universe)
         if (!complete.count(id)) todo.push_back(id);
-      out = std::make_unique<Appender>(options.output, fresh ? ctx.layout.header() : "");
+      out = std::make_unique<Appender>(ctx.options.output, fresh ? ctx.layout.header() : "");
     } catch (const InputError& e) {
       if (ranks == 1) throw;
       setup_error = e.what();
@@ -795,8 +861,7 @@ ExploreResult run_explore(const ExploreOptions& options) {
 #endif
   {
     SignalScope signals;
-    if (!todo.empty())
-      stopped_by = run_pool(ctx, todo, archs, *out, universe_rows, resumed);
+    if (!todo.empty()) stopped_by = run_pool(ctx, todo, archs, *out, universe_rows, resumed);
   }
 
   nlohmann::json& s = result.summary;
@@ -815,13 +880,14 @@ ExploreResult run_explore(const ExploreOptions& options) {
     s["points_evaluated"] = todo.size();
     s["rows"] = universe_rows;
     s["rows_resumed"] = resumed;
-    s["workers"] = ranks > 1 ? ranks : int(std::min<std::size_t>(std::size_t(options.jobs), todo.size()));
+    s["workers"] =
+        ranks > 1 ? ranks : int(std::min<std::size_t>(std::size_t(options.jobs), todo.size()));
     s["mpi"] = ranks > 1;
     if (stopped_by != 0) {
       result.exit_code = 128 + stopped_by;
       s["stopped_by_signal"] = stopped_by;
     } else {
-      const auto rows = finalize(ctx, universe_rows);
+      const auto rows = finalize(ctx, universe_rows, options.output);
       nlohmann::json front = nlohmann::json::array();
       for (const Row& r : rows)
         if (r.text.back() == '1') front.push_back(row_json(ctx, r));
@@ -839,9 +905,9 @@ ExploreResult run_explore(const ExploreOptions& options) {
           points.push_back({r.trace, std::stod(f[lat]), std::stod(f[en]), on_front});
           if (on_front) csv += r.text + "\n";
         }
-        s["report"] = write_pareto_plot(
-            options.report_dir, fmt::format("{}: energy vs latency", ctx.space.name), names,
-            points, csv);
+        s["report"] = write_pareto_plot(options.report_dir,
+                                        fmt::format("{}: energy vs latency", ctx.space.name), names,
+                                        points, csv);
       }
     }
     s["elapsed_s"] = std::chrono::duration<double>(Clock::now() - start).count();

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "core/input_file.h"
 #include "core/error.h"
 
 namespace lpsim::explore {
@@ -270,9 +271,7 @@ DesignSpace load_space(const std::string& path, std::int64_t max_axis_values) {
     throw InputError(fmt::format("{}: is a directory, expected a design-space YAML file", path));
   YAML::Node root;
   try {
-    std::ifstream in(path);
-    if (!in) throw InputError(fmt::format("{}: cannot read the design-space file", path));
-    root = YAML::Load(in);
+    root = YAML::Load(read_input_file(path));
   } catch (const YAML::Exception& e) {
     throw InputError(fmt::format("{}: line {}: not valid YAML: {}", path, e.mark.line + 1, e.msg));
   }
@@ -292,6 +291,7 @@ DesignSpace load_space(const std::string& path, std::int64_t max_axis_values) {
            "required: a shipped design point (" + join(shipped_arch_names()) +
                ") or an architecture file path");
   s.base_path = resolve_base(base.Scalar(), fs::path(path).parent_path());
+  check_input_caps(s.base_path);
   std::optional<ArchTemplate> base_arch;  // parsed once: every axis value is tried on it
   try {
     base_arch.emplace(s.base_path);

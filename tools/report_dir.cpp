@@ -252,20 +252,35 @@ bool is_report_dir(const fs::path& dir) {
   return fs::is_directory(dir) && fs::is_regular_file(dir / "report.json");
 }
 
+// Where the report goes: DIR, or what DIR links to (the output policy of
+// core/atomic_file.h: a symlink is followed, not replaced).
+fs::path report_target(const std::string& dir) {
+  fs::path target = fs::absolute(dir).lexically_normal();
+  if (target.filename().empty()) target = target.parent_path();
+  std::error_code ec;
+  if (fs::is_symlink(target, ec)) {
+    const fs::path real = fs::weakly_canonical(target, ec);
+    if (!ec) target = real;
+  }
+  return target;
+}
+
 }  // namespace
 
 void check_report_target(const std::string& dir) {
   if (dir.empty()) throw InputError("--report: give a directory name");
   if (!on_path("gnuplot")) throw InputError(kGnuplotMissing);
-  const fs::path target = fs::absolute(dir).lexically_normal();
+  const fs::path target = report_target(dir);
   const fs::path parent = target.parent_path();
   if (!fs::is_directory(parent))
     throw InputError(
         fmt::format("--report {}: its parent directory {} does not exist", dir, parent.string()));
-  if (fs::exists(target) && !is_report_dir(target))
+  std::error_code ec;
+  const bool empty_dir = fs::is_directory(target, ec) && fs::is_empty(target, ec);
+  if (fs::exists(target) && !is_report_dir(target) && !empty_dir)
     throw InputError(fmt::format(
-        "--report {}: exists and is not an lpsim report (no report.json in it); choose a new "
-        "directory name",
+        "--report {}: exists, is not empty and is not an lpsim report (no report.json in it); "
+        "choose a new or an empty directory",
         dir));
   if (::access(parent.c_str(), W_OK) != 0)
     throw InputError(fmt::format("--report {}: cannot write into {}", dir, parent.string()));
@@ -273,8 +288,7 @@ void check_report_target(const std::string& dir) {
 
 std::vector<std::string> write_report(const Comparison& c, const std::string& dir) {
   check_report_target(dir);
-  fs::path target = fs::absolute(dir).lexically_normal();
-  if (target.filename().empty()) target = target.parent_path();
+  const fs::path target = report_target(dir);
   const fs::path tmp = target.parent_path() / ("." + target.filename().string() + ".tmp-" +
                                                std::to_string(::getpid()) + "-" + random_suffix());
   std::vector<std::string> files;

@@ -15,6 +15,7 @@
 #include <system_error>
 
 #include "core/atomic_file.h"
+#include "core/input_file.h"
 #include "core/error.h"
 #include "traces/impl/gzip.h"
 
@@ -294,19 +295,15 @@ EpochMetrics parse_metrics(const Json& j, const std::string& where) {
   return m;
 }
 
-std::string read_bytes(const std::string& path) {
+// The trace file's own messages for a missing file or a directory; reading
+// itself goes through the input caps (core/input_file.h).
+void check_readable(const std::string& path) {
   std::error_code ec;
   auto status = std::filesystem::status(path, ec);
   if (ec || !std::filesystem::exists(status))
     throw InputError(fmt::format("{}: no such trace file", path));
   if (std::filesystem::is_directory(status))
     throw InputError(fmt::format("{}: is a directory, not a trace file", path));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(fmt::format("{}: cannot open the trace file for reading", path));
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) throw InputError(fmt::format("{}: read error", path));
-  return buf.str();
 }
 
 std::string json_error_text(const nlohmann::json::exception& e) {
@@ -323,10 +320,7 @@ std::string format_json(const Format& f) { return Json(f.name()).dump(); }
 }  // namespace
 
 Trace read_trace(const std::string& path) {
-  std::string bytes = read_bytes(path);
-  if (gzip::has_magic(bytes)) bytes = gzip::decompress(bytes, path);
-  if (bytes.empty()) throw InputError(fmt::format("{}:1: empty file, not an lpsim trace", path));
-
+  check_readable(path);
   Trace trace;
   trace.source = path;
   std::vector<std::int64_t> seg_lines, metric_lines;
@@ -336,13 +330,9 @@ Trace read_trace(const std::string& path) {
   std::int64_t prev_epoch = -1;
   auto where = [&](std::int64_t line) { return fmt::format("{}:{}", path, line); };
 
-  std::size_t pos = 0;
-  while (pos < bytes.size()) {
-    std::size_t nl = bytes.find('\n', pos);
-    std::size_t stop = nl == std::string::npos ? bytes.size() : nl;
-    std::string_view line(bytes.data() + pos, stop - pos);
-    pos = nl == std::string::npos ? bytes.size() : nl + 1;
-    ++line_no;
+  // Streamed line by line: memory holds one record, not the file.
+  for_each_line(path, true, [&](std::string_view line, std::int64_t number) {
+    line_no = number;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     const std::string here = where(line_no);
     if (ended) fail(here, "a record after the end record");
@@ -399,14 +389,15 @@ Trace read_trace(const std::string& path) {
         fail(here, fmt::format("the end record counts {} records but {} precede it", n, records));
       segs.finish(here);
       ended = true;
-      continue;
+      return;
     } else {
       fail(here,
            "unknown record: expected a segment (\"seg\"), metrics (\"epoch\") or the end "
            "(\"end\")");
     }
     ++records;
-  }
+  });
+  if (line_no == 0) throw InputError(fmt::format("{}:1: empty file, not an lpsim trace", path));
   if (!ended) fail(where(line_no), "truncated trace: no {\"end\": N} record after the last line");
 
   Locator at{[&] { return where(header_line); }, [&](std::size_t i) { return where(seg_lines[i]); },

@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/input_file.h"
 #include "core/error.h"
 #include "power/energy_table.h"
 #include "power/impl/energy_keys.h"
@@ -75,14 +76,10 @@ EnergyTable load_energy_table(const std::string& path, const EnergyTable& base) 
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec))
     throw InputError(fmt::format("{}: energy table file not found (or not a regular file)", path));
-  std::ifstream in(path);
-  if (!in) throw InputError(fmt::format("{}: cannot read the energy table file", path));
-  std::stringstream text;
-  text << in.rdbuf();
-
+  const std::string text = read_input_file(path);
   YAML::Node root;
   try {
-    root = YAML::Load(text.str());
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     throw InputError(fmt::format("{}:{}:{}: YAML syntax error: {}", path, e.mark.line + 1,
                                  e.mark.column + 1, e.msg));

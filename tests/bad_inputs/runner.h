@@ -41,9 +41,11 @@ inline std::string write(const std::string& name, const std::string& bytes) {
   return p;
 }
 
-// Runs `lpsim <args>` (a hang is killed after 120 s and fails the case).
-inline Result run(const std::string& args) {
-  return lpsim::test::run_shell("timeout -s KILL 120 " + std::string(LPSIM_BINARY) + " " + args);
+// Runs `lpsim <args>` (a hang is killed after 120 s and fails the case), with
+// `env` ("NAME=value ...") added to its environment.
+inline Result run(const std::string& args, const std::string& env = "") {
+  return lpsim::test::run_shell((env.empty() ? "" : "env " + env + " ") + "timeout -s KILL 120 " +
+                                std::string(LPSIM_BINARY) + " " + args);
 }
 
 inline int lines(const std::string& s) {
@@ -54,9 +56,10 @@ inline int lines(const std::string& s) {
 
 // The contract: exit 2, one stderr line "lpsim: ..." that is not an internal
 // error and contains every one of `names` (the file, the field, the range).
-inline void expect_refused(const std::string& args, std::initializer_list<std::string> names) {
-  const Result r = run(args);
-  INFO("lpsim " << args);
+inline void expect_refused(const std::string& args, std::initializer_list<std::string> names,
+                           const std::string& env = "") {
+  const Result r = run(args, env);
+  INFO(env << " lpsim " << args);
   INFO("stderr: " << r.err);
   CHECK(r.code == 2);
   CHECK(lines(r.err) == 1);

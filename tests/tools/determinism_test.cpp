@@ -3,12 +3,11 @@
 // Wall-clock fields are the only exclusion: "wall_s" in trace metrics records
 // and in `train --json`; `train --json` also echoes "threads" and "output"
 // (the options given), which are blanked for the same reason.
-#include <catch2/catch.hpp>
-
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -25,9 +24,10 @@ fs::path scratch() {
   return d;
 }
 
-// Runs `lpsim <args>`; requires exit code 0 and returns stdout.
-std::string run_ok(const std::string& args) {
-  const std::string cmd = std::string(LPSIM_BINARY) + " " + args + " 2>/dev/null";
+// Runs `lpsim <args>` with `env` ("NAME=value ") before it; requires exit
+// code 0 and returns stdout.
+std::string run_ok(const std::string& args, const std::string& env = "") {
+  const std::string cmd = env + std::string(LPSIM_BINARY) + " " + args + " 2>/dev/null";
   FILE* pipe = popen(cmd.c_str(), "r");
   REQUIRE(pipe != nullptr);
   std::string out;
@@ -101,8 +101,8 @@ TEST_CASE("a tiny training run writes the same trace twice and with 1 or 2 threa
     const fs::path out = d / name;
     const std::string json = run_ok(
         "train --model mlp --epochs 2 --batch 64 --train-limit 1024 --test-limit 256 "
-        "--schedule cyclic:4-8/8 --seed 3 --json --threads " + std::to_string(threads) +
-        " -o " + out.string());
+        "--schedule cyclic:4-8/8 --seed 3 --json --threads " +
+        std::to_string(threads) + " -o " + out.string());
     return std::pair{without_wall_clock(slurp(out)), without_wall_clock(json)};
   };
   const auto first = train("t1.lpt", 1);
@@ -113,4 +113,52 @@ TEST_CASE("a tiny training run writes the same trace twice and with 1 or 2 threa
   CHECK(first.second == again.second);
   CHECK(first.first == two.first);
   CHECK(first.second == two.second);
+}
+
+namespace {
+
+// glibc picks its libm and string routines by CPU feature (ifunc); this
+// tunable hides AVX, AVX2, FMA and AVX-512 from it, as on an older x86-64
+// CPU. OpenBLAS detects its core itself: OPENBLAS_CORETYPE pins it.
+const std::string kOldCpu =
+    "GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX,-AVX2,-FMA,-FMA4,-AVX512F,-AVX512VL,-AVX512DQ,"
+    "-AVX512BW OPENBLAS_CORETYPE=Prescott ";
+
+}  // namespace
+
+TEST_CASE("simulated figures are the same bytes on another instruction path") {
+  const fs::path trace = scratch() / "cpu.lpt";
+  run_ok("synth --model resnet20 --dataset cifar10 --epochs 2 --schedule cyclic:3-8/8 -q -o " +
+         trace.string());
+  for (const char* arch : {"tpu_int8", "bit_fusion", "stripes_bit_serial"}) {
+    INFO(arch);
+    const std::string args = "simulate " + trace.string() + " --arch " + arch + " --json";
+    CHECK(run_ok(args) == run_ok(args, kOldCpu));
+  }
+  CHECK(run_ok("bitops --json " + trace.string()) ==
+        run_ok("bitops --json " + trace.string(), kOldCpu));
+  // The build asks for no CPU-specific code: no -march / -mtune / -mavx flag.
+  const fs::path commands =
+      fs::path(LPSIM_BINARY).parent_path().parent_path() / "compile_commands.json";
+  if (fs::exists(commands)) {
+    const std::string text = slurp(commands);
+    CHECK(text.find("-march") == std::string::npos);
+    CHECK(text.find("-mavx") == std::string::npos);
+    CHECK(text.find("-mtune") == std::string::npos);
+  }
+}
+
+TEST_CASE(
+    "trained results with OpenBLAS's core type pinned are the same on another instruction path") {
+  if (!have_fashion_mnist()) {
+    WARN("Fashion-MNIST not installed: skipped");
+    return;
+  }
+  const fs::path a = scratch() / "pinned_a.lpt", b = scratch() / "pinned_b.lpt";
+  const std::string args =
+      "train --model mlp --epochs 1 --batch 64 --train-limit 1024 "
+      "--test-limit 256 --schedule cyclic:3-8/8 -q -o ";
+  run_ok(args + a.string(), "OPENBLAS_CORETYPE=Prescott ");
+  run_ok(args + b.string(), kOldCpu);
+  CHECK(without_wall_clock(slurp(a)) == without_wall_clock(slurp(b)));
 }

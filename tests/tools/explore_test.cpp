@@ -1,10 +1,13 @@
 // Tests of `lpsim explore`: Pareto marking, agreement with `lpsim simulate`,
 // worker processes and MPI ranks agreeing with one process, kill and resume,
 // sampling, and one-line errors for bad design-space files.
-#include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -12,18 +15,12 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <nlohmann/json.hpp>
-
 #include "support/shell.h"
-
 #include "tools/explore_pareto.h"
 #include "tools/explore_space.h"
 
@@ -104,9 +101,7 @@ const std::pair<std::string, std::string>& traces() {
   return t;
 }
 
-std::string both_traces() {
-  return " --trace " + traces().first + " --trace " + traces().second;
-}
+std::string both_traces() { return " --trace " + traces().first + " --trace " + traces().second; }
 
 fs::path write_space(const std::string& name, const std::string& text) {
   const fs::path p = scratch() / name;
@@ -122,22 +117,41 @@ const char* kSpace48 =
     "  array.cols: {from: 16, to: 128, factor: 2}\n"
     "  dram.bandwidth_gbps: [17, 34, 68]\n";
 
-// Starts `lpsim explore` without waiting; stdout and stderr to /dev/null.
-pid_t spawn_explore(const std::vector<std::string>& args) {
-  std::vector<std::string> all{LPSIM_BINARY, "explore"};
+// Starts `lpsim explore` (or `launcher...` before it) without waiting;
+// stdout to /dev/null, stderr to `err` (default /dev/null).
+pid_t spawn_explore(const std::vector<std::string>& args, const std::string& err = "/dev/null",
+                    const std::vector<std::string>& launcher = {LPSIM_BINARY}) {
+  std::vector<std::string> all = launcher;
+  all.push_back("explore");
   all.insert(all.end(), args.begin(), args.end());
   const pid_t pid = fork();
   if (pid == 0) {
     const int null = open("/dev/null", O_WRONLY);
+    const int err_fd = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(null, 1);
-    dup2(null, 2);
+    dup2(err_fd, 2);
     std::vector<char*> argv;
     for (auto& a : all) argv.push_back(a.data());
     argv.push_back(nullptr);
-    execv(argv[0], argv.data());
+    execvp(argv[0], argv.data());
     _exit(127);
   }
   return pid;
+}
+
+// The child processes of `pid` (Linux: /proc/PID/task/PID/children).
+std::vector<pid_t> children_of(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+  std::vector<pid_t> out;
+  for (pid_t c; in >> c;) out.push_back(c);
+  return out;
+}
+
+// Waits (up to a minute) until `csv` holds at least `n` lines.
+void wait_for_lines(const fs::path& csv, int n) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (lines(slurp(csv)) < n && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
 }
 
 }  // namespace
@@ -172,8 +186,8 @@ TEST_CASE("a one-axis sweep reproduces lpsim simulate --set for each point exact
   REQUIRE(rows.size() == 3);
   for (const auto& row : rows) {
     INFO("array.cols = " << row.at("array.cols"));
-    const Result s = run("simulate " + traces().second + " --arch tpu_int8 --set array.cols=" +
-                         row.at("array.cols") + " --json");
+    const Result s = run("simulate " + traces().second +
+                         " --arch tpu_int8 --set array.cols=" + row.at("array.cols") + " --json");
     REQUIRE(s.code == 0);
     const auto j = nlohmann::json::parse(s.out);
     auto num = [&](const char* column) { return std::strtod(row.at(column).c_str(), nullptr); };
@@ -204,15 +218,15 @@ TEST_CASE("two worker processes and two MPI ranks write the same file as one pro
 
   const fs::path mpi_binary = fs::path(LPSIM_BINARY).parent_path() / "lpsim-mpi";
   if (!fs::exists(mpi_binary) || std::system("mpirun --version >/dev/null 2>&1") != 0) {
-    WARN("lpsim-mpi or mpirun not found (MPI not installed): the MPI half of this test is "
-         "skipped");
+    WARN(
+        "lpsim-mpi or mpirun not found (MPI not installed): the MPI half of this test is "
+        "skipped");
     return;
   }
   const fs::path ranks = scratch() / "mpi2.csv";
-  const Result m = run_with("mpirun --allow-run-as-root --oversubscribe -n 2 " +
-                                mpi_binary.string(),
-                            "explore " + space.string() + both_traces() + " -o " +
-                                ranks.string() + " --json");
+  const Result m =
+      run_with("mpirun --allow-run-as-root --oversubscribe -n 2 " + mpi_binary.string(),
+               "explore " + space.string() + both_traces() + " -o " + ranks.string() + " --json");
   INFO(m.err);
   REQUIRE(m.code == 0);
   CHECK(nlohmann::json::parse(m.out)["workers"] == 2);
@@ -222,8 +236,8 @@ TEST_CASE("two worker processes and two MPI ranks write the same file as one pro
 TEST_CASE("a sweep stopped by SIGTERM or SIGKILL and resumed writes the uninterrupted file") {
   const fs::path space = write_space("s48k.yaml", kSpace48);
   const fs::path whole = scratch() / "whole.csv";
-  REQUIRE(run("explore " + space.string() + both_traces() + " -o " + whole.string() + " -q")
-              .code == 0);
+  REQUIRE(run("explore " + space.string() + both_traces() + " -o " + whole.string() + " -q").code ==
+          0);
   const int full_lines = lines(slurp(whole));
   REQUIRE(full_lines == 1 + 48 * 2);
 
@@ -318,7 +332,8 @@ TEST_CASE("seeded samples are reproducible, distinct, and marked per trace") {
   }
 }
 
-TEST_CASE("a report directory holds the Pareto rows and a gnuplot script (and the plot with gnuplot)") {
+TEST_CASE(
+    "a report directory holds the Pareto rows and a gnuplot script (and the plot with gnuplot)") {
   const fs::path space = write_space("rep.yaml",
                                      "base: tpu_int8\n"
                                      "axes:\n"
@@ -326,8 +341,8 @@ TEST_CASE("a report directory holds the Pareto rows and a gnuplot script (and th
                                      "  array.cols: [16, 64]\n"
                                      "objectives: [energy, latency]\n");
   const fs::path csv = scratch() / "rep.csv", dir = scratch() / "rep";
-  REQUIRE(run("explore " + space.string() + both_traces() + " -o " + csv.string() +
-              " --report " + dir.string() + " -q")
+  REQUIRE(run("explore " + space.string() + both_traces() + " -o " + csv.string() + " --report " +
+              dir.string() + " -q")
               .code == 0);
   int marked = 0;
   for (const auto& r : read_rows(csv)) marked += r.at("pareto") == "1";
@@ -356,13 +371,12 @@ TEST_CASE("bad design-space files are one line naming the file, the key and the 
        "axes.array.rows.step = 0", "> 0"},
       {"base: tpu_int8\naxes:\n  array.rows: {from: 64, to: 8, step: 8}\n",
        "axes.array.rows.to = 8", ">= from"},
-      {"base: tpu_int8\naxes:\n  array.rows: [32, 32]\n", "axes.array.rows.1 = 32",
-       "at most once"},
-      {"base: tpu_int8\naxes:\n  pe: [{type: bit_fusion}]\n  pe.type: [fixed]\n",
-       "axes.pe.type", "overlaps axis 'pe'"},
+      {"base: tpu_int8\naxes:\n  array.rows: [32, 32]\n", "axes.array.rows.1 = 32", "at most once"},
+      {"base: tpu_int8\naxes:\n  pe: [{type: bit_fusion}]\n  pe.type: [fixed]\n", "axes.pe.type",
+       "overlaps axis 'pe'"},
       {"base: no_such_point\naxes:\n  array.rows: [32]\n", "base = no_such_point", "not found"},
-      {"base: tpu_int8\naxes:\n  array.rows: [32]\nobjectives: [speed]\n",
-       "objectives.0 = speed", "energy | latency"},
+      {"base: tpu_int8\naxes:\n  array.rows: [32]\nobjectives: [speed]\n", "objectives.0 = speed",
+       "energy | latency"},
       {"base: tpu_int8\naxes:\n  array.rows: [32]\nconstraints: {max_area_mm2: -1}\n",
        "constraints.max_area_mm2 = -1", "> 0"},
       {"base: tpu_int8\naxes:\n  array.rows: [32]\n  array.rows: [64]\n", "axes.array.rows",
@@ -399,4 +413,94 @@ TEST_CASE("axes may hold at most the caller's limit of values, each and in all")
   CHECK_THROWS_WITH(lpsim::explore::load_space(path, 2),
                     Catch::Contains("clock_ghz") && Catch::Contains("more than 2 values"));
   fs::remove_all(dir);
+}
+
+TEST_CASE(
+    "a worker process killed by SIGKILL stops the sweep with a message, and --resume finishes") {
+  const fs::path space = write_space("s48w.yaml", kSpace48);
+  const fs::path whole = scratch() / "whole_w.csv", csv = scratch() / "worker_killed.csv",
+                 err = scratch() / "worker_killed.err";
+  REQUIRE(run("explore " + space.string() + both_traces() + " -o " + whole.string() + " -q").code ==
+          0);
+  const pid_t pid = spawn_explore({space.string(), "--trace", traces().first, "--trace",
+                                   traces().second, "-o", csv.string(), "--jobs", "2"},
+                                  err.string());
+  REQUIRE(pid > 0);
+  wait_for_lines(csv, 3);
+  const auto workers = children_of(pid);
+  REQUIRE(workers.size() == 2);
+  kill(workers.back(), SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 1);
+  const std::string message = slurp(err);
+  CHECK(lines(message) == 1);
+  CHECK_THAT(message, Catch::Contains("killed by signal 9") && Catch::Contains(csv.string()) &&
+                          Catch::Contains("--resume"));
+  CHECK(lines(slurp(csv)) < lines(slurp(whole)));
+  const Result r =
+      run("explore " + space.string() + both_traces() + " -o " + csv.string() + " --resume --json");
+  REQUIRE(r.code == 0);
+  CHECK(slurp(csv) == slurp(whole));
+}
+
+TEST_CASE("a second sweep on a results file in use is refused, and the first finishes whole") {
+  const fs::path space = write_space("s48c.yaml", kSpace48);
+  const fs::path whole = scratch() / "whole_c.csv", csv = scratch() / "shared.csv";
+  REQUIRE(run("explore " + space.string() + both_traces() + " -o " + whole.string() + " -q").code ==
+          0);
+  const pid_t pid = spawn_explore({space.string(), "--trace", traces().first, "--trace",
+                                   traces().second, "-o", csv.string(), "--jobs", "1"});
+  REQUIRE(pid > 0);
+  wait_for_lines(csv, 1);
+  for (const char* extra : {"", " --resume"}) {
+    const Result second =
+        run("explore " + space.string() + both_traces() + " -o " + csv.string() + extra);
+    CHECK(second.code == 2);
+    CHECK(lines(second.err) == 1);
+    CHECK_THAT(second.err, Catch::Contains(csv.string()) &&
+                               Catch::Contains("another lpsim explore is writing"));
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(slurp(csv) == slurp(whole));
+}
+
+TEST_CASE("an MPI rank killed by SIGKILL ends the job, and --resume finishes it") {
+  const fs::path mpi_binary = fs::path(LPSIM_BINARY).parent_path() / "lpsim-mpi";
+  if (!fs::exists(mpi_binary) || std::system("mpirun --version >/dev/null 2>&1") != 0) {
+    WARN("lpsim-mpi or mpirun not found (MPI not installed): skipped");
+    return;
+  }
+  const fs::path space = write_space("s48m.yaml", kSpace48);
+  const fs::path whole = scratch() / "whole_m.csv", csv = scratch() / "rank_killed.csv";
+  REQUIRE(run("explore " + space.string() + both_traces() + " -o " + whole.string() + " -q").code ==
+          0);
+  const pid_t pid = spawn_explore(
+      {space.string(), "--trace", traces().first, "--trace", traces().second, "-o", csv.string()},
+      "/dev/null",
+      {"mpirun", "--allow-run-as-root", "--oversubscribe", "-n", "2", mpi_binary.string()});
+  REQUIRE(pid > 0);
+  wait_for_lines(csv, 3);
+  // Rank 1: the rank that does not write.
+  pid_t rank1 = -1;
+  for (pid_t c : children_of(pid)) {
+    std::ifstream env("/proc/" + std::to_string(c) + "/environ", std::ios::binary);
+    const std::string vars((std::istreambuf_iterator<char>(env)), std::istreambuf_iterator<char>());
+    if (vars.find(std::string("OMPI_COMM_WORLD_RANK=1") + '\0') != std::string::npos) rank1 = c;
+  }
+  REQUIRE(rank1 > 0);
+  kill(rank1, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CHECK_FALSE((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  CHECK(lines(slurp(csv)) < lines(slurp(whole)));
+  const Result r =
+      run("explore " + space.string() + both_traces() + " -o " + csv.string() + " --resume --json");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK(slurp(csv) == slurp(whole));
 }

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/input_file.h"
 #include "core/error.h"
 #include "traces/impl/spec_parse.h"
 
@@ -116,16 +117,16 @@ PrecisionSet parse_precision(const YAML::Node& n, const std::string& path, const
 std::unique_ptr<Schedule> make_file(const SpecParts& parts) {
   const std::string& path = parts.body;
   if (path.empty()) spec_error(parts.spec, "no path given", kForm);
-  std::ifstream in(path);
-  if (!in) {
-    spec_error(parts.spec, fmt::format("cannot read '{}': {}", path, std::strerror(errno)), kForm);
+  {
+    std::ifstream in(path);
+    if (!in)
+      spec_error(parts.spec, fmt::format("cannot read '{}': {}", path, std::strerror(errno)),
+                 kForm);
   }
-  std::stringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) spec_error(parts.spec, fmt::format("cannot read '{}'", path), kForm);
+  const std::string contents = read_input_file(path);
   YAML::Node root;
   try {
-    root = YAML::Load(buf.str());
+    root = YAML::Load(contents);
   } catch (const YAML::Exception& e) {
     throw InputError(fmt::format("{}:{}:{}: {}", path, e.mark.line + 1, e.mark.column + 1, e.msg));
   }

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "core/input_file.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 
@@ -182,11 +183,9 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
 }
 
 Checkpoint load_checkpoint(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw InputError(fmt::format("{}: cannot read the checkpoint to resume from", path));
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  std::string bytes = ss.str();
+  if (std::ifstream f(path, std::ios::binary); !f)
+    throw InputError(fmt::format("{}: cannot read the checkpoint to resume from", path));
+  const std::string bytes = read_input_file(path, false, false);
   if (bytes.compare(0, sizeof kMagicV1 - 1, kMagicV1) == 0)
     throw InputError(fmt::format("{}: checkpoint version 1 (before batch norm and dynamic loss "
                                  "scaling): restart the run without --resume",
