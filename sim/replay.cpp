@@ -676,15 +676,33 @@ SimReport simulate_trace(const Trace& trace, const Graph& graph, const ArchConfi
   return r;
 }
 
+std::vector<std::pair<int, PrecisionSet>> layer_precision_of(const Graph& graph,
+                                                             const PrecisionSet& base) {
+  std::vector<std::pair<int, PrecisionSet>> out;
+  for (int i = 0; i < graph.size(); ++i) {
+    const Layer& l = graph.layer(i);
+    if (l.w_bits == 0 && l.a_bits == 0) continue;
+    PrecisionSet p = base;
+    if (l.w_bits > 0) p[Role::W] = Format::integer(l.w_bits);
+    if (l.a_bits > 0) p[Role::A] = Format::integer(l.a_bits);
+    out.emplace_back(i, p);
+  }
+  return out;
+}
+
 SimReport simulate_step(const Graph& graph, const ArchConfig& arch, const EnergyTable& table,
                         const PrecisionSet& precision, std::int64_t batch, bool forward_only,
-                        const SimOptions& options) {
+                        const SimOptions& options,
+                        const std::vector<std::pair<int, PrecisionSet>>& layer_precision) {
   if (batch < 1) throw InputError(fmt::format("batch = {}: must be >= 1", batch));
   Replayer rp(graph, arch, table, options, forward_only);
   SimReport r = rp.empty_report();
   StepKey key;
   key.batch = batch;
   key.base = precision;
+  key.overrides = layer_precision;
+  std::sort(key.overrides.begin(), key.overrides.end(),
+            [](const auto& x, const auto& y) { return x.first < y.first; });
   add_step(r, rp.summary(rp.step(key)), 1);
   r.iterations = 1;
   r.images = batch;

@@ -146,9 +146,17 @@ SimReport simulate_trace(const Trace& trace, const Graph& graph, const ArchConfi
                          const EnergyTable& table, const SimOptions& options = {});
 
 // One step at `batch`: the whole training step, or the forward pass only.
+// `layer_precision` overrides `precision` for the layers it names (by index),
+// as a trace's per-layer segments do.
 SimReport simulate_step(const Graph& graph, const ArchConfig& arch, const EnergyTable& table,
                         const PrecisionSet& precision, std::int64_t batch, bool forward_only,
-                        const SimOptions& options = {});
+                        const SimOptions& options = {},
+                        const std::vector<std::pair<int, PrecisionSet>>& layer_precision = {});
+// The per-layer precision a graph's layers state (Layer::w_bits / a_bits, from
+// a topology CSV's W Bits / A Bits columns) over `base`: W and A integers of
+// those widths, the other roles as `base`.
+std::vector<std::pair<int, PrecisionSet>> layer_precision_of(const Graph& graph,
+                                                             const PrecisionSet& base);
 
 // {"arch", "total_gbitops", "energy_j", "latency_s", "cycles", "macs",
 //  "breakdown": {"component": {...}, "phase": {...}, "engine": {...}},

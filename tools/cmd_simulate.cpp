@@ -124,7 +124,8 @@ Action add_simulate(CLI::App& app) {
         throw InputError(fmt::format("--precision '{}': expected FW/BW, e.g. 8/8", *precision));
       PrecisionSet p = PrecisionSet::fw_bw(parse_format(precision->substr(0, slash), "--precision"),
                                            parse_format(precision->substr(slash + 1), "--precision"));
-      j = to_json(simulate_step(graph, a, table, p, *batch, *phase == "fwd", options));
+      j = to_json(simulate_step(graph, a, table, p, *batch, *phase == "fwd", options,
+                                layer_precision_of(graph, p)));
       // A topology's input layers stand for data, not work: list its layers only.
       nlohmann::json layers = nlohmann::json::array();
       for (const auto& l : j["layers"])

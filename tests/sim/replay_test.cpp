@@ -272,3 +272,39 @@ TEST_CASE("with fusion a batch norm takes the conv's output from its output path
 }
 
 }  // namespace lpsim
+
+namespace lpsim {
+
+TEST_CASE("a layer's own W and A bits set its GEMMs' formats in a one-step simulation") {
+  // Bit Fusion bricks (Sharma et al. ISCA 2018): floor(8/4) x floor(8/4) = 4
+  // fused 4x4 MACs per unit per cycle, against one 8x8: a forward conv whose
+  // layer says 4-bit weights and activations runs its array 4x shorter on
+  // ideal memory (fill and drain aside), at a quarter of the BitOPs.
+  Graph g("two_convs");
+  Layer in = make_layer("input", LayerKind::Input);
+  in.out_shape.dims = {64, 32, 32};
+  int x = g.add(in);
+  Layer c = make_layer("conv8", LayerKind::Conv2d);
+  c.out_features = 64;
+  c.kernel_h = c.kernel_w = 3;
+  c.padding = 1;
+  const int c8 = x = g.add(c, {x});
+  c.name = "conv4";
+  c.w_bits = c.a_bits = 4;
+  const int c4 = g.add(c, {x});
+  g.infer_shapes();
+  const ArchConfig arch = load_arch(resolve_arch_path("bit_fusion"), {"ideal_memory=true"});
+  const PrecisionSet p = PrecisionSet::fw_bw(Format::integer(8), Format::integer(8));
+  const auto layers = layer_precision_of(g, p);
+  REQUIRE(layers.size() == 1);
+  CHECK(layers[0].first == c4);
+  CHECK(layers[0].second[Role::W] == Format::integer(4));
+  CHECK(layers[0].second[Role::E] == Format::integer(8));
+  const SimReport r = simulate_step(g, arch, energy_table_for(arch), p, 16, true, {}, layers);
+  const Totals& t8 = r.layers[std::size_t(c8)].totals;
+  const Totals& t4 = r.layers[std::size_t(c4)].totals;
+  CHECK(t4.bitops * 4 == t8.bitops);
+  CHECK(t8.mac_array_busy_cycles / t4.mac_array_busy_cycles == Approx(4.0).epsilon(0.05));
+}
+
+}  // namespace lpsim
