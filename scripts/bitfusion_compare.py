@@ -17,10 +17,10 @@
 # bitfusion/src/simulator/stats.py and bitfusion-generate-graphs.ipynb do.
 #
 # lpsim runs `simulate --topology models/topologies/bitfusion/X.csv --phase fwd
-# --batch 16 --json` on bitfusion_isca18 and on eyeriss_isca16. Per-layer W Bits
-# / A Bits are the simulator's business: while lpsim does not honour them (it
-# reports every MAC at the run's precision), the script also runs each row
-# alone at max(W Bits, A Bits) and shows that column too.
+# --batch 16 --json` on bitfusion_isca18 and on eyeriss_isca16; lpsim honours
+# the per-layer W Bits / A Bits (sim/replay.h, layer_precision_of). The script
+# also runs each row alone at max(W Bits, A Bits), without the previous row's
+# overlap, and shows that column too (it checks that the bits are honoured).
 #
 # Eyeriss runs the networks Bit Fusion's Eyeriss results ran (AlexNet and
 # ResNet-18 at their own width: X_1x.csv) in 16 bits (W / A Bits removed), in
