@@ -291,7 +291,7 @@ TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, cons
   const double lb = g.w.lhs.bits, rb = g.w.rhs.bits, ob = g.w.out.bits, ab = g.acc_bits;
 
   if (g.lhs_buf >= 0) {
-    const double fill = loads_lhs ? lhs_fill_elements(g.w, mt, kt) * lb : 0;
+    const double fill = loads_lhs && !g.w.lhs_resident ? lhs_fill_elements(g.w, mt, kt) * lb : 0;
     c.dram_read += fill;
     c.touch(g.lhs_buf, lhs_arr * lb, fill);
   } else {
@@ -650,8 +650,13 @@ OpSchedule map_vector(const VectorWork& w, const MachineParams& mp) {
     for (const auto& a : w.reads) {
       if (a.fused) continue;
       const double bits = double(a.elements) * share * a.format.bits;
+      const int b = mp.buffer_of(a.role);
+      if (a.resident && b >= 0) {  // already in the buffer: read it there
+        c.touch(b, bits, 0);
+        continue;
+      }
       c.dram_read += bits;
-      if (int b = mp.buffer_of(a.role); b >= 0) c.touch(b, bits, bits);
+      if (b >= 0) c.touch(b, bits, bits);
     }
     for (const auto& a : w.writes) {
       const double bits = double(a.elements) * share * a.format.bits;
@@ -664,6 +669,10 @@ OpSchedule map_vector(const VectorWork& w, const MachineParams& mp) {
   for (const auto& c : classes) s.tiles += c.count;
   s.runs = to_runs(classes, mp);
   return s;
+}
+
+double lhs_tensor_elements(const GemmWork& w) {
+  return lhs_fill_elements(w, double(w.m), double(w.k)) * double(w.repeat);
 }
 
 OpStats analytic_stats(const OpSchedule& s, const MachineParams& mp) {

@@ -65,6 +65,9 @@ struct GemmWork {
   // tensor (docs/simulator.md, "Convolutions").
   Im2col im2col = Im2col::None;
   ConvWindow conv;
+  // The lhs is the tensor the op before wrote and its buffer still holds
+  // (docs/simulator.md, "Residency"): no DRAM fill.
+  bool lhs_resident = false;
   friend bool operator==(const GemmWork&, const GemmWork&) = default;
 };
 
@@ -77,6 +80,9 @@ struct VectorAccess {
   // it streams from that op's output to the vector unit, touching neither
   // DRAM nor a buffer (docs/simulator.md, "Fusion").
   bool fused = false;
+  // A read of a tensor the op before wrote and the buffer still holds
+  // (docs/simulator.md, "Residency"): read from the buffer, not DRAM.
+  bool resident = false;
   friend bool operator==(const VectorAccess&, const VectorAccess&) = default;
 };
 
@@ -89,6 +95,9 @@ struct VectorWork {
 };
 
 GemmWork gemm_work(const Op& op, const PrecisionSet& precision);
+// Elements of the tensor a GEMM's lhs is (for a convolution, the raw input
+// its im2col block is formed from), over all its repeats.
+double lhs_tensor_elements(const GemmWork& work);
 VectorWork vector_work(const Op& op, const PrecisionSet& precision);
 
 // Cycles of one fold of the systolic array streaming `stream` operand rows

@@ -90,6 +90,7 @@ struct OpKeyHash {
       for (auto v : {g.m, g.n, g.k, g.repeat}) mix(h, std::size_t(v));
       for (auto r : {g.lhs_role, g.rhs_role, g.out_role}) mix(h, std::size_t(r));
       mix(h, std::size_t(g.im2col));
+      mix(h, std::size_t(g.lhs_resident));
       for (auto v : {g.conv.in_h, g.conv.in_w, g.conv.out_h, g.conv.out_w, g.conv.kernel_h,
                      g.conv.kernel_w, g.conv.stride, g.conv.channels})
         mix(h, std::size_t(v));
@@ -107,6 +108,7 @@ struct OpKeyHash {
           mix(h, std::size_t(a.elements));
           mix(h, a.format);
           mix(h, std::size_t(a.fused));
+          mix(h, std::size_t(a.resident));
         }
       }
     }
@@ -379,9 +381,16 @@ class Replayer {
     key.kind = op.kind;
     if (op.kind == OpKind::Gemm) {
       key.gemm = gemm_work(op, p);
+      if (previous) {
+        const auto out = output_of(*previous);
+        const int b = mp_.buffer_of(op.lhs_role);
+        key.gemm.lhs_resident = out.role == op.lhs_role &&
+                                double(out.elements) == lhs_tensor_elements(key.gemm) &&
+                                fits_resident(b, double(out.elements) * p[op.lhs_role].bits);
+      }
     } else {
       key.vector = vector_work(op, p);
-      if (arch_.fusion && previous) fuse_read(*previous, op, key.vector);
+      if (previous) reuse_read(*previous, op, p, key.vector);
     }
     std::size_t id = 0;
     if (auto it = cache_.index.find(key); it != cache_.index.end()) {
@@ -438,28 +447,40 @@ class Replayer {
     return cache_.steps.emplace(std::move(key), std::move(costs)).first->second;
   }
 
-  // Fusion (docs/simulator.md): the first read of `op` that takes the tensor
-  // `producer` wrote (same role, same element count) streams from the
-  // producer's output path.
-  static void fuse_read(const Op& producer, const Op& op, VectorWork& work) {
-    std::vector<TensorAccess> outputs;
-    if (producer.kind == OpKind::Gemm) {
-      const std::int64_t n =
-          producer.im2col == Im2col::Out
-              ? std::int64_t(producer.conv.input_elements(double(producer.m),
-                                                          double(producer.n))) *
-                    producer.repeat
-              : producer.m * producer.n * producer.repeat;
-      outputs.push_back({producer.out_role, n});
-    } else {
-      outputs = producer.writes;
-    }
+  // The tensor an op writes last: a GEMM's result (for backward-data, the
+  // input gradient its transposed convolution sums), else its last write.
+  static TensorAccess output_of(const Op& producer) {
+    if (producer.kind != OpKind::Gemm)
+      return producer.writes.empty() ? TensorAccess{Role::A, -1} : producer.writes.back();
+    const std::int64_t n =
+        producer.im2col == Im2col::Out
+            ? std::int64_t(producer.conv.input_elements(double(producer.m), double(producer.n))) *
+                  producer.repeat
+            : producer.m * producer.n * producer.repeat;
+    return {producer.out_role, n};
+  }
+
+  // Residency (docs/simulator.md): a tensor of `bits` stays in buffer `b`
+  // for the next op when it fills at most half of it (the other half is the
+  // next op's working tiles).
+  bool fits_resident(int b, double bits) const {
+    return b >= 0 && bits <= mp_.buffers[static_cast<std::size_t>(b)].capacity_bits / 2;
+  }
+
+  // The first read of `op` that takes the tensor `producer` wrote (same
+  // role, same element count): with fusion it streams from the producer's
+  // output path; otherwise it is read from the buffer when it fits there.
+  void reuse_read(const Op& producer, const Op& op, const PrecisionSet& p,
+                  VectorWork& work) const {
+    const TensorAccess out = output_of(producer);
     for (std::size_t i = 0; i < op.reads.size(); ++i)
-      for (const TensorAccess& out : outputs)
-        if (op.reads[i].role == out.role && op.reads[i].elements == out.elements) {
+      if (op.reads[i].role == out.role && op.reads[i].elements == out.elements) {
+        if (arch_.fusion)
           work.reads[i].fused = true;
-          return;
-        }
+        else if (fits_resident(mp_.buffer_of(out.role), double(out.elements) * p[out.role].bits))
+          work.reads[i].resident = true;
+        return;
+      }
   }
 
   Totals op_totals(const Op& op, const PrecisionSet& p, const OpCost& c) const {

@@ -242,10 +242,13 @@ TEST_CASE("a convolution moves its raw tensors through DRAM, not its im2col matr
 
 namespace lpsim {
 
-TEST_CASE("with fusion a batch norm takes the conv's output from its output path, not DRAM") {
+TEST_CASE("a batch norm takes the conv's output fused, from the buffer, or from DRAM") {
   // conv -> bn: the forward bn reads the conv's output (A) and its 2 x C
-  // affine parameters (W). Fused (docs/simulator.md, "Fusion"), the A read
-  // leaves DRAM; every write stays (backward may read it).
+  // affine parameters (W); docs/simulator.md, "Fusion" and "Residency".
+  // Fused: the A read streams from the conv's output path (no DRAM, no
+  // buffer). Unfused but resident (the tensor fills at most half of its
+  // buffer): read from the buffer. Neither (a 4 KiB buffer, the tensor
+  // 4 KiB): from DRAM. Every write stays (backward may read it).
   Graph g("conv_bn");
   Layer in = make_layer("input", LayerKind::Input);
   in.out_shape.dims = {8, 16, 16};
@@ -259,18 +262,24 @@ TEST_CASE("with fusion a batch norm takes the conv's output from its output path
   g.infer_shapes();
   const PrecisionSet p = PrecisionSet::fw_bw(Format::integer(8), Format::integer(8));
   const double out = 2.0 * 8 * 16 * 16, params = 2.0 * 8;
-  auto fwd = [&](bool fusion) {
-    const ArchConfig arch =
-        default_arch({"ideal_memory=true", std::string("fusion=") + (fusion ? "true" : "false")});
+  REQUIRE(out * p[Role::A].bits == 4096 * 8.0);
+  auto fwd = [&](std::vector<std::string> set) {
+    const ArchConfig arch = default_arch(set);
     return simulate_step(g, arch, energy_table_for(arch), p, 2, false)
         .layers[std::size_t(bn)]
         .by_phase[std::size_t(Phase::Fwd)];
   };
-  const Totals plain = fwd(false), fused = fwd(true);
-  CHECK(plain.dram_read_bits == out * p[Role::A].bits + params * p[Role::W].bits);
-  CHECK(fused.dram_read_bits == params * p[Role::W].bits);
-  CHECK(fused.dram_write_bits == plain.dram_write_bits);
-  CHECK(fused.vector_ops == plain.vector_ops);
+  const Totals fused = fwd({"fusion=true"});
+  const Totals resident = fwd({"fusion=false"});
+  const Totals dram = fwd({"fusion=false", "buffers.0.capacity_bytes=4096"});
+  const double a_bits = out * p[Role::A].bits, w_bits = params * p[Role::W].bits;
+  CHECK(fused.dram_read_bits == w_bits);
+  CHECK(resident.dram_read_bits == w_bits);
+  CHECK(dram.dram_read_bits == a_bits + w_bits);
+  // The unified buffer (index 0, holding A): the resident read comes from it.
+  CHECK(resident.sram_read_bits[0] == fused.sram_read_bits[0] + a_bits);
+  for (const Totals* t : {&resident, &dram}) CHECK(t->dram_write_bits == fused.dram_write_bits);
+  CHECK(fused.vector_ops == dram.vector_ops);
 }
 
 }  // namespace lpsim
@@ -337,6 +346,38 @@ TEST_CASE("AlexNet conv1-5 on the Eyeriss point take 0.8-1.25x the chip's measur
   CHECK(r.latency_s() >= macs / (168 * 200e6));
   CHECK(r.latency_s() >= 0.8 * 103.5e-3);
   CHECK(r.latency_s() <= 1.25 * 103.5e-3);
+}
+
+}  // namespace lpsim
+
+namespace lpsim {
+
+TEST_CASE("a conv whose input the op before left in its buffer loads only its weights") {
+  // relu -> conv, 2 images of 8 x 16 x 16 at 8 bits (4 KiB): with the 12 MiB
+  // unified buffer the relu's output stays there for the conv (docs/simulator.md,
+  // "Residency"); with a 4 KiB buffer it does not fit in half, and the conv
+  // loads its raw input from DRAM.
+  Graph g("relu_conv");
+  Layer in = make_layer("input", LayerKind::Input);
+  in.out_shape.dims = {8, 16, 16};
+  int x = g.add(in);
+  x = g.add(make_layer("relu", LayerKind::Activation), {x});
+  Layer c = make_layer("conv", LayerKind::Conv2d);
+  c.out_features = 8;
+  c.kernel_h = c.kernel_w = 3;
+  c.padding = 1;
+  const int conv = g.add(c, {x});
+  g.infer_shapes();
+  const PrecisionSet p = PrecisionSet::fw_bw(Format::integer(8), Format::integer(8));
+  auto fwd = [&](std::vector<std::string> set) {
+    const ArchConfig arch = default_arch(set);
+    return simulate_step(g, arch, energy_table_for(arch), p, 2, true)
+        .layers[std::size_t(conv)]
+        .totals;
+  };
+  const double input_bits = 2.0 * 8 * 16 * 16 * 8, weight_bits = 8.0 * 8 * 9 * 8;
+  CHECK(fwd({}).dram_read_bits == weight_bits);
+  CHECK(fwd({"buffers.0.capacity_bytes=4096"}).dram_read_bits == input_bits + weight_bits);
 }
 
 }  // namespace lpsim
