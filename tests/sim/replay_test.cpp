@@ -25,6 +25,24 @@ Trace small_trace(const std::string& schedule, std::int64_t epochs = 2) {
   return synthesize(o);
 }
 
+// An input layer of `dims` (C, H, W); `grad`: the gradient w.r.t. it is
+// computed, so its consumer gets a backward-data GEMM.
+int add_input(Graph& g, std::vector<std::int64_t> dims, bool grad = false) {
+  Layer in = make_layer("input", LayerKind::Input);
+  in.out_shape.dims = std::move(dims);
+  in.input_grad = grad;
+  return g.add(in);
+}
+
+// A 3x3 'same' convolution of `filters` output channels.
+Layer conv3x3(const std::string& name, std::int64_t filters) {
+  Layer c = make_layer(name, LayerKind::Conv2d);
+  c.out_features = filters;
+  c.kernel_h = c.kernel_w = 3;
+  c.padding = 1;
+  return c;
+}
+
 }  // namespace
 
 TEST_CASE("replay BitOPs and MACs equal count_bitops with the GEMM convention") {
@@ -202,24 +220,12 @@ TEST_CASE("simulate_step reports per-layer cycles and a utilization no higher th
   CHECK(r.by_phase[std::size_t(Phase::BwdData)].cycles == 0);  // forward only
 }
 
-}  // namespace lpsim
-
-namespace lpsim {
-
 TEST_CASE("a convolution moves its raw tensors through DRAM, not its im2col matrices") {
   // 4 images of 16 x 32 x 32, a 3x3 'same' conv to 16 channels; ideal memory
   // (one tile per op). im2col would be 9x the input; windows are formed on
   // chip, and backward-data sums its transposed convolution on chip.
   Graph g("one_conv");
-  Layer in = make_layer("input", LayerKind::Input);
-  in.out_shape.dims = {16, 32, 32};
-  in.input_grad = true;  // so the conv has a backward-data GEMM
-  const int x = g.add(in);
-  Layer c = make_layer("conv", LayerKind::Conv2d);
-  c.out_features = 16;
-  c.kernel_h = c.kernel_w = 3;
-  c.padding = 1;
-  const int conv = g.add(c, {x});
+  const int conv = g.add(conv3x3("conv", 16), {add_input(g, {16, 32, 32}, true)});
   g.infer_shapes();
   const ArchConfig arch = default_arch({"ideal_memory=true"});
   const PrecisionSet p = PrecisionSet::fw_bw(Format::integer(8), Format::integer(8));
@@ -238,10 +244,6 @@ TEST_CASE("a convolution moves its raw tensors through DRAM, not its im2col matr
   CHECK(wgt.dram_write_bits == weights * bits(Role::G));
 }
 
-}  // namespace lpsim
-
-namespace lpsim {
-
 TEST_CASE("a batch norm takes the conv's output fused, from the buffer, or from DRAM") {
   // conv -> bn: the forward bn reads the conv's output (A) and its 2 x C
   // affine parameters (W); docs/simulator.md, "Fusion" and "Residency".
@@ -250,14 +252,7 @@ TEST_CASE("a batch norm takes the conv's output fused, from the buffer, or from 
   // buffer): read from the buffer. Neither (a 4 KiB buffer, the tensor
   // 4 KiB): from DRAM. Every write stays (backward may read it).
   Graph g("conv_bn");
-  Layer in = make_layer("input", LayerKind::Input);
-  in.out_shape.dims = {8, 16, 16};
-  const int x = g.add(in);
-  Layer c = make_layer("conv", LayerKind::Conv2d);
-  c.out_features = 8;
-  c.kernel_h = c.kernel_w = 3;
-  c.padding = 1;
-  const int conv = g.add(c, {x});
+  const int conv = g.add(conv3x3("conv", 8), {add_input(g, {8, 16, 16})});
   const int bn = g.add(make_layer("bn", LayerKind::BatchNorm), {conv});
   g.infer_shapes();
   const PrecisionSet p = PrecisionSet::fw_bw(Format::integer(8), Format::integer(8));
@@ -282,27 +277,16 @@ TEST_CASE("a batch norm takes the conv's output fused, from the buffer, or from 
   CHECK(fused.vector_ops == dram.vector_ops);
 }
 
-}  // namespace lpsim
-
-namespace lpsim {
-
 TEST_CASE("a layer's own W and A bits set its GEMMs' formats in a one-step simulation") {
   // Bit Fusion bricks (Sharma et al. ISCA 2018): floor(8/4) x floor(8/4) = 4
   // fused 4x4 MACs per unit per cycle, against one 8x8: a forward conv whose
   // layer says 4-bit weights and activations runs its array 4x shorter on
   // ideal memory (fill and drain aside), at a quarter of the BitOPs.
   Graph g("two_convs");
-  Layer in = make_layer("input", LayerKind::Input);
-  in.out_shape.dims = {64, 32, 32};
-  int x = g.add(in);
-  Layer c = make_layer("conv8", LayerKind::Conv2d);
-  c.out_features = 64;
-  c.kernel_h = c.kernel_w = 3;
-  c.padding = 1;
-  const int c8 = x = g.add(c, {x});
-  c.name = "conv4";
+  const int c8 = g.add(conv3x3("conv8", 64), {add_input(g, {64, 32, 32})});
+  Layer c = conv3x3("conv4", 64);
   c.w_bits = c.a_bits = 4;
-  const int c4 = g.add(c, {x});
+  const int c4 = g.add(c, {c8});
   g.infer_shapes();
   const ArchConfig arch = load_arch(resolve_arch_path("bit_fusion"), {"ideal_memory=true"});
   const PrecisionSet p = PrecisionSet::fw_bw(Format::integer(8), Format::integer(8));
@@ -317,10 +301,6 @@ TEST_CASE("a layer's own W and A bits set its GEMMs' formats in a one-step simul
   CHECK(t4.bitops * 4 == t8.bitops);
   CHECK(t8.mac_array_busy_cycles / t4.mac_array_busy_cycles == Approx(4.0).epsilon(0.05));
 }
-
-}  // namespace lpsim
-
-namespace lpsim {
 
 TEST_CASE("AlexNet conv1-5 on the Eyeriss point take 0.8-1.25x the chip's measured time") {
   // Chen et al., JSSC 2017, Table V: AlexNet conv1-5 at batch 4, 16-bit,
@@ -348,25 +328,14 @@ TEST_CASE("AlexNet conv1-5 on the Eyeriss point take 0.8-1.25x the chip's measur
   CHECK(r.latency_s() <= 1.25 * 103.5e-3);
 }
 
-}  // namespace lpsim
-
-namespace lpsim {
-
 TEST_CASE("a conv whose input the op before left in its buffer loads only its weights") {
   // relu -> conv, 2 images of 8 x 16 x 16 at 8 bits (4 KiB): with the 12 MiB
   // unified buffer the relu's output stays there for the conv (docs/simulator.md,
   // "Residency"); with a 4 KiB buffer it does not fit in half, and the conv
   // loads its raw input from DRAM.
   Graph g("relu_conv");
-  Layer in = make_layer("input", LayerKind::Input);
-  in.out_shape.dims = {8, 16, 16};
-  int x = g.add(in);
-  x = g.add(make_layer("relu", LayerKind::Activation), {x});
-  Layer c = make_layer("conv", LayerKind::Conv2d);
-  c.out_features = 8;
-  c.kernel_h = c.kernel_w = 3;
-  c.padding = 1;
-  const int conv = g.add(c, {x});
+  const int relu = g.add(make_layer("relu", LayerKind::Activation), {add_input(g, {8, 16, 16})});
+  const int conv = g.add(conv3x3("conv", 8), {relu});
   g.infer_shapes();
   const PrecisionSet p = PrecisionSet::fw_bw(Format::integer(8), Format::integer(8));
   auto fwd = [&](std::vector<std::string> set) {
