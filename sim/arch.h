@@ -39,6 +39,11 @@ struct PeConfig {
 struct ArrayConfig {
   std::int64_t rows = 0;
   std::int64_t cols = 0;
+  // YAML `array.pipelined_folds`: every PE loads its next stationary operand
+  // from its own buffer while the current fold streams (Bit Fusion's
+  // per-unit weight buffers), so folds follow each other with no preload and
+  // a tile pays the array's skew and drain once (docs/simulator.md).
+  bool pipelined_folds = false;
   std::int64_t pes() const { return rows * cols; }
   friend bool operator==(const ArrayConfig&, const ArrayConfig&) = default;
 };

@@ -275,8 +275,13 @@ TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, cons
     }
   }
   TileClass c;
-  c.compute = continues ? ceil_cycles(double(stream) / g.pe.macs_per_cycle)
-                        : folds * fold_cycles(g.mp, stream, g.pe.macs_per_cycle);
+  const std::int64_t streamed = ceil_cycles(double(stream) / g.pe.macs_per_cycle);
+  if (continues)
+    c.compute = streamed;
+  else if (g.mp.pipelined_folds)  // stationary operands load under the stream: skew and drain once
+    c.compute = folds * streamed + R + C - 2;
+  else
+    c.compute = folds * fold_cycles(g.mp, stream, g.pe.macs_per_cycle);
   c.macs = mt * nt * kt;
 
   bool loads_lhs = true, loads_rhs = true;
@@ -414,6 +419,7 @@ MachineParams machine_params(const ArchConfig& arch) {
   mp.cols = arch.array.cols;
   mp.dataflow = arch.dataflow;
   mp.buffering = arch.buffering;
+  mp.pipelined_folds = arch.array.pipelined_folds;
   const double inf = std::numeric_limits<double>::infinity();
   mp.dram_bits_per_cycle = arch.ideal_memory ? inf : arch.dram.bandwidth_gbps * 8 / arch.clock_ghz;
   mp.dram_latency_cycles =

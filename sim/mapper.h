@@ -23,6 +23,7 @@ struct MachineParams {
   std::int64_t rows = 0, cols = 0;
   Dataflow dataflow = Dataflow::WeightStationary;
   std::int64_t buffering = 2;  // tile slots per buffer (ArchConfig::buffering)
+  bool pipelined_folds = false;  // ArrayConfig::pipelined_folds
   // DRAM: bits per cycle (bandwidth_gbps * 8 / clock_ghz; +infinity with
   // ideal_memory) and latency (ceil(latency_ns * clock_ghz); 0 with ideal_memory).
   double dram_bits_per_cycle = 0;
@@ -110,6 +111,8 @@ VectorWork vector_work(const Op& op, const PrecisionSet& precision);
 //           (no preload: both operands stream; skew and drain only)
 // where macs_per_cycle is one PE's rate at the op's widths (a bit-serial PE
 // at 1/8 takes 8 cycles per streamed row, a fused 4x4 PE at 4 takes 1/4).
+// With pipelined folds (ArrayConfig::pipelined_folds) a tile of f folds
+// takes f x ceil(stream / macs_per_cycle) + rows + cols - 2 instead.
 std::int64_t fold_cycles(const MachineParams& machine, std::int64_t stream, double macs_per_cycle);
 
 // Loop order of the SRAM tiles, outermost first; k is always innermost so an

@@ -289,4 +289,20 @@ TEST_CASE("the output tile must fit the accumulators, halved by double buffering
   CHECK(2.0 * double(t.mt) * double(t.nt) * acc <= 64.0 * 1024 * 8);
 }
 
+TEST_CASE("with pipelined folds a tile pays the array's skew and drain once, and no preload") {
+  // array.pipelined_folds (Bit Fusion's per-unit weight buffers): f folds of
+  // T streamed rows take f x T + R + C - 2 instead of f x (2R + C + T - 2).
+  const std::int64_t R = 8, C = 12, M = 100, N = 30, K = 20;
+  ArchConfig a = test_arch(Dataflow::WeightStationary, R, C, 1e9, 1 << 30);
+  a.array.pipelined_folds = true;
+  const auto mp = machine_params(a);
+  const OpStats st = analytic_stats(map_gemm(gemm(M, N, K), mp, rate(1.0), 24), mp);
+  const std::int64_t folds = ceil_div(K, R) * ceil_div(N, C);
+  CHECK(st.mac_array_busy_cycles == folds * M + R + C - 2);
+  a.array.pipelined_folds = false;
+  const auto plain = machine_params(a);
+  CHECK(analytic_stats(map_gemm(gemm(M, N, K), plain, rate(1.0), 24), plain).mac_array_busy_cycles ==
+        folds * (2 * R + C + M - 2));
+}
+
 }  // namespace lpsim
