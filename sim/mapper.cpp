@@ -220,12 +220,30 @@ double out_store_elements(const GemmWork& w, double mt, double nt) {
   return w.im2col == Im2col::Out ? w.conv.input_elements(mt, nt) : mt * nt;
 }
 
+// A PE faster than one MAC per cycle (fused bricks, packed narrow MACs) adds
+// its products along k before the accumulator, as Bit Fusion's fusion units
+// do: where k maps onto the rows (ws, is) a fold covers rows x rate of k and
+// streams one row per cycle; where k streams (os) the stream runs rate times
+// faster. A slower PE (bit-serial) slows the stream (docs/simulator.md).
+bool fuses_k(const MachineParams& mp, double rate) {
+  return rate > 1 && mp.dataflow != Dataflow::OutputStationary;
+}
+// Rows of k one fold covers.
+std::int64_t k_rows(const MachineParams& mp, double rate) {
+  return fuses_k(mp, rate) ? static_cast<std::int64_t>(std::ceil(double(mp.rows) * rate - 1e-9))
+                           : mp.rows;
+}
+// Streamed rows per cycle.
+double stream_rate(const MachineParams& mp, double rate) { return fuses_k(mp, rate) ? 1.0 : rate; }
+
 // One SRAM tile of mt x nt x kt on the array (docs/simulator.md, "GEMM"):
 // folds and streamed rows by dataflow, then where each operand's bits go.
 TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, const Block& bk,
                     const GemmTiling& tiling, std::int64_t nb_m, std::int64_t nb_n,
                     std::int64_t nb_k) {
   const auto R = g.mp.rows, C = g.mp.cols;
+  const auto KR = k_rows(g.mp, g.pe.macs_per_cycle);  // k per fold where k maps onto the rows
+  const double rate = stream_rate(g.mp, g.pe.macs_per_cycle);
   const double mt = double(bm.size), nt = double(bn.size), kt = double(bk.size);
   const bool nmk = tiling.order == LoopOrder::NMK;
   std::int64_t folds = 0, stream = 0;
@@ -239,7 +257,7 @@ TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, cons
   const double reread = bk.first ? 0 : 1;  // partial sums of earlier k-blocks
   switch (g.mp.dataflow) {
     case Dataflow::WeightStationary: {  // rows <- k, cols <- n, stream m
-      const auto fk = ceil_div(bk.size, R), fn = ceil_div(bn.size, C);
+      const auto fk = ceil_div(bk.size, KR), fn = ceil_div(bn.size, C);
       folds = fk * fn;
       stream = bm.size;
       continues = folds == 1 && nb_k == 1 && !bm.first && (nmk || nb_n == 1);
@@ -263,7 +281,7 @@ TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, cons
       break;
     }
     case Dataflow::InputStationary: {  // rows <- k, cols <- m, stream n
-      const auto fk = ceil_div(bk.size, R), fm = ceil_div(bm.size, C);
+      const auto fk = ceil_div(bk.size, KR), fm = ceil_div(bm.size, C);
       folds = fk * fm;
       stream = bn.size;
       continues = folds == 1 && nb_k == 1 && !bn.first && (!nmk || nb_m == 1);
@@ -275,13 +293,13 @@ TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, cons
     }
   }
   TileClass c;
-  const std::int64_t streamed = ceil_cycles(double(stream) / g.pe.macs_per_cycle);
+  const std::int64_t streamed = ceil_cycles(double(stream) / rate);
   if (continues)
     c.compute = streamed;
   else if (g.mp.pipelined_folds)  // stationary operands load under the stream: skew and drain once
     c.compute = folds * streamed + R + C - 2;
   else
-    c.compute = folds * fold_cycles(g.mp, stream, g.pe.macs_per_cycle);
+    c.compute = folds * fold_cycles(g.mp, stream, rate);
   c.macs = mt * nt * kt;
 
   bool loads_lhs = true, loads_rhs = true;
@@ -544,7 +562,7 @@ GemmTiling choose_gemm_tiling(const GemmWork& w, const MachineParams& mp, const 
   std::int64_t gm = 1, gn = 1, gk = 1;
   switch (mp.dataflow) {
     case Dataflow::WeightStationary:
-      gk = mp.rows;
+      gk = k_rows(mp, pe.macs_per_cycle);
       gn = mp.cols;
       break;
     case Dataflow::OutputStationary:
@@ -552,7 +570,7 @@ GemmTiling choose_gemm_tiling(const GemmWork& w, const MachineParams& mp, const 
       gn = mp.cols;
       break;
     case Dataflow::InputStationary:
-      gk = mp.rows;
+      gk = k_rows(mp, pe.macs_per_cycle);
       gm = mp.cols;
       break;
   }

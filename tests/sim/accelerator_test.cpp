@@ -288,18 +288,22 @@ TEST_CASE("a bit-serial 4-bit GEMM runs about twice as fast as an 8-bit one") {
 
 TEST_CASE("bit-fusion 4x4 gives 4x and 2x2 16x the MACs per cycle of 8x8 on a compute-bound GEMM") {
   // Sharma et al. 2018: floor(8 / a) x floor(8 / w) fused MACs per unit per
-  // cycle. One fold streams M rows: M / rate + 2R + C - 2 cycles.
-  const ArchConfig arch = compute_bound(load_arch(resolve_arch_path("bit_fusion")));
-  const GemmWork w8 = gemm(1 << 22, 128, 64, i8, i8);
+  // cycle, summed along k: on bit_fusion's 64 rows a fold covers 64, 256 or
+  // 1024 of k at 8, 4 or 2 bits, so K = 1024 takes 16, 4 or 1 folds of
+  // M + 2R + C - 2 cycles (ideal memory: one tile).
+  const ArchConfig arch = load_arch(resolve_arch_path("bit_fusion"), {"ideal_memory=true"});
+  REQUIRE(arch.array.rows == 64);
+  REQUIRE(arch.array.cols == 128);
+  const std::int64_t M = 1 << 16, fold = M + 2 * 64 + 128 - 2;
+  const GemmWork w8 = gemm(M, 128, 1024, i8, i8);
   GemmWork w4 = w8, w2 = w8;
   w4.lhs = w4.rhs = w4.out = i4;
   w2.lhs = w2.rhs = w2.out = i2;
   const auto s8 = run_gemm(arch, w8).stats, s4 = run_gemm(arch, w4).stats,
              s2 = run_gemm(arch, w2).stats;
-  const double t8 = s8.macs / double(s8.cycles), t4 = s4.macs / double(s4.cycles),
-               t2 = s2.macs / double(s2.cycles);
-  CHECK(t4 / t8 == Approx(4.0).epsilon(0.02));
-  CHECK(t2 / t8 == Approx(16.0).epsilon(0.02));
+  CHECK(s8.cycles == 16 * fold);
+  CHECK(s4.cycles == 4 * fold);
+  CHECK(s2.cycles == 1 * fold);
 }
 
 TEST_CASE("a fixed-width INT8 array gains nothing at 4 bits on a compute-bound GEMM") {
