@@ -52,8 +52,6 @@ std::vector<OpStats> Accelerator::run(const std::vector<StepOp>& ops,
   st.insertions.clear();
   st.input_slots.reset(machine.buffering);
   st.output_slots.reset(machine.buffering);
-  std::vector<StepOpRef> refs;
-  refs.reserve(ops.size());
   for (std::size_t i = 0; i < ops.size(); ++i) {
     const OpSchedule& s = *ops[i].schedule;
     if (static_cast<std::size_t>(s.buffers) != nb)
@@ -63,14 +61,13 @@ std::vector<OpStats> Accelerator::run(const std::vector<StepOp>& ops,
     r.stats.buffer_busy_cycles.assign(nb, 0);
     r.stats.sram_read_bits.assign(nb, 0);
     r.stats.sram_write_bits.assign(nb, 0);
-    refs.push_back({&s, ops[i].waits_for_earlier});
   }
   m.dram.reset();
   m.mac_array.reset();
   m.vector_unit.reset();
   m.load.in.clear();
   m.store.in.clear();
-  m.controller.start(&refs, head_ >= 0 ? head_ : machine.buffering + 4);
+  m.controller.start(&ops, head_ >= 0 ? head_ : machine.buffering + 4);
   const sc_core::sc_time t0 = sc_core::sc_time_stamp();
   sc_core::sc_start();  // runs until every thread waits again: the job is over
   if (!m.controller.done())

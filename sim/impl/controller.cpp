@@ -9,7 +9,7 @@ Controller::Controller(sc_core::sc_module_name name, StepState& state, JobQueue&
   SC_THREAD(run);
 }
 
-void Controller::start(const std::vector<StepOpRef>* ops, std::int64_t head) {
+void Controller::start(const std::vector<StepOp>* ops, std::int64_t head) {
   ops_ = ops;
   head_ = head;
   done_ = false;
@@ -17,7 +17,7 @@ void Controller::start(const std::vector<StepOpRef>* ops, std::int64_t head) {
   start_event_.notify(sc_core::SC_ZERO_TIME);
 }
 
-void Controller::issue(const StepOpRef& ref, int index) {
+void Controller::issue(const StepOp& ref, int index) {
   const OpSchedule& s = *ref.schedule;
   bool first = true;
   auto job = [&](const TileRun& r) {

@@ -11,15 +11,10 @@
 
 #include <systemc>
 
+#include "sim/accelerator.h"
 #include "sim/impl/step_state.h"
 
 namespace lpsim {
-
-// One op of a step, as the controller takes it.
-struct StepOpRef {
-  const OpSchedule* schedule = nullptr;
-  bool waits_for_earlier = false;
-};
 
 class Controller : public sc_core::sc_module {
  public:
@@ -27,18 +22,18 @@ class Controller : public sc_core::sc_module {
 
   // Run-time state of one job: the ops to issue (not owned). `start()` is
   // called between sc_start calls; the job runs during the next one.
-  void start(const std::vector<StepOpRef>* ops, std::int64_t head);
+  void start(const std::vector<StepOp>* ops, std::int64_t head);
   bool done() const { return done_; }
   std::int64_t end_cycles() const { return end_; }
 
  private:
   void run();  // SC_THREAD: wait for a job, issue its tiles, wait for the last op
-  void issue(const StepOpRef& op, int index);
+  void issue(const StepOp& op, int index);
 
   StepState& state_;
   JobQueue& to_load_;
   sc_core::sc_event start_event_;
-  const std::vector<StepOpRef>* ops_ = nullptr;
+  const std::vector<StepOp>* ops_ = nullptr;
   std::int64_t head_ = 0;
   bool done_ = true;
   std::int64_t end_ = 0;
