@@ -699,6 +699,10 @@ double lhs_tensor_elements(const GemmWork& w) {
   return lhs_fill_elements(w, double(w.m), double(w.k)) * double(w.repeat);
 }
 
+double out_tensor_elements(const GemmWork& w) {
+  return out_store_elements(w, double(w.m), double(w.n)) * double(w.repeat);
+}
+
 OpStats analytic_stats(const OpSchedule& s, const MachineParams& mp) {
   OpStats st;
   const auto nb = static_cast<std::size_t>(s.buffers);

@@ -99,6 +99,9 @@ GemmWork gemm_work(const Op& op, const PrecisionSet& precision);
 // Elements of the tensor a GEMM's lhs is (for a convolution, the raw input
 // its im2col block is formed from), over all its repeats.
 double lhs_tensor_elements(const GemmWork& work);
+// Elements of the tensor a GEMM writes to DRAM (for backward-data, the input
+// gradient its transposed convolution sums), over all its repeats.
+double out_tensor_elements(const GemmWork& work);
 VectorWork vector_work(const Op& op, const PrecisionSet& precision);
 
 // Cycles of one fold of the systolic array streaming `stream` operand rows

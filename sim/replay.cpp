@@ -452,12 +452,9 @@ class Replayer {
   static TensorAccess output_of(const Op& producer) {
     if (producer.kind != OpKind::Gemm)
       return producer.writes.empty() ? TensorAccess{Role::A, -1} : producer.writes.back();
-    const std::int64_t n =
-        producer.im2col == Im2col::Out
-            ? std::int64_t(producer.conv.input_elements(double(producer.m), double(producer.n))) *
-                  producer.repeat
-            : producer.m * producer.n * producer.repeat;
-    return {producer.out_role, n};
+    // Element counts do not depend on the formats.
+    const GemmWork w = gemm_work(producer, PrecisionSet{});
+    return {producer.out_role, std::int64_t(out_tensor_elements(w))};
   }
 
   // Residency (docs/simulator.md): a tensor of `bits` stays in buffer `b`
