@@ -36,6 +36,8 @@ struct PeConfig {
   friend bool operator==(const PeConfig&, const PeConfig&) = default;
 };
 
+enum class ConvMapping : std::uint8_t { Window, Channels };
+
 struct ArrayConfig {
   std::int64_t rows = 0;
   std::int64_t cols = 0;
@@ -44,6 +46,14 @@ struct ArrayConfig {
   // per-unit weight buffers), so folds follow each other with no preload and
   // a tile pays the array's skew and drain once (docs/simulator.md).
   bool pipelined_folds = false;
+  // YAML `array.conv_mapping`: what a fold's rows take of a convolution's
+  // window (ws and is; docs/simulator.md, "Convolution mapping").
+  //   Window:   consecutive entries of the whole window channels x kh x kw.
+  //   Channels: the input channels at one kernel position, positions in turn
+  //             (Bit Fusion's hardware), so each position's channels fill
+  //             whole folds; the network's input (a few channels) arrives
+  //             im2col-expanded from the host instead, its window contiguous.
+  ConvMapping conv_mapping = ConvMapping::Window;
   std::int64_t pes() const { return rows * cols; }
   friend bool operator==(const ArrayConfig&, const ArrayConfig&) = default;
 };

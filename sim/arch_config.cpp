@@ -51,7 +51,7 @@ const std::vector<std::string> kPeKeys = {
     "type",       "native_formats", "packing",   "serial_operand",       "serial_max_bits",
     "brick_bits", "fusion_bits",    "pass_bits", "pass_energy_overhead", "energy_pj_per_mac",
     "area_um2"};
-const std::vector<std::string> kArrayKeys = {"rows", "cols", "pipelined_folds"};
+const std::vector<std::string> kArrayKeys = {"rows", "cols", "pipelined_folds", "conv_mapping"};
 const std::vector<std::string> kBufferKeys = {
     "name",      "capacity_bytes",      "capacity_kb",          "banks",
     "port_bits", "read_bits_per_cycle", "write_bits_per_cycle", "holds", "cells"};
@@ -300,6 +300,10 @@ ArrayConfig parse_array(const Checker& c, const YAML::Node& root) {
   a.rows = c.req_int(node, "rows", "array", 1, kMaxPes);
   a.cols = c.req_int(node, "cols", "array", 1, kMaxPes);
   a.pipelined_folds = c.opt_bool(node, "pipelined_folds", "array").value_or(false);
+  if (node["conv_mapping"].IsDefined() && !node["conv_mapping"].IsNull())
+    a.conv_mapping = c.req_choice(node, "conv_mapping", "array", {"window", "channels"}) == "channels"
+                         ? ConvMapping::Channels
+                         : ConvMapping::Window;
   if (a.rows * a.cols > kMaxPes)
     c.fail("array.rows x array.cols", fmt::format("{} x {}", a.rows, a.cols),
            fmt::format("at most {} PEs", kMaxPes));
@@ -794,6 +798,8 @@ std::string arch_to_yaml(const ArchConfig& a) {
   out << YAML::Key << "rows" << YAML::Value << a.array.rows;
   out << YAML::Key << "cols" << YAML::Value << a.array.cols;
   if (a.array.pipelined_folds) out << YAML::Key << "pipelined_folds" << YAML::Value << true;
+  if (a.array.conv_mapping == ConvMapping::Channels)
+    out << YAML::Key << "conv_mapping" << YAML::Value << "channels";
   out << YAML::EndMap;
   out << YAML::Key << "dataflow" << YAML::Value << std::string(dataflow_name(a.dataflow));
   out << YAML::Key << "buffers" << YAML::Value << YAML::BeginSeq;
