@@ -27,6 +27,10 @@ struct PeConfig {
   int pass_bits = 16;                  // multi_pass: native width of the MAC
   double energy_pj_per_mac = 0;        // optional override at the native/max width (0 = from table)
   double area_um2 = 0;                 // optional override (0 = from table)
+  // Bits a partial sum keeps between folds (in the accumulators or the output
+  // buffer, and on a DRAM spill); 0 = the energy table's accumulator width
+  // (integer a + b + 8 unless the table sets int_accumulator_bits).
+  int psum_bits = 0;
   // fixed: extra formats, or native ones at another rate, with their MACs per
   // cycle per PE (YAML pe.packing, e.g. {4: 2} = INT4 at 2x on an INT8 datapath).
   std::vector<std::pair<Format, double>> packed_rates;

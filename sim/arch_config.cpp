@@ -50,7 +50,7 @@ const std::vector<std::string> kTopKeys = {
 const std::vector<std::string> kPeKeys = {
     "type",       "native_formats", "packing",   "serial_operand",       "serial_max_bits",
     "brick_bits", "fusion_bits",    "pass_bits", "pass_energy_overhead", "energy_pj_per_mac",
-    "area_um2"};
+    "area_um2",   "psum_bits"};
 const std::vector<std::string> kArrayKeys = {"rows", "cols", "pipelined_folds", "conv_mapping"};
 const std::vector<std::string> kBufferKeys = {
     "name",      "capacity_bytes",      "capacity_kb",          "banks",
@@ -288,6 +288,7 @@ PeConfig parse_pe(const Checker& c, const YAML::Node& root) {
   if (auto v = c.opt_double(node, "energy_pj_per_mac", "pe", 0, true, kMaxMacPj))
     pe.energy_pj_per_mac = *v;
   if (auto v = c.opt_double(node, "area_um2", "pe", 0, true, kMaxPeAreaUm2)) pe.area_um2 = *v;
+  if (auto v = c.opt_int(node, "psum_bits", "pe", 1, kMaxBits)) pe.psum_bits = int(*v);
   return pe;
 }
 
@@ -793,6 +794,7 @@ std::string arch_to_yaml(const ArchConfig& a) {
   if (a.pe.energy_pj_per_mac > 0)
     out << YAML::Key << "energy_pj_per_mac" << YAML::Value << a.pe.energy_pj_per_mac;
   if (a.pe.area_um2 > 0) out << YAML::Key << "area_um2" << YAML::Value << a.pe.area_um2;
+  if (a.pe.psum_bits > 0) out << YAML::Key << "psum_bits" << YAML::Value << a.pe.psum_bits;
   out << YAML::EndMap;
   out << YAML::Key << "array" << YAML::Value << YAML::Flow << YAML::BeginMap;
   out << YAML::Key << "rows" << YAML::Value << a.array.rows;

@@ -530,7 +530,8 @@ class Replayer {
         if (!(pe.macs_per_cycle > 0))
           throw InternalError(
               fmt::format("{}: the PE answered {} MACs per cycle", where(op), pe.macs_per_cycle));
-        const int acc = table_.accumulator_format(pe.run_a, pe.run_b).bits;
+        const int acc = arch_.pe.psum_bits > 0 ? arch_.pe.psum_bits
+                                               : table_.accumulator_format(pe.run_a, pe.run_b).bits;
         m.schedule = map_gemm(key.gemm, mp_, pe, acc);
         m.pj_per_mac = pe.energy_pj_per_mac;
       } else {

@@ -187,6 +187,11 @@ TEST_CASE("bad architecture: an unknown convolution mapping") {
   expect_refused("energy-table --arch " + p, {p, "array.conv_mapping = rows", "window | channels"});
 }
 
+TEST_CASE("bad architecture: a partial-sum width of 0 bits") {
+  const auto p = arch_file("psum_bits.yaml", arch_with("type: fixed", "type: fixed\n  psum_bits: 0"));
+  expect_refused("energy-table --arch " + p, {p, "pe.psum_bits = 0", "1"});
+}
+
 }  // namespace
 
 TEST_CASE("bad architecture: a buffer too small to hold one tile") {

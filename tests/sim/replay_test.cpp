@@ -330,6 +330,31 @@ TEST_CASE("AlexNet conv1-5 on the Eyeriss point take 0.8-1.25x the chip's measur
   CHECK(r.latency_s() <= 1.25 * 103.5e-3);
 }
 
+TEST_CASE("pe.psum_bits sets the width partial sums keep; unset, it is the table's accumulator") {
+  // 16 x 16-bit integer MACs: the energy table's accumulator is 16 + 16 + 8 =
+  // 40 bits (docs/energy.md), so psum_bits 40 must give the same report as
+  // leaving it unset; 16 (the Eyeriss chip's psum width) moves fewer bits.
+  test::TempDir dir;
+  const std::string csv = dir.write(
+      "conv.csv",
+      "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "
+      "Strides,\nconv3, 15, 15, 3, 3, 256, 384, 1,\n");
+  const Graph g = read_topology_csv(csv);
+  const PrecisionSet p = PrecisionSet::fw_bw(Format::integer(16), Format::integer(16));
+  auto run = [&](int psum_bits) {
+    ArchConfig arch = load_arch(resolve_arch_path("eyeriss_isca16"));
+    arch.pe.psum_bits = psum_bits;
+    return simulate_step(g, arch, energy_table_for(arch), p, 4, true).total;
+  };
+  const Totals table = run(0), forty = run(40), sixteen = run(16);
+  CHECK(forty.cycles == table.cycles);
+  CHECK(forty.dram_read_bits == table.dram_read_bits);
+  CHECK(forty.sram_write_bits == table.sram_write_bits);
+  CHECK(sixteen.macs == table.macs);
+  CHECK(sixteen.dram_read_bits + sixteen.dram_write_bits <
+        table.dram_read_bits + table.dram_write_bits);
+}
+
 TEST_CASE("a conv whose input the op before left in its buffer loads only its weights") {
   // relu -> conv, 2 images of 8 x 16 x 16 at 8 bits (4 KiB): with the 12 MiB
   // unified buffer the relu's output stays there for the conv (docs/simulator.md,
