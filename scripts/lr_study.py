@@ -14,7 +14,7 @@ Two studies, each a table on stdout (Markdown):
 
 Usage: python3 scripts/lr_study.py --lpsim build/tools/lpsim [--study policies|cpt|all]
        [--seeds 1,2,3] [--cpt-seeds 1,2,3,4,5] [--epochs 4] [--train-limit 16384] [--test-limit 10000]
-       [--raw results.jsonl]
+       [--raw results.jsonl] [--from-raw results.jsonl]
 Debian python3 only; runs one training at a time with --threads 1.
 """
 
@@ -57,8 +57,8 @@ def cpt_configs(total):
     t_n = total // 32
     half = max(1, t_n // 2)
     return [
-        ("constant 0.05", "fix:k0=0.05"),
         ("cosine from 0.05 (default)", "0.05"),
+        ("constant 0.05", "fix:k0=0.05"),
         (f"TRI 0.01-0.1, l = T_n/2 = {half}", f"tri:k0=0.01,k1=0.1,l={half}"),
         (f"TRIEXP 0.01-0.1, gamma 0.995, l = {half}", f"triexp:k0=0.01,k1=0.1,gamma=0.995,l={half}"),
     ]
@@ -88,6 +88,41 @@ def mean_sd(xs):
     return statistics.fmean(xs), (statistics.stdev(xs) if len(xs) > 1 else 0.0)
 
 
+def betainc(a, b, x):
+    """Regularized incomplete beta I_x(a, b) (continued fraction, Numerical Recipes 6.4)."""
+    if x <= 0 or x >= 1:
+        return 0.0 if x <= 0 else 1.0
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+                     + a * math.log(x) + b * math.log(1 - x))
+    if x > (a + 1) / (a + b + 2):
+        return 1.0 - betainc(b, a, 1 - x)
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1)
+    d = 1.0 / (d if abs(d) > 1e-300 else 1e-300)
+    f = d
+    for m in range(1, 300):
+        for num in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+                    -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
+            d = 1.0 + num * d
+            d = 1.0 / (d if abs(d) > 1e-300 else 1e-300)
+            c = 1.0 + num / c
+            if abs(c) < 1e-300:
+                c = 1e-300
+            f *= c * d
+        if abs(c * d - 1) < 1e-15:
+            break
+    return front * f / a
+
+
+def welch(xs, ys):
+    """Welch's t-test: t, degrees of freedom, two-sided p (Student's t via I_x(df/2, 1/2))."""
+    vx, vy = statistics.variance(xs) / len(xs), statistics.variance(ys) / len(ys)
+    if vx + vy == 0:
+        return float("nan"), float("nan"), float("nan")
+    t = (statistics.fmean(xs) - statistics.fmean(ys)) / math.sqrt(vx + vy)
+    df = (vx + vy) ** 2 / (vx ** 2 / (len(xs) - 1) + vy ** 2 / (len(ys) - 1))
+    return t, df, betainc(df / 2, 0.5, df / (df + t * t))
+
+
 def epochs_to(run, target):
     for e in run["epochs"]:
         if e["test_accuracy"] >= target:
@@ -102,6 +137,7 @@ def summarize(name, spec, runs, target):
         row["error"] = runs[0]["error"]
         return row
     acc = [100 * r["test_accuracy"] for r in ok]
+    row["acc_runs"] = acc
     row["acc"] = mean_sd(acc)
     row["acc_range"] = (min(acc), max(acc))
     # LRBench compute_metrics.py add_robustness: last epoch's training loss minus test loss.
@@ -117,19 +153,24 @@ def summarize(name, spec, runs, target):
 
 
 def table(rows, target, first):
-    head = (f"| {first} | seeds | test acc % (mean ± sd) | min..max % | robustness: train − test loss "
+    head = (f"| {first} | seeds | test acc % (mean ± sd) | min..max % | vs first row: Welch t, p | robustness: train − test loss "
             f"| confidence (mean ± sd over seeds) | conf. sd | CDAC | wall s | epochs to {100 * target:g}% |")
-    lines = [head, "|" + "---|" * 10]
+    lines = [head, "|" + "---|" * 11]
+    base = rows[0].get("acc_runs", [])
     for r in rows:
         if "acc" not in r:
-            lines.append(f"| {r['name']} `{r['spec']}` | {r['seeds']} | failed: {r['error']} | | | | | | | |")
+            lines.append(f"| {r['name']} `{r['spec']}` | {r['seeds']} | failed: {r['error']} | | | | | | | | |")
             continue
+        vs = ""
+        if r is not rows[0] and len(base) > 1 and len(r["acc_runs"]) > 1:
+            t, df, p = welch(r["acc_runs"], base)
+            vs = f"{t:+.2f}, {p:.3f}" if math.isfinite(t) else ""
         to = (f"{r['to_target']:.2f} ({r['reached']}/{r['seeds'] - r['failed']} reached)"
               if r["to_target"] is not None else "not reached")
         lines.append(
             f"| {r['name']} `{r['spec']}` | {r['seeds'] - r['failed']}"
             f"{' (' + str(r['failed']) + ' failed)' if r['failed'] else ''} "
-            f"| {r['acc'][0]:.2f} ± {r['acc'][1]:.2f} | {r['acc_range'][0]:.2f}..{r['acc_range'][1]:.2f} "
+            f"| {r['acc'][0]:.2f} ± {r['acc'][1]:.2f} | {r['acc_range'][0]:.2f}..{r['acc_range'][1]:.2f} | {vs} "
             f"| {r['robustness'][0]:+.4f} ± {r['robustness'][1]:.4f} "
             f"| {r['conf'][0]:.4f} ± {r['conf'][1]:.4f} | {r['conf_sd']:.4f} | {r['cdac']:.4f} "
             f"| {r['wall']:.1f} | {to} |")
@@ -141,6 +182,11 @@ def run_study(args, configs, schedule, raw, tmp):
     for name, spec in configs:
         runs = []
         for seed in args.seeds:
+            if args.from_raw is not None:
+                found = [r for r in args.from_raw
+                         if r["lr"] == spec and r["schedule"] == schedule and r["seed"] == seed]
+                runs += found[:1]
+                continue
             r = train(args, spec, schedule, seed, tmp)
             r["study_name"] = name
             runs.append(r)
@@ -150,7 +196,8 @@ def run_study(args, configs, schedule, raw, tmp):
             status = r.get("error") or f"{100 * r['test_accuracy']:.2f}%"
             print(f"  {name} seed {seed}: {status} ({r.get('process_wall_s', r.get('wall_s')):.1f} s)",
                   file=sys.stderr, flush=True)
-        rows.append(summarize(name, spec, runs, args.target))
+        if runs:
+            rows.append(summarize(name, spec, runs, args.target))
     return rows
 
 
@@ -166,6 +213,7 @@ def main():
     ap.add_argument("--test-limit", type=int, default=10000)
     ap.add_argument("--target", type=float, default=0.85, help="test accuracy for the cost column")
     ap.add_argument("--raw", help="also write every run's JSON summary, one per line")
+    ap.add_argument("--from-raw", help="tabulate the runs of an earlier --raw file instead of training")
     args = ap.parse_args()
     args.seeds = [int(s) for s in args.seeds.split(",")]
     cpt_seeds = [int(s) for s in args.cpt_seeds.split(",")]
@@ -175,6 +223,9 @@ def main():
     print(f"LeNet-5, Fashion-MNIST: first {args.train_limit} training / {args.test_limit} test images, "
           f"batch {args.batch} ({ipe} iterations an epoch), {args.epochs} epochs = T = {total} iterations, "
           f"seeds {args.seeds} (cpt: {cpt_seeds}), --threads 1", flush=True)
+    if args.from_raw:
+        with open(args.from_raw) as f:
+            args.from_raw = [json.loads(line) for line in f]
     raw = open(args.raw, "w") if args.raw else None
     start = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
