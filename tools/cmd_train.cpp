@@ -14,6 +14,7 @@
 #include "tools/commands.h"
 #include "traces/bitops.h"
 #include "trainer/loss_scale.h"
+#include "trainer/lr_policy.h"
 #include "trainer/trainer.h"
 
 namespace lpsim::cli {
@@ -51,6 +52,24 @@ void parse_loss_scale(const std::string& text, trainer::TrainOptions& o) {
                     text));
 }
 
+// --lr: a number (CLI11's own conversion, so "0.05" gives the same double as
+// before policies existed) or an LRBench policy "KIND:KEY=VALUE,...".
+void parse_lr(const std::string& text, trainer::TrainOptions& o) {
+  double value = 0;
+  if (CLI::detail::lexical_cast(text, value)) {
+    o.lr = value;
+    o.lr_policy.clear();
+    return;
+  }
+  if (text.find(':') == std::string::npos)
+    throw InputError(fmt::format(
+        "--lr {}: must be a number > 0 or an LRBench policy KIND:KEY=VALUE,... (fix, step, "
+        "nstep, exp, inv, poly, tri, tri2, triexp, sin, sin2, sinexp, cos, cos2, cosexp)",
+        text));
+  trainer::parse_lr_policy(text);  // fails here, before any data is read
+  o.lr_policy = text;
+}
+
 std::string opt_num(const std::optional<double>& v, int digits) {
   return v ? fmt::format("{:.{}f}", *v, digits) : "-";
 }
@@ -71,6 +90,7 @@ Action add_train(CLI::App& app) {
   auto dump_dir = std::make_shared<std::string>();
   auto checkpoint = std::make_shared<std::string>();
   auto loss_scale = std::make_shared<std::string>("1");
+  auto lr = std::make_shared<std::string>("0.05");
   sub->add_option("--model", o->model, "Zoo model: lenet5, mlp or resnet8-w8")
       ->default_val("lenet5");
   sub->add_option("--dataset", o->dataset, "Dataset (fashion-mnist)")->default_val("fashion-mnist");
@@ -78,12 +98,16 @@ Action add_train(CLI::App& app) {
       ->default_val(trainer::kFashionMnistDir);
   sub->add_option("--epochs", o->epochs, "Training epochs")->default_val(10);
   sub->add_option("--batch", o->batch, "Batch size")->default_val(128);
-  sub->add_option("--lr", o->lr, "Initial learning rate")->default_val(0.05);
+  sub->add_option("--lr", *lr,
+                  "Learning rate: a number (the start of --lr-schedule), or an LRBench policy "
+                  "KIND:KEY=VALUE,... e.g. tri:k0=0.01,k1=0.1,l=500 (fix, step, nstep, exp, inv, "
+                  "poly, tri, tri2, triexp, sin, sin2, sinexp, cos, cos2, cosexp)")
+      ->default_val("0.05");
   sub->add_option("--momentum", o->momentum, "SGD momentum")->default_val(0.9);
   sub->add_option("--weight-decay", o->weight_decay, "L2 weight decay")->default_val(5e-4);
-  sub->add_option(
-         "--lr-schedule", o->lr_schedule,
-         "auto | cosine | step | constant | muppet (auto: muppet for muppet:, else cosine)")
+  sub->add_option("--lr-schedule", o->lr_schedule,
+                  "With a number --lr: auto | cosine | step | constant | muppet (auto: muppet "
+                  "for muppet:, else cosine)")
       ->default_val("auto");
   sub->add_option("--lr-step", o->lr_step, "step: epochs between drops (0: epochs/3)")
       ->default_val(0);
@@ -134,8 +158,9 @@ Action add_train(CLI::App& app) {
   sub->add_option("--range-test-from", o->range_test_from, "")->group("")->default_val(2);
   sub->add_option("--dump-batch", *dump_dir, "")->group("");
 
-  return [o, out, json, quiet, dump_dir, checkpoint, loss_scale]() {
+  return [o, out, json, quiet, dump_dir, checkpoint, loss_scale, lr]() {
     parse_loss_scale(*loss_scale, *o);
+    parse_lr(*lr, *o);
     if (!dump_dir->empty()) {
       trainer::dump_batch(*o, *dump_dir);
       if (!*quiet) std::cout << fmt::format("wrote one batch's tensors to {}\n", *dump_dir);
@@ -200,6 +225,11 @@ Action add_train(CLI::App& app) {
                           {"iterations", r.trace.header.total_iterations},
                           {"segments", r.trace.segments.size()},
                           {"test_accuracy", last.test_accuracy.value_or(NAN)},
+                          {"final_test",
+                           {{"loss", r.final_test.loss},
+                            {"confidence_mean", r.final_test.confidence.mean},
+                            {"confidence_sd", r.final_test.confidence.sd},
+                            {"cdac", r.final_test.confidence.cdac}}},
                           {"total_gbitops", bits.total_bitops / 1e9},
                           {"total_gmacs", bits.total_macs / 1e9},
                           {"wall_s", wall},
@@ -214,6 +244,8 @@ Action add_train(CLI::App& app) {
         j["range_test"] = {
             {"b_min", r.range_test->b_min}, {"schedule", r.range_test->schedule}, {"curve", curve}};
       }
+      if (!o->lr_policy.empty())
+        j["lr_policy"] = trainer::to_string(trainer::parse_lr_policy(o->lr_policy));
       print_json(j, info);
     } else if (!*quiet) {
       for (const auto& ev : r.events) info << ev << "\n";

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <numbers>
+#include <optional>
 #include <regex>
 
 #include <fmt/format.h>
@@ -15,8 +16,10 @@
 #include "core/error.h"
 #include "models/zoo.h"
 #include "traces/schedule.h"
+#include "trainer/confidence.h"
 #include "trainer/impl/checkpoint.h"
 #include "trainer/loss_scale.h"
+#include "trainer/lr_policy.h"
 #include "trainer/muppet.h"
 #include "trainer/network.h"
 
@@ -62,6 +65,18 @@ void validate(const TrainOptions& o) {
     throw InputError(fmt::format("--lr-schedule {}: must be one of auto, cosine, step, "
                                  "constant, muppet",
                                  o.lr_schedule));
+  if (!o.lr_policy.empty()) {
+    // An LRBench policy carries its own LR, decay and step: the number-path
+    // options would be silently ignored.
+    if (o.lr_schedule != "auto")
+      throw InputError(fmt::format("--lr-schedule {}: cannot be combined with the LRBench "
+                                   "policy --lr {}; leave it at auto",
+                                   o.lr_schedule, o.lr_policy));
+    if (o.lr_step != 0 || o.lr_gamma != 0.1)
+      throw InputError(fmt::format("--lr-step / --lr-gamma: apply to --lr-schedule step only, "
+                                   "not to the LRBench policy --lr {} (give its gamma, l there)",
+                                   o.lr_policy));
+  }
   if (o.rounding != "auto" && o.rounding != "nearest" && o.rounding != "stochastic")
     throw InputError(fmt::format("--rounding {}: must be one of auto, nearest, stochastic",
                                  o.rounding));
@@ -94,6 +109,10 @@ QuantPolicy make_policy(const TrainOptions& o, const Schedule& schedule) {
 }
 
 std::string fingerprint(const TrainOptions& o, std::int64_t train_n, std::int64_t test_n) {
+  // The LR policy is appended only when set, so checkpoints written before
+  // policies existed still resume.
+  const std::string policy =
+      o.lr_policy.empty() ? "" : " lr_policy=" + to_string(parse_lr_policy(o.lr_policy));
   return fmt::format(
       "model={} dataset={} train={} test={} epochs={} batch={} lr={} momentum={} wd={} "
       "lr_schedule={} lr_step={} lr_gamma={} schedule={} seed={} quantizer={} rounding={} "
@@ -102,7 +121,7 @@ std::string fingerprint(const TrainOptions& o, std::int64_t train_n, std::int64_
       o.model, o.dataset, train_n, test_n, o.epochs, o.batch, o.lr, o.momentum, o.weight_decay,
       o.lr_schedule, o.lr_step, o.lr_gamma, o.schedule, o.seed, o.quantizer, o.rounding,
       o.loss_scale, o.dynamic_loss_scale, o.loss_scale_window, o.bn_recalibrate, o.range_test,
-      o.range_test_threshold, o.range_test_from);
+      o.range_test_threshold, o.range_test_from) + policy;
 }
 
 // "key: checkpoint a, this run b; ..." for the keys whose values differ.
@@ -182,10 +201,12 @@ struct Run {
   std::vector<PrecisionSet> levels;  // muppet
   QuantPolicy policy;
   std::unique_ptr<Network> net;
+  std::optional<LrPolicy> lr_policy;
   std::int64_t ipe = 0, total = 0;
 
   explicit Run(const TrainOptions& opts) : o(opts) {
     validate(o);
+    if (!o.lr_policy.empty()) lr_policy = parse_lr_policy(o.lr_policy);
     schedule = parse_schedule(o.schedule);
     if (!schedule->layer_overrides().empty())
       throw InputError(fmt::format("--schedule {}: per-layer precisions are not supported by "
@@ -206,6 +227,7 @@ struct Run {
   }
 
   double lr_at(std::int64_t it, std::int64_t fp32_since_epoch) const {
+    if (lr_policy) return trainer::lr_at(*lr_policy, it, total);
     const std::int64_t epoch = it / ipe;
     std::string kind = o.lr_schedule;
     if (kind == "auto") kind = schedule->needs_training_state() ? "muppet" : "cosine";
@@ -240,9 +262,12 @@ struct Run {
     net->set_bn_momentum(kBnMomentum);
   }
 
-  double evaluate(const PrecisionSet& p, std::int64_t epoch) {
+  // Test accuracy; with `metrics`, also LRBench's loss and confidence figures.
+  double evaluate(const PrecisionSet& p, std::int64_t epoch, FinalTestMetrics* metrics = nullptr) {
     recalibrate_bn(p, epoch);
     std::int64_t correct = 0;
+    double loss_sum = 0;
+    ConfidenceTally tally;
     const ImageSet& t = data.test;
     const std::int64_t e = t.image_elements();
     for (std::int64_t s0 = 0; s0 < t.n; s0 += o.batch) {
@@ -251,6 +276,15 @@ struct Run {
                                    kEvalIterationBase + static_cast<std::uint64_t>(epoch),
                                    Mode::Eval);
       correct += st.correct;
+      loss_sum += st.loss_sum;
+      if (metrics) {
+        const std::vector<float> probs = net->tensors_of(net->layer_names().back()).out;
+        tally.add(probs.data(), t.labels.data() + s0, b, static_cast<std::int64_t>(probs.size()) / b);
+      }
+    }
+    if (metrics) {
+      metrics->confidence = tally.result();
+      metrics->loss = t.n > 0 ? loss_sum / static_cast<double>(t.n) : 0.0;
     }
     return t.n > 0 ? static_cast<double>(correct) / static_cast<double>(t.n) : 0.0;
   }
@@ -489,7 +523,8 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
     }
     m.train_loss = loss_sum / static_cast<double>(samples);
     m.train_accuracy = static_cast<double>(correct) / static_cast<double>(samples);
-    m.test_accuracy = run.evaluate(widest(used), epoch);
+    m.test_accuracy =
+        run.evaluate(widest(used), epoch, epoch + 1 == o.epochs ? &result.final_test : nullptr);
     m.wall_s = std::chrono::duration<double>(Clock::now() - t_epoch).count();
     trace.metrics.push_back(m);
 

@@ -11,6 +11,7 @@
 
 #include "core/precision.h"
 #include "traces/trace.h"
+#include "trainer/confidence.h"
 #include "trainer/idx.h"
 
 namespace lpsim::trainer {
@@ -22,6 +23,10 @@ struct TrainOptions {
   std::int64_t epochs = 10;
   std::int64_t batch = 128;
   double lr = 0.05;
+  // An LRBench policy (trainer/lr_policy.h), e.g. "tri:k0=0.01,k1=0.1,l=500":
+  // when set it gives the LR of every iteration and `lr`, `lr_schedule`,
+  // `lr_step`, `lr_gamma` are not used (they must stay at their defaults).
+  std::string lr_policy;
   double momentum = 0.9;
   double weight_decay = 5e-4;
   // cosine (per iteration, to 0) | step (x lr_gamma every lr_step epochs) |
@@ -69,8 +74,15 @@ struct RangeTestResult {
   std::string schedule;  // the schedule the rest of the run used
 };
 
+// The final model on the test set, for LRBench's metrics (docs/trainer.md).
+struct FinalTestMetrics {
+  double loss = 0;  // mean cross-entropy over the test images
+  Confidence confidence;
+};
+
 struct TrainResult {
   Trace trace;  // metrics cover the epochs run so far
+  FinalTestMetrics final_test;  // of the last epoch's test pass (finished runs)
   std::optional<RangeTestResult> range_test;
   std::vector<std::string> events;  // e.g. MuPPET switches, one line each
   bool finished = false;            // false when stop_after cut the run short

@@ -46,3 +46,48 @@ TEST_CASE("bad trace: negative skipped steps in a metrics record") {
 TEST_CASE("bad trainer option: a negative batch-norm recalibration count") {
   expect_refused(train("--bn-recalibrate -1"), {"--bn-recalibrate = -1", "0..1000000"});
 }
+
+TEST_CASE("bad trainer option: an --lr that is neither a number nor a policy") {
+  expect_refused(train("--lr banana"), {"--lr banana", "number > 0", "KIND:KEY=VALUE", "tri"});
+}
+
+TEST_CASE("bad trainer option: a negative --lr number") {
+  expect_refused(train("--lr=-0.1"), {"--lr = -0.1", "> 0"});
+}
+
+TEST_CASE("bad trainer option: an LR policy of an unknown function") {
+  expect_refused(train("--lr triangle:k0=0.1"), {"--lr 'triangle:k0=0.1'", "unknown function",
+                                                 "fix, step, nstep"});
+}
+
+TEST_CASE("bad trainer option: an LR policy missing a parameter") {
+  expect_refused(train("--lr tri:k0=0.01,l=100"), {"missing k1", "tri:k0=K0,k1=K1,l=L"});
+}
+
+TEST_CASE("bad trainer option: an LR policy's gamma above 1") {
+  expect_refused(train("--lr step:k0=0.1,gamma=2,l=100"), {"gamma = 2", "(0, 1]"});
+}
+
+TEST_CASE("bad trainer option: an LR policy's step size of 0 iterations") {
+  expect_refused(train("--lr tri:k0=0.01,k1=0.1,l=0"), {"l = 0", "1..1000000000000 iterations"});
+}
+
+TEST_CASE("bad trainer option: an LR policy's k0 of 0 where it is the initial LR") {
+  expect_refused(train("--lr exp:k0=0,gamma=0.9"), {"k0 = 0", "(0, inf)"});
+}
+
+TEST_CASE("bad trainer option: NSTEP steps out of order") {
+  expect_refused(train("--lr nstep:k0=0.1,gamma=0.1,l=180+150"), {"l = 180+150", "must increase"});
+}
+
+TEST_CASE("bad trainer option: an LR policy key the function does not take") {
+  expect_refused(train("--lr fix:k0=0.1,l=5"), {"fix takes no key 'l'", "fix:k0=K0"});
+}
+
+TEST_CASE("bad trainer option: an LR policy with --lr-schedule") {
+  expect_refused(train("--lr fix:k0=0.1 --lr-schedule step"), {"--lr-schedule step", "auto"});
+}
+
+TEST_CASE("bad trainer option: an LR policy with --lr-gamma") {
+  expect_refused(train("--lr fix:k0=0.1 --lr-gamma 0.5"), {"--lr-gamma", "--lr-schedule step"});
+}
