@@ -15,6 +15,7 @@
 #include "traces/bitops.h"
 #include "trainer/loss_scale.h"
 #include "trainer/lr_policy.h"
+#include "trainer/svrg.h"
 #include "trainer/trainer.h"
 
 namespace lpsim::cli {
@@ -103,7 +104,9 @@ Action add_train(CLI::App& app) {
                   "KIND:KEY=VALUE,... e.g. tri:k0=0.01,k1=0.1,l=500 (fix, step, nstep, exp, inv, "
                   "poly, tri, tri2, triexp, sin, sin2, sinexp, cos, cos2, cosexp)")
       ->default_val("0.05");
-  sub->add_option("--momentum", o->momentum, "SGD momentum")->default_val(0.9);
+  auto* momentum_opt =
+      sub->add_option("--momentum", o->momentum, "SGD momentum (svrg, halp: default 0)")
+          ->default_val(0.9);
   sub->add_option("--weight-decay", o->weight_decay, "L2 weight decay")->default_val(5e-4);
   sub->add_option("--lr-schedule", o->lr_schedule,
                   "With a number --lr: auto | cosine | step | constant | muppet (auto: muppet "
@@ -149,6 +152,20 @@ Action add_train(CLI::App& app) {
   sub->add_option("--range-test-threshold", o->range_test_threshold,
                   "Training-accuracy gain (0..1) below which the range test stops")
       ->default_val(0.01);
+  sub->add_option("--optimizer", o->optimizer,
+                  "sgd | svrg (Johnson & Zhang 2013) | halp (SVRG with bit centering, De Sa et "
+                  "al. 2018)")
+      ->default_val("sgd");
+  auto* epoch_length_opt =
+      sub->add_option("--halp-epoch-length", o->halp_epoch_length,
+                      "svrg, halp: steps between full-gradient anchors (0: half an epoch)")
+          ->default_val(0);
+  auto* bits_opt = sub->add_option("--halp-bits", o->halp_bits,
+                                   "halp: bits of the offset from the anchor")
+                       ->default_val(trainer::kHalpDefaultBits);
+  auto* mu_opt = sub->add_option("--halp-mu", o->halp_mu,
+                                 "halp: mu of the offset's scale ||g~|| / (mu (2^(b-1) - 1))")
+                     ->default_val(trainer::kHalpDefaultMu);
   sub->add_flag("--json", *json, "Print a JSON summary on stdout");
   sub->add_flag("-q,--quiet", *quiet, "No progress and no summary line");
   // Hidden: for tests and the PyTorch reference check.
@@ -158,9 +175,22 @@ Action add_train(CLI::App& app) {
   sub->add_option("--range-test-from", o->range_test_from, "")->group("")->default_val(2);
   sub->add_option("--dump-batch", *dump_dir, "")->group("");
 
-  return [o, out, json, quiet, dump_dir, checkpoint, loss_scale, lr]() {
+  return [o, out, json, quiet, dump_dir, checkpoint, loss_scale, lr, momentum_opt,
+          epoch_length_opt, bits_opt, mu_opt]() {
     parse_loss_scale(*loss_scale, *o);
     parse_lr(*lr, *o);
+    // Options of another optimizer are refused, not ignored.
+    const trainer::OptimizerKind kind = trainer::parse_optimizer(o->optimizer);
+    if (kind != trainer::OptimizerKind::Halp && (bits_opt->count() > 0 || mu_opt->count() > 0))
+      throw InputError(fmt::format("{}: applies to --optimizer halp only (this run: {})",
+                                   bits_opt->count() > 0 ? "--halp-bits" : "--halp-mu",
+                                   o->optimizer));
+    if (kind == trainer::OptimizerKind::Sgd && epoch_length_opt->count() > 0)
+      throw InputError(
+          "--halp-epoch-length: applies to --optimizer svrg or halp only (this run: sgd)");
+    // SVRG and HALP as published (Johnson & Zhang 2013; De Sa et al. 2018,
+    // torchhalp's examples) step without momentum.
+    if (kind != trainer::OptimizerKind::Sgd && momentum_opt->count() == 0) o->momentum = 0;
     if (!dump_dir->empty()) {
       trainer::dump_batch(*o, *dump_dir);
       if (!*quiet) std::cout << fmt::format("wrote one batch's tensors to {}\n", *dump_dir);
@@ -206,14 +236,17 @@ Action add_train(CLI::App& app) {
     for (const auto& m : r.trace.metrics) wall += m.wall_s.value_or(0);
     if (*json) {
       nlohmann::json epochs = nlohmann::json::array();
-      for (const auto& m : r.trace.metrics) {
-        nlohmann::json e = {{"epoch", m.epoch},
+      const bool passes = o->optimizer != "sgd";
+      for (std::size_t k = 0; k < r.trace.metrics.size(); ++k) {
+        const auto& m = r.trace.metrics[k];
+        nlohmann::json e = {{"epoch", k},
                             {"train_loss", m.train_loss.value_or(NAN)},
                             {"train_accuracy", m.train_accuracy.value_or(NAN)},
                             {"test_accuracy", m.test_accuracy.value_or(NAN)},
                             {"wall_s", m.wall_s.value_or(NAN)}};
         if (m.loss_scale) e["loss_scale"] = *m.loss_scale;
         if (m.skipped_steps) e["skipped_steps"] = *m.skipped_steps;
+        if (passes) e["data_passes"] = m.epoch + 1;  // the trace's epochs so far
         epochs.push_back(e);
       }
       nlohmann::json j = {{"output", *out},
@@ -222,7 +255,10 @@ Action add_train(CLI::App& app) {
                           {"schedule", o->schedule},
                           {"seed", o->seed},
                           {"threads", r.threads},
+                          {"optimizer", o->optimizer},
                           {"iterations", r.trace.header.total_iterations},
+                          {"steps", o->epochs * r.trace.header.iterations_per_epoch()},
+                          {"data_passes", r.trace.header.epochs},
                           {"segments", r.trace.segments.size()},
                           {"test_accuracy", last.test_accuracy.value_or(NAN)},
                           {"final_test",
@@ -257,8 +293,12 @@ Action add_train(CLI::App& app) {
             last.loss_scale.value_or(1));
       }
       info << fmt::format(
-          "{} {} {} epochs, schedule {}: test accuracy {}, train loss {}, {} GBitOPs, {} -> {}\n",
-          o->model, o->dataset, o->epochs, o->schedule, opt_num(last.test_accuracy, 4),
+          "{} {} {} epochs, schedule {}{}: test accuracy {}, train loss {}, {} GBitOPs, {} -> {}\n",
+          o->model, o->dataset, o->epochs, o->schedule,
+          o->optimizer == "sgd" ? std::string()
+                                : fmt::format(", optimizer {} ({} passes over the data)",
+                                              o->optimizer, r.trace.header.epochs),
+          opt_num(last.test_accuracy, 4),
           opt_num(last.train_loss, 4), sig(bits.total_bitops / 1e9), seconds(wall), *out);
     }
     return 0;

@@ -22,6 +22,7 @@
 #include "trainer/lr_policy.h"
 #include "trainer/muppet.h"
 #include "trainer/network.h"
+#include "trainer/svrg.h"
 
 namespace lpsim::trainer {
 namespace {
@@ -31,6 +32,7 @@ using Clock = std::chrono::steady_clock;
 constexpr std::uint64_t kShuffleStream = 0x5eed5eedULL;
 constexpr std::uint64_t kEvalIterationBase = std::uint64_t{1} << 62;
 constexpr std::uint64_t kRecalibrationIterationBase = (std::uint64_t{1} << 62) + (std::uint64_t{1} << 61);
+constexpr std::uint64_t kAnchorIterationBase = (std::uint64_t{1} << 62) + (std::uint64_t{1} << 60);
 
 void validate(const TrainOptions& o) {
   auto positive = [](const char* name, double v) {
@@ -90,6 +92,21 @@ void validate(const TrainOptions& o) {
     throw InputError(fmt::format("--range-test-from = {}: must be in 1..16", o.range_test_from));
   if (o.resume && o.checkpoint.empty())
     throw InputError("--resume needs a checkpoint file (-o sets it to <output>.ckpt)");
+  const OptimizerKind opt = parse_optimizer(o.optimizer);
+  if (o.halp_epoch_length < 0 || o.halp_epoch_length > 1000000000)
+    throw InputError(fmt::format("--halp-epoch-length = {}: must be in 1..1e9 iterations (0: half "
+                                 "an epoch)",
+                                 o.halp_epoch_length));
+  if (o.halp_bits < kHalpMinBits || o.halp_bits > kHalpMaxBits)
+    throw InputError(fmt::format("--halp-bits = {}: must be in {}..{}", o.halp_bits, kHalpMinBits,
+                                 kHalpMaxBits));
+  if (!(o.halp_mu > 0 && o.halp_mu <= 1e12))
+    throw InputError(fmt::format("--halp-mu = {}: must be in (0, 1e12]", o.halp_mu));
+  if (opt != OptimizerKind::Sgd && o.dynamic_loss_scale)
+    throw InputError(fmt::format("--optimizer {} with --loss-scale dynamic: not supported (a "
+                                 "skipped step would leave the anchor's gradient unchecked); use "
+                                 "a static --loss-scale",
+                                 o.optimizer));
 }
 
 QuantPolicy make_policy(const TrainOptions& o, const Schedule& schedule) {
@@ -121,7 +138,12 @@ std::string fingerprint(const TrainOptions& o, std::int64_t train_n, std::int64_
       o.model, o.dataset, train_n, test_n, o.epochs, o.batch, o.lr, o.momentum, o.weight_decay,
       o.lr_schedule, o.lr_step, o.lr_gamma, o.schedule, o.seed, o.quantizer, o.rounding,
       o.loss_scale, o.dynamic_loss_scale, o.loss_scale_window, o.bn_recalibrate, o.range_test,
-      o.range_test_threshold, o.range_test_from) + policy;
+      o.range_test_threshold, o.range_test_from) + policy +
+         // Only for svrg / halp, so SGD checkpoints of earlier versions still resume.
+         (o.optimizer == "sgd" ? std::string()
+                               : fmt::format(" optimizer={} T={} halp_bits={} halp_mu={}",
+                                             o.optimizer, o.halp_epoch_length, o.halp_bits,
+                                             o.halp_mu));
 }
 
 // "key: checkpoint a, this run b; ..." for the keys whose values differ.
@@ -163,14 +185,15 @@ std::vector<std::uint32_t> shuffled(std::int64_t n, std::uint64_t seed, std::int
   return perm;
 }
 
-void append_segment(std::vector<Segment>& segs, std::int64_t it, const PrecisionSet& p) {
+void append_segment(std::vector<Segment>& segs, std::int64_t it, const PrecisionSet& p,
+                    std::int64_t count = 1) {
   if (!segs.empty() && segs.back().end == it && segs.back().precision == p) {
-    ++segs.back().end;
+    segs.back().end += count;
     return;
   }
   Segment s;
   s.begin = it;
-  s.end = it + 1;
+  s.end = it + count;
   s.precision = p;
   segs.push_back(s);
 }
@@ -203,6 +226,8 @@ struct Run {
   std::unique_ptr<Network> net;
   std::optional<LrPolicy> lr_policy;
   std::int64_t ipe = 0, total = 0;
+  OptimizerKind optimizer = OptimizerKind::Sgd;
+  std::int64_t vr_epoch_length = 0;  // svrg / halp: T
 
   explicit Run(const TrainOptions& opts) : o(opts) {
     validate(o);
@@ -224,6 +249,23 @@ struct Run {
     net = std::make_unique<Network>(graph, o.seed, o.threads);
     ipe = (data.train.n + o.batch - 1) / o.batch;
     total = ipe * o.epochs;
+    optimizer = parse_optimizer(o.optimizer);
+    if (optimizer != OptimizerKind::Sgd) {
+      if (schedule->needs_training_state())
+        throw InputError(fmt::format("--optimizer {} with --schedule {}: MuPPET's switching reads "
+                                     "SGD's gradients; use a static, progressive or cyclic "
+                                     "schedule",
+                                     o.optimizer, o.schedule));
+      vr_epoch_length = o.halp_epoch_length > 0 ? o.halp_epoch_length : default_epoch_length(ipe);
+    }
+  }
+
+  // svrg / halp: passes over the training data before epoch `epoch` (the
+  // trace's epochs, docs/trace-format.md): per epoch, its anchors' FP32
+  // passes plus the passes at w and at w~; sgd: one per epoch.
+  std::int64_t passes_before(std::int64_t epoch) const {
+    if (optimizer == OptimizerKind::Sgd) return epoch;
+    return 2 * epoch + anchors_before(epoch * ipe, vr_epoch_length);
   }
 
   double lr_at(std::int64_t it, std::int64_t fp32_since_epoch) const {
@@ -318,8 +360,23 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
   h.dataset = o.dataset;
   h.samples_per_epoch = tr.n;
   h.batch = o.batch;
-  h.epochs = o.epochs;
-  h.total_iterations = run.total;
+  // svrg / halp: one trace epoch per pass over the data (docs/trace-format.md).
+  h.epochs = run.passes_before(o.epochs);
+  h.total_iterations = h.epochs * run.ipe;
+  std::optional<VarianceReduced> vr;
+  if (run.optimizer != OptimizerKind::Sgd) {
+    VrConfig vc;
+    vc.kind = run.optimizer;
+    vc.epoch_length = run.vr_epoch_length;
+    vc.bits = o.halp_bits;
+    vc.mu = o.halp_mu;
+    vc.seed = o.seed;
+    vr.emplace(vc);
+    h.producer += run.optimizer == OptimizerKind::Halp
+                      ? fmt::format(" (halp: T={}, offset bits {}, mu {})", vc.epoch_length,
+                                    vc.bits, vc.mu)
+                      : fmt::format(" (svrg: T={})", vc.epoch_length);
+  }
   h.schedule = o.schedule;
   h.seed = o.seed;
 
@@ -368,6 +425,21 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
     result.events = std::move(c.events);
     schedule_spec = c.schedule;
     if (schedule_spec != o.schedule) run.schedule = parse_schedule(schedule_spec);
+    if (vr) {
+      const VrState& v = c.vr;
+      const bool halp = run.optimizer == OptimizerKind::Halp;
+      bool fits = v.anchor.size() == params.size() && v.full_grad.size() == params.size() &&
+                  (!halp || (v.offset.size() == params.size() && v.scale.size() == params.size()));
+      for (std::size_t i = 0; fits && i < params.size(); ++i)
+        fits = v.anchor[i].size() == params[i]->value.size() &&
+               v.full_grad[i].size() == params[i]->value.size() &&
+               (!halp || v.offset[i].size() == params[i]->value.size());
+      if (!fits)
+        throw InputError(fmt::format("{}: checkpoint's {} state does not match the model's {} "
+                                     "parameter tensors",
+                                     o.checkpoint, o.optimizer, params.size()));
+      vr->state() = std::move(c.vr);
+    }
   }
 
   // Epoch at which MuPPET reached FP32 (-1: not yet), recovered from the segments.
@@ -426,6 +498,9 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
         batch_labels[static_cast<std::size_t>(i)] = tr.labels[src];
       }
       run.policy.loss_scale = static_cast<float>(scaler.scale);
+      if (vr && vr->anchor_due(global))
+        vr->take_anchor(net, tr, o.batch, run.policy,
+                        kAnchorIterationBase + static_cast<std::uint64_t>(global));
       const BatchStats st = net.forward(batch_images.data(), batch_labels.data(), b, p,
                                         run.policy, static_cast<std::uint64_t>(global));
       if (!std::isfinite(st.loss_sum))
@@ -439,10 +514,19 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
             "training diverged: {} error / gradient values overflow E {} / G {} at loss scale 1 "
             "(epoch {} iteration {}): lower --lr or widen the formats",
             overflow, p[Role::E].name(), p[Role::G].name(), epoch, it));
-      if (scaler.step_ok(overflow))  // else skipped: weights and momenta stay as they were
-        net.sgd_step(static_cast<float>(run.lr_at(global, fp32_since)),
-                     static_cast<float>(o.momentum), static_cast<float>(o.weight_decay));
-      append_segment(trace.segments, global, p);
+      if (vr) {
+        vr->step(net, batch_images.data(), batch_labels.data(), b, p, run.policy,
+                 static_cast<std::uint64_t>(global),
+                 static_cast<float>(run.lr_at(global, fp32_since)),
+                 static_cast<float>(o.momentum), static_cast<float>(o.weight_decay));
+        // HALP's update reads and writes the b-bit offset: its optimizer state.
+        if (run.optimizer == OptimizerKind::Halp) p[Role::Opt] = Format::integer(o.halp_bits);
+      } else {
+        if (scaler.step_ok(overflow))  // else skipped: weights and momenta stay as they were
+          net.sgd_step(static_cast<float>(run.lr_at(global, fp32_since)),
+                       static_cast<float>(o.momentum), static_cast<float>(o.weight_decay));
+        append_segment(trace.segments, global, p);
+      }
       used.push_back(p);
       loss_sum += st.loss_sum;
       correct += st.correct;
@@ -514,8 +598,21 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
         fp32_since = epoch + 1;
     }
 
+    if (vr) {
+      // This epoch's passes, in the trace's order: its anchors' FP32 passes
+      // (all roles FP32), then the gradients at w, then those at w~ (the
+      // same minibatches at the same precisions).
+      std::int64_t at = run.passes_before(epoch) * run.ipe;
+      const std::int64_t anchors = anchors_before((epoch + 1) * run.ipe, run.vr_epoch_length) -
+                                   anchors_before(epoch * run.ipe, run.vr_epoch_length);
+      if (anchors > 0) append_segment(trace.segments, at, PrecisionSet{}, anchors * run.ipe);
+      at += anchors * run.ipe;
+      for (int pass = 0; pass < 2; ++pass)
+        for (const PrecisionSet& p : used) append_segment(trace.segments, at++, p);
+    }
+
     EpochMetrics m;
-    m.epoch = epoch;
+    m.epoch = run.passes_before(epoch + 1) - 1;  // sgd: the epoch; svrg / halp: its last pass
     if (scaler.dynamic || scaler.scale != 1) m.loss_scale = scaler.scale;
     if (scaler.dynamic) {
       m.skipped_steps = scaler.skipped_epoch;
@@ -545,6 +642,7 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
       c.range_test = result.range_test;
       c.schedule = schedule_spec;
       c.events = result.events;
+      if (vr) c.vr = vr->state();
       impl::save_checkpoint(o.checkpoint, c);
     }
   }

@@ -60,6 +60,16 @@ struct TrainOptions {
   bool range_test = false;         // CPT precision range test in the first epoch
   double range_test_threshold = 0.01;  // accuracy gain (0..1) below which the test stops
   int range_test_from = 2;             // first width tried
+  // Optimizer (trainer/svrg.h, docs/trainer.md "SVRG and HALP"): sgd (the
+  // update above) | svrg | halp. svrg and halp take an FP32 full-gradient
+  // anchor every `halp_epoch_length` steps (0: half an epoch, rounded up);
+  // halp keeps the model as anchor + a `halp_bits`-bit offset whose scale is
+  // ||g~|| / (halp_mu (2^(bits-1) - 1)). The trace then counts every pass
+  // (docs/trace-format.md, "Variance-reduced runs").
+  std::string optimizer = "sgd";
+  std::int64_t halp_epoch_length = 0;
+  int halp_bits = 8;
+  double halp_mu = 20.0;
 };
 
 struct RangeTestStep {

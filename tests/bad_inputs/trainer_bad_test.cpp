@@ -91,3 +91,46 @@ TEST_CASE("bad trainer option: an LR policy with --lr-schedule") {
 TEST_CASE("bad trainer option: an LR policy with --lr-gamma") {
   expect_refused(train("--lr fix:k0=0.1 --lr-gamma 0.5"), {"--lr-gamma", "--lr-schedule step"});
 }
+
+TEST_CASE("the catalogue's valid svrg and halp options are accepted (the cases below differ)") {
+  for (const std::string opts : {"--optimizer svrg --halp-epoch-length 1",
+                                 "--optimizer halp --halp-epoch-length 1 --halp-bits 2 "
+                                 "--halp-mu 0.5 --schedule static:8/8"}) {
+    const Result r = run(train(opts));
+    INFO(opts << ": " << r.err);
+    CHECK(r.code == 0);
+    CHECK(r.err.empty());
+  }
+}
+
+TEST_CASE("bad trainer option: an optimizer the trainer does not have") {
+  expect_refused(train("--optimizer adam"), {"--optimizer adam", "sgd, svrg, halp"});
+}
+
+TEST_CASE("bad trainer option: a negative HALP / SVRG epoch length") {
+  expect_refused(train("--optimizer svrg --halp-epoch-length -5"),
+                 {"--halp-epoch-length = -5", "1..1e9"});
+}
+
+TEST_CASE("bad trainer option: a 1-bit and a 25-bit HALP offset") {
+  expect_refused(train("--optimizer halp --halp-bits 1"), {"--halp-bits = 1", "2..24"});
+  expect_refused(train("--optimizer halp --halp-bits 25"), {"--halp-bits = 25", "2..24"});
+}
+
+TEST_CASE("bad trainer option: a zero and a negative HALP mu") {
+  expect_refused(train("--optimizer halp --halp-mu 0"), {"--halp-mu = 0", "(0, 1e12]"});
+  expect_refused(train("--optimizer halp --halp-mu -2"), {"--halp-mu = -2", "(0, 1e12]"});
+}
+
+TEST_CASE("bad trainer option: HALP options given to another optimizer") {
+  expect_refused(train("--halp-bits 8"), {"--halp-bits", "--optimizer halp only"});
+  expect_refused(train("--optimizer svrg --halp-mu 4"), {"--halp-mu", "--optimizer halp only"});
+  expect_refused(train("--halp-epoch-length 100"), {"--halp-epoch-length", "svrg or halp only"});
+}
+
+TEST_CASE("bad trainer option: SVRG with MuPPET or a dynamic loss scale") {
+  expect_refused(train("--optimizer svrg --schedule muppet:8,12,14,16"),
+                 {"--optimizer svrg", "muppet:8,12,14,16", "MuPPET"});
+  expect_refused(train("--optimizer halp --loss-scale dynamic"),
+                 {"--optimizer halp", "--loss-scale dynamic", "static"});
+}
