@@ -2,6 +2,7 @@
 // (docs/models.md lists each with its forward MACs and parameters).
 #include "models/zoo.h"
 
+#include <array>
 #include <functional>
 
 #include "core/error.h"
@@ -93,20 +94,27 @@ Graph cifar_resnet(const std::string& name, const DatasetInfo& data, int n, bool
 // where stride 1 and input channels = output channels; no expansion conv when
 // t = 1 (as torchvision). CIFAR variant (32x32, as kuangliu/pytorch-cifar):
 // the first conv and the 24-channel stage use stride 1.
+struct MobileNetStage {
+  std::int64_t t, c, n, s;  // expansion, output channels, blocks, first block's stride
+};
+std::array<MobileNetStage, 7> mobilenet_v2_stages(bool cifar) {
+  return {{{1, 16, 1, 1},
+           {6, 24, 2, cifar ? 1 : 2},
+           {6, 32, 3, 2},
+           {6, 64, 4, 2},
+           {6, 96, 3, 1},
+           {6, 160, 3, 2},
+           {6, 320, 1, 1}}};
+}
+
 Graph mobilenet_v2(const std::string& name, const DatasetInfo& data) {
   const bool cifar = data.input_shape[1] == 32;
-  struct Stage {
-    std::int64_t t, c, n, s;
-  };
-  const Stage stages[] = {{1, 16, 1, 1}, {6, 24, 2, cifar ? 1 : 2},
-                          {6, 32, 3, 2}, {6, 64, 4, 2},
-                          {6, 96, 3, 1}, {6, 160, 3, 2},
-                          {6, 320, 1, 1}};
+  const auto stages = mobilenet_v2_stages(cifar);
   Builder b(name);
   int x = b.input("input", data.input_shape);
   x = b.conv_bn("stem", x, 32, 3, cifar ? 1 : 2, 1, "relu6");
   std::int64_t in_channels = 32;
-  for (int s = 0; s < 7; ++s) {
+  for (std::size_t s = 0; s < stages.size(); ++s) {
     for (std::int64_t i = 0; i < stages[s].n; ++i) {
       const std::string p = "stage" + std::to_string(s + 1) + ".block" + std::to_string(i);
       const std::int64_t stride = i == 0 ? stages[s].s : 1;
@@ -135,16 +143,12 @@ Graph mobilenet_v2(const std::string& name, const DatasetInfo& data) {
 // BN shortcut (Block.shortcut / bn4), and the activation is ReLU. conv 1x1 1280
 // + BN + ReLU, 4x4 average pool (global at 32x32), classifier.
 Graph mobilenet_v2_cpt(const std::string& name, const DatasetInfo& data) {
-  struct Stage {
-    std::int64_t t, c, n, s;
-  };
-  const Stage stages[] = {{1, 16, 1, 1}, {6, 24, 2, 1},  {6, 32, 3, 2}, {6, 64, 4, 2},
-                          {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
+  const auto stages = mobilenet_v2_stages(true);
   Builder b(name);
   int x = b.input("input", data.input_shape);
   x = b.conv_bn("stem", x, 32, 3, 1, 1, "relu");
   std::int64_t in_channels = 32;
-  for (int s = 0; s < 7; ++s) {
+  for (std::size_t s = 0; s < stages.size(); ++s) {
     for (std::int64_t i = 0; i < stages[s].n; ++i) {
       const std::string p = "stage" + std::to_string(s + 1) + ".block" + std::to_string(i);
       const std::int64_t stride = i == 0 ? stages[s].s : 1;
