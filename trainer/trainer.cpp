@@ -17,6 +17,7 @@
 #include "traces/schedule.h"
 #include "trainer/impl/checkpoint.h"
 #include "trainer/loss_scale.h"
+#include "trainer/master_weights.h"
 #include "trainer/muppet.h"
 #include "trainer/network.h"
 
@@ -73,6 +74,20 @@ void validate(const TrainOptions& o) {
                                  o.range_test_threshold));
   if (o.range_test_from < 1 || o.range_test_from > 16)
     throw InputError(fmt::format("--range-test-from = {}: must be in 1..16", o.range_test_from));
+  const Format master = parse_master_format(o.master_weights);
+  parse_master_rounding(o.master_rounding);
+  if (master == Format::fp32() && o.master_rounding != "nearest")
+    throw InputError(fmt::format("--master-rounding {}: needs --master-weights fp16 or bf16 "
+                                 "(an fp32 master copy is not rounded)",
+                                 o.master_rounding));
+  if (!o.enhanced_loss_scale && (o.loss_scale_floor != 1 || o.loss_scale_floor_growth != 2))
+    throw InputError("--loss-scale-floor / --loss-scale-floor-growth: only with --loss-scale "
+                     "enhanced");
+  if (!(o.loss_scale_floor >= 1 && o.loss_scale_floor <= kMaxLossScale))
+    throw InputError(fmt::format("--loss-scale-floor = {}: must be in 1..2^64", o.loss_scale_floor));
+  if (!(o.loss_scale_floor_growth >= 1 && o.loss_scale_floor_growth <= 1024))
+    throw InputError(fmt::format("--loss-scale-floor-growth = {}: must be in 1..1024 (per epoch)",
+                                 o.loss_scale_floor_growth));
   if (o.resume && o.checkpoint.empty())
     throw InputError("--resume needs a checkpoint file (-o sets it to <output>.ckpt)");
 }
@@ -90,7 +105,21 @@ QuantPolicy make_policy(const TrainOptions& o, const Schedule& schedule) {
     q.w = q.a = q.e = q.g = Rounding::Stochastic;
   }
   q.loss_scale = static_cast<float>(o.loss_scale);
+  q.adaptive = o.adaptive_loss_scale;
   return q;
+}
+
+// The FP8-recipe options, only where they differ from their defaults, so
+// that checkpoints of runs without them keep their fingerprint.
+std::string fp8_fingerprint(const TrainOptions& o) {
+  std::string out;
+  if (o.adaptive_loss_scale) out += " adaptive=1";
+  if (o.enhanced_loss_scale)
+    out += fmt::format(" enhanced=1 floor={} floor_growth={}", o.loss_scale_floor,
+                       o.loss_scale_floor_growth);
+  if (o.master_weights != "fp32")
+    out += fmt::format(" master={} master_rounding={}", o.master_weights, o.master_rounding);
+  return out;
 }
 
 std::string fingerprint(const TrainOptions& o, std::int64_t train_n, std::int64_t test_n) {
@@ -102,7 +131,8 @@ std::string fingerprint(const TrainOptions& o, std::int64_t train_n, std::int64_
       o.model, o.dataset, train_n, test_n, o.epochs, o.batch, o.lr, o.momentum, o.weight_decay,
       o.lr_schedule, o.lr_step, o.lr_gamma, o.schedule, o.seed, o.quantizer, o.rounding,
       o.loss_scale, o.dynamic_loss_scale, o.loss_scale_window, o.bn_recalibrate, o.range_test,
-      o.range_test_threshold, o.range_test_from);
+      o.range_test_threshold, o.range_test_from) +
+         fp8_fingerprint(o);
 }
 
 // "key: checkpoint a, this run b; ..." for the keys whose values differ.
@@ -256,6 +286,35 @@ struct Run {
   }
 };
 
+// An epoch's steps with float (minifloat) errors: how many overflowed, how
+// many non-zero errors the E quantizers flushed to zero, the adaptive
+// scales of the epoch's last step. One event line per epoch.
+struct FloatErrorTally {
+  std::int64_t steps = 0, overflow_steps = 0, nonzero = 0, flushed = 0;
+  std::vector<double> last_scales;
+
+  void add(const Format& e, std::int64_t overflow, const BackwardReport& r) {
+    if (!e.is_float() || e == Format::fp32()) return;
+    ++steps;
+    overflow_steps += overflow > 0 ? 1 : 0;
+    nonzero += r.e_nonzero;
+    flushed += r.e_flushed;
+    last_scales = r.layer_scales;
+  }
+  std::string event(std::int64_t epoch) const {
+    std::string scales;
+    if (std::any_of(last_scales.begin(), last_scales.end(), [](double a) { return a != 1; }))
+      for (double a : last_scales)
+        scales += fmt::format("{}2^{}", scales.empty() ? "" : " ", std::ilogb(a));
+    return fmt::format(
+        "fp errors: epoch {} E underflow {:.4f}% ({} of {} non-zero errors flushed to zero), "
+        "{} of {} steps overflowed{}",
+        epoch, nonzero > 0 ? 100.0 * static_cast<double>(flushed) / static_cast<double>(nonzero) : 0.0,
+        flushed, nonzero, overflow_steps, steps,
+        scales.empty() ? "" : "; adaptive layer scales at the last step (output first): " + scales);
+  }
+};
+
 int b_max_of(const Schedule& s, std::int64_t total, std::int64_t ipe) {
   int b = 0;
   for (std::int64_t it = 0; it < total; ++it) {
@@ -294,6 +353,9 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
   scaler.dynamic = o.dynamic_loss_scale;
   scaler.scale = o.loss_scale;
   scaler.window = o.loss_scale_window;
+  MasterWeights master;
+  master.format = parse_master_format(o.master_weights);
+  master.rounding = parse_master_rounding(o.master_rounding);
   std::string schedule_spec = o.schedule;
   std::int64_t first_epoch = 0;
   if (o.resume) {
@@ -334,6 +396,11 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
     result.events = std::move(c.events);
     schedule_spec = c.schedule;
     if (schedule_spec != o.schedule) run.schedule = parse_schedule(schedule_spec);
+    // The checkpoint stores W..Opt; the master format is an option of the run.
+    if (!master.is_fp32())
+      for (Segment& s : trace.segments) s.precision.master = master.format;
+  } else if (!master.is_fp32()) {
+    round_params_to_master(net.params(), master);
   }
 
   // Epoch at which MuPPET reached FP32 (-1: not yet), recovered from the segments.
@@ -370,6 +437,11 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
     double loss_sum = 0;
     std::int64_t correct = 0, samples = 0;
     std::vector<PrecisionSet> used;
+    if (o.enhanced_loss_scale) {
+      scaler.floor = enhanced_floor(o.loss_scale_floor, o.loss_scale_floor_growth, epoch);
+      scaler.scale = std::max(scaler.scale, scaler.floor);
+    }
+    FloatErrorTally tally;
     for (std::int64_t it = 0; it < run.ipe; ++it) {
       const std::int64_t global = epoch * run.ipe + it;
       PrecisionSet p;
@@ -382,6 +454,10 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
       if (rt_active) {
         p[Role::W] = Format::integer(rt_bits[rt_step]);
         p[Role::A] = Format::integer(rt_bits[rt_step]);
+      }
+      if (!master.is_fp32()) {  // momenta are stored in the master format too
+        p.master = master.format;
+        p[Role::Opt] = master.format;
       }
       const std::int64_t s0 = it * o.batch;
       const std::int64_t b = std::min(o.batch, tr.n - s0);
@@ -405,9 +481,16 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
             "training diverged: {} error / gradient values overflow E {} / G {} at loss scale 1 "
             "(epoch {} iteration {}): lower --lr or widen the formats",
             overflow, p[Role::E].name(), p[Role::G].name(), epoch, it));
-      if (scaler.step_ok(overflow))  // else skipped: weights and momenta stay as they were
-        net.sgd_step(static_cast<float>(run.lr_at(global, fp32_since)),
-                     static_cast<float>(o.momentum), static_cast<float>(o.weight_decay));
+      tally.add(p[Role::E], overflow, net.last_backward());
+      if (scaler.step_ok(overflow)) {  // else skipped: weights and momenta stay as they were
+        const auto lr = static_cast<float>(run.lr_at(global, fp32_since));
+        if (master.is_fp32())
+          net.sgd_step(lr, static_cast<float>(o.momentum), static_cast<float>(o.weight_decay));
+        else
+          sgd_step_master(net.params(), lr, static_cast<float>(o.momentum),
+                          static_cast<float>(o.weight_decay), master, o.seed,
+                          static_cast<std::uint64_t>(global));
+      }
       append_segment(trace.segments, global, p);
       used.push_back(p);
       loss_sum += st.loss_sum;
@@ -479,6 +562,8 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
       if (d.switched && muppet.level + 1 == static_cast<int>(run.levels.size()) && fp32_since < 0)
         fp32_since = epoch + 1;
     }
+
+    if (tally.steps > 0) result.events.push_back(tally.event(epoch));
 
     EpochMetrics m;
     m.epoch = epoch;
