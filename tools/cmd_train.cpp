@@ -44,6 +44,11 @@ void parse_loss_scale(const std::string& full, trainer::TrainOptions& o) {
     o.enhanced_loss_scale = true;
     text = text == "enhanced" ? "dynamic" : "dynamic:" + text.substr(9);
   }
+  const std::string allowed =
+      "must be a number in 1..2^64 (static), dynamic, dynamic:<initial scale>, "
+      "enhanced[:<initial scale>], or adaptive[:<static or dynamic form>]";
+  if (o.adaptive_loss_scale && o.enhanced_loss_scale)
+    throw InputError(fmt::format("--loss-scale {}: {}", full, allowed));
   std::string number = text;
   o.dynamic_loss_scale = false;
   if (text == "dynamic") {
@@ -61,13 +66,8 @@ void parse_loss_scale(const std::string& full, trainer::TrainOptions& o) {
   } catch (const std::exception&) {
     used = 0;
   }
-  if (used == 0 || used != number.size() ||
-      (o.adaptive_loss_scale && o.enhanced_loss_scale))
-    throw InputError(
-        fmt::format("--loss-scale {}: must be a number in 1..2^64 (static), "
-                    "dynamic, dynamic:<initial scale>, enhanced[:<initial scale>], or "
-                    "adaptive[:<static or dynamic form>]",
-                    full));
+  if (used == 0 || used != number.size())
+    throw InputError(fmt::format("--loss-scale {}: {}", full, allowed));
 }
 
 std::string opt_num(const std::optional<double>& v, int digits) {
