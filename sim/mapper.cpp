@@ -534,8 +534,13 @@ VectorWork vector_work(const Op& op, const PrecisionSet& p) {
   VectorWork w;
   w.elements = op.elements;
   w.ops_per_element = op.ops_per_element;
-  for (const auto& a : op.reads) w.reads.push_back({a.role, a.elements, p[a.role]});
-  for (const auto& a : op.writes) w.writes.push_back({a.role, a.elements, p[a.role]});
+  // The update reads and writes the master weights: at their own format when
+  // the trace records it (PrecisionSet::master), else at W's.
+  auto format_of = [&](Role r) {
+    return op.phase == Phase::Update && r == Role::W && p.master ? *p.master : p[r];
+  };
+  for (const auto& a : op.reads) w.reads.push_back({a.role, a.elements, format_of(a.role)});
+  for (const auto& a : op.writes) w.writes.push_back({a.role, a.elements, format_of(a.role)});
   return w;
 }
 

@@ -27,8 +27,30 @@ std::string eta_text(double s) {
                    : fmt::format("{}m{:02}s", t / 60, t % 60);
 }
 
-// --loss-scale: "S" (static), "dynamic" (from 2^16) or "dynamic:S".
-void parse_loss_scale(const std::string& text, trainer::TrainOptions& o) {
+// --loss-scale: "S" (static), "dynamic" (from 2^16) or "dynamic:S";
+// "enhanced" / "enhanced:S" (dynamic with a growing floor); "adaptive:" in
+// front of any of the static / dynamic forms, or alone ("adaptive" = S 1),
+// adds per-layer adaptive scales.
+void parse_loss_scale(const std::string& full, trainer::TrainOptions& o) {
+  std::string text = full;
+  o.adaptive_loss_scale = false;
+  o.enhanced_loss_scale = false;
+  if (text == "adaptive") text = "1";
+  if (text.rfind("adaptive:", 0) == 0) {
+    o.adaptive_loss_scale = true;
+    text = text.substr(9);
+  } else if (full == "adaptive") {
+    o.adaptive_loss_scale = true;
+  }
+  if (text == "enhanced" || text.rfind("enhanced:", 0) == 0) {
+    o.enhanced_loss_scale = true;
+    text = text == "enhanced" ? "dynamic" : "dynamic:" + text.substr(9);
+  }
+  const std::string allowed =
+      "must be a number in 1..2^64 (static), dynamic, dynamic:<initial scale>, "
+      "enhanced[:<initial scale>], or adaptive[:<static or dynamic form>]";
+  if (o.adaptive_loss_scale && o.enhanced_loss_scale)
+    throw InputError(fmt::format("--loss-scale {}: {}", full, allowed));
   std::string number = text;
   o.dynamic_loss_scale = false;
   if (text == "dynamic") {
@@ -47,10 +69,7 @@ void parse_loss_scale(const std::string& text, trainer::TrainOptions& o) {
     used = 0;
   }
   if (used == 0 || used != number.size())
-    throw InputError(
-        fmt::format("--loss-scale {}: must be a number in 1..2^64 (static), "
-                    "dynamic, or dynamic:<initial scale>",
-                    text));
+    throw InputError(fmt::format("--loss-scale {}: {}", full, allowed));
 }
 
 // --lr: a number (CLI11's own conversion, so "0.05" gives the same double as
@@ -133,11 +152,27 @@ Action add_train(CLI::App& app) {
       ->default_val("auto");
   sub->add_option("--loss-scale", *loss_scale,
                   "Loss scale for minifloat E/G: a number (static), dynamic (from 2^16) or "
-                  "dynamic:S (skip a step on overflow and halve; double after a clean window)")
+                  "dynamic:S (skip a step on overflow and halve; double after a clean window), "
+                  "enhanced[:S] (dynamic with a floor growing per epoch), adaptive[:<form>] "
+                  "(per-layer scales on top)")
       ->default_val("1");
   sub->add_option("--loss-scale-window", o->loss_scale_window,
                   "dynamic: clean steps in a row before the scale doubles")
       ->default_val(2000);
+  sub->add_option("--loss-scale-floor", o->loss_scale_floor,
+                  "enhanced: lower bound of the scale in epoch 0 (1..2^64)")
+      ->default_val(1);
+  sub->add_option("--loss-scale-floor-growth", o->loss_scale_floor_growth,
+                  "enhanced: factor by which the lower bound grows each epoch (1..1024)")
+      ->default_val(2);
+  sub->add_option("--master-weights", o->master_weights,
+                  "Format of the master weights and momenta the update stores: fp32 | fp16 | "
+                  "bf16")
+      ->default_val("fp32");
+  sub->add_option("--master-rounding", o->master_rounding,
+                  "Rounding of the stored update with fp16 / bf16 master weights: nearest | "
+                  "stochastic")
+      ->default_val("nearest");
   sub->add_option("--bn-recalibrate", o->bn_recalibrate,
                   "Before each test pass, re-estimate batch norm statistics over the first N "
                   "training batches at the test precision (0: off)")

@@ -20,6 +20,7 @@
 #include "trainer/impl/checkpoint.h"
 #include "trainer/loss_scale.h"
 #include "trainer/lr_policy.h"
+#include "trainer/master_weights.h"
 #include "trainer/muppet.h"
 #include "trainer/network.h"
 #include "trainer/svrg.h"
@@ -90,6 +91,20 @@ void validate(const TrainOptions& o) {
                                  o.range_test_threshold));
   if (o.range_test_from < 1 || o.range_test_from > 16)
     throw InputError(fmt::format("--range-test-from = {}: must be in 1..16", o.range_test_from));
+  const Format master = parse_master_format(o.master_weights);
+  parse_master_rounding(o.master_rounding);
+  if (master == Format::fp32() && o.master_rounding != "nearest")
+    throw InputError(fmt::format("--master-rounding {}: needs --master-weights fp16 or bf16 "
+                                 "(an fp32 master copy is not rounded)",
+                                 o.master_rounding));
+  if (!o.enhanced_loss_scale && (o.loss_scale_floor != 1 || o.loss_scale_floor_growth != 2))
+    throw InputError("--loss-scale-floor / --loss-scale-floor-growth: only with --loss-scale "
+                     "enhanced");
+  if (!(o.loss_scale_floor >= 1 && o.loss_scale_floor <= kMaxLossScale))
+    throw InputError(fmt::format("--loss-scale-floor = {}: must be in 1..2^64", o.loss_scale_floor));
+  if (!(o.loss_scale_floor_growth >= 1 && o.loss_scale_floor_growth <= 1024))
+    throw InputError(fmt::format("--loss-scale-floor-growth = {}: must be in 1..1024 (per epoch)",
+                                 o.loss_scale_floor_growth));
   if (o.resume && o.checkpoint.empty())
     throw InputError("--resume needs a checkpoint file (-o sets it to <output>.ckpt)");
   const OptimizerKind opt = parse_optimizer(o.optimizer);
@@ -102,6 +117,14 @@ void validate(const TrainOptions& o) {
                                  kHalpMaxBits));
   if (!(o.halp_mu > 0 && o.halp_mu <= 1e12))
     throw InputError(fmt::format("--halp-mu = {}: must be in (0, 1e12]", o.halp_mu));
+  if (opt != OptimizerKind::Sgd && (master != Format::fp32() || o.adaptive_loss_scale ||
+                                    o.enhanced_loss_scale))
+    throw InputError(fmt::format("--optimizer {} with {}: not supported (SVRG and HALP keep an "
+                                 "fp32 anchor and one global loss scale)",
+                                 o.optimizer,
+                                 master != Format::fp32() ? "--master-weights " + o.master_weights
+                                 : o.adaptive_loss_scale  ? std::string("--loss-scale adaptive")
+                                                          : std::string("--loss-scale enhanced")));
   if (opt != OptimizerKind::Sgd && o.dynamic_loss_scale)
     throw InputError(fmt::format("--optimizer {} with --loss-scale dynamic: not supported (a "
                                  "skipped step would leave the anchor's gradient unchecked); use "
@@ -122,7 +145,21 @@ QuantPolicy make_policy(const TrainOptions& o, const Schedule& schedule) {
     q.w = q.a = q.e = q.g = Rounding::Stochastic;
   }
   q.loss_scale = static_cast<float>(o.loss_scale);
+  q.adaptive = o.adaptive_loss_scale;
   return q;
+}
+
+// The FP8-recipe options, only where they differ from their defaults, so
+// that checkpoints of runs without them keep their fingerprint.
+std::string fp8_fingerprint(const TrainOptions& o) {
+  std::string out;
+  if (o.adaptive_loss_scale) out += " adaptive=1";
+  if (o.enhanced_loss_scale)
+    out += fmt::format(" enhanced=1 floor={} floor_growth={}", o.loss_scale_floor,
+                       o.loss_scale_floor_growth);
+  if (o.master_weights != "fp32")
+    out += fmt::format(" master={} master_rounding={}", o.master_weights, o.master_rounding);
+  return out;
 }
 
 std::string fingerprint(const TrainOptions& o, std::int64_t train_n, std::int64_t test_n) {
@@ -143,7 +180,8 @@ std::string fingerprint(const TrainOptions& o, std::int64_t train_n, std::int64_
          (o.optimizer == "sgd" ? std::string()
                                : fmt::format(" optimizer={} T={} halp_bits={} halp_mu={}",
                                              o.optimizer, o.halp_epoch_length, o.halp_bits,
-                                             o.halp_mu));
+                                             o.halp_mu)) +
+         fp8_fingerprint(o);
 }
 
 // "key: checkpoint a, this run b; ..." for the keys whose values differ.
@@ -332,6 +370,35 @@ struct Run {
   }
 };
 
+// An epoch's steps with float (minifloat) errors: how many overflowed, how
+// many non-zero errors the E quantizers flushed to zero, the adaptive
+// scales of the epoch's last step. One event line per epoch.
+struct FloatErrorTally {
+  std::int64_t steps = 0, overflow_steps = 0, nonzero = 0, flushed = 0;
+  std::vector<double> last_scales;
+
+  void add(const Format& e, std::int64_t overflow, const BackwardReport& r) {
+    if (!e.is_float() || e == Format::fp32()) return;
+    ++steps;
+    overflow_steps += overflow > 0 ? 1 : 0;
+    nonzero += r.e_nonzero;
+    flushed += r.e_flushed;
+    last_scales = r.layer_scales;
+  }
+  std::string event(std::int64_t epoch) const {
+    std::string scales;
+    if (std::any_of(last_scales.begin(), last_scales.end(), [](double a) { return a != 1; }))
+      for (double a : last_scales)
+        scales += fmt::format("{}2^{}", scales.empty() ? "" : " ", std::ilogb(a));
+    return fmt::format(
+        "fp errors: epoch {} E underflow {:.4f}% ({} of {} non-zero errors flushed to zero), "
+        "{} of {} steps overflowed{}",
+        epoch, nonzero > 0 ? 100.0 * static_cast<double>(flushed) / static_cast<double>(nonzero) : 0.0,
+        flushed, nonzero, overflow_steps, steps,
+        scales.empty() ? "" : "; adaptive layer scales at the last step (output first): " + scales);
+  }
+};
+
 int b_max_of(const Schedule& s, std::int64_t total, std::int64_t ipe) {
   int b = 0;
   for (std::int64_t it = 0; it < total; ++it) {
@@ -385,6 +452,9 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
   scaler.dynamic = o.dynamic_loss_scale;
   scaler.scale = o.loss_scale;
   scaler.window = o.loss_scale_window;
+  MasterWeights master;
+  master.format = parse_master_format(o.master_weights);
+  master.rounding = parse_master_rounding(o.master_rounding);
   std::string schedule_spec = o.schedule;
   std::int64_t first_epoch = 0;
   if (o.resume) {
@@ -440,6 +510,11 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
                                      o.checkpoint, o.optimizer, params.size()));
       vr->state() = std::move(c.vr);
     }
+    // The checkpoint stores W..Opt; the master format is an option of the run.
+    if (!master.is_fp32())
+      for (Segment& s : trace.segments) s.precision.master = master.format;
+  } else if (!master.is_fp32()) {
+    round_params_to_master(net.params(), master);
   }
 
   // Epoch at which MuPPET reached FP32 (-1: not yet), recovered from the segments.
@@ -476,6 +551,11 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
     double loss_sum = 0;
     std::int64_t correct = 0, samples = 0;
     std::vector<PrecisionSet> used;
+    if (o.enhanced_loss_scale) {
+      scaler.floor = enhanced_floor(o.loss_scale_floor, o.loss_scale_floor_growth, epoch);
+      scaler.scale = std::max(scaler.scale, scaler.floor);
+    }
+    FloatErrorTally tally;
     for (std::int64_t it = 0; it < run.ipe; ++it) {
       const std::int64_t global = epoch * run.ipe + it;
       PrecisionSet p;
@@ -488,6 +568,10 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
       if (rt_active) {
         p[Role::W] = Format::integer(rt_bits[rt_step]);
         p[Role::A] = Format::integer(rt_bits[rt_step]);
+      }
+      if (!master.is_fp32()) {  // momenta are stored in the master format too
+        p.master = master.format;
+        p[Role::Opt] = master.format;
       }
       const std::int64_t s0 = it * o.batch;
       const std::int64_t b = std::min(o.batch, tr.n - s0);
@@ -514,6 +598,7 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
             "training diverged: {} error / gradient values overflow E {} / G {} at loss scale 1 "
             "(epoch {} iteration {}): lower --lr or widen the formats",
             overflow, p[Role::E].name(), p[Role::G].name(), epoch, it));
+      tally.add(p[Role::E], overflow, net.last_backward());
       if (vr) {
         vr->step(net, batch_images.data(), batch_labels.data(), b, p, run.policy,
                  static_cast<std::uint64_t>(global),
@@ -522,9 +607,15 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
         // HALP's update reads and writes the b-bit offset: its optimizer state.
         if (run.optimizer == OptimizerKind::Halp) p[Role::Opt] = Format::integer(o.halp_bits);
       } else {
-        if (scaler.step_ok(overflow))  // else skipped: weights and momenta stay as they were
-          net.sgd_step(static_cast<float>(run.lr_at(global, fp32_since)),
-                       static_cast<float>(o.momentum), static_cast<float>(o.weight_decay));
+        if (scaler.step_ok(overflow)) {  // else skipped: weights and momenta stay as they were
+          const auto lr = static_cast<float>(run.lr_at(global, fp32_since));
+          if (master.is_fp32())
+            net.sgd_step(lr, static_cast<float>(o.momentum), static_cast<float>(o.weight_decay));
+          else
+            sgd_step_master(net.params(), lr, static_cast<float>(o.momentum),
+                            static_cast<float>(o.weight_decay), master, o.seed,
+                            static_cast<std::uint64_t>(global));
+        }
         append_segment(trace.segments, global, p);
       }
       used.push_back(p);
@@ -610,6 +701,8 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
       for (int pass = 0; pass < 2; ++pass)
         for (const PrecisionSet& p : used) append_segment(trace.segments, at++, p);
     }
+
+    if (tally.steps > 0) result.events.push_back(tally.event(epoch));
 
     EpochMetrics m;
     m.epoch = run.passes_before(epoch + 1) - 1;  // sgd: the epoch; svrg / halp: its last pass

@@ -57,6 +57,16 @@ struct TrainOptions {
   // (file order) run forward at the test precision; weights are untouched.
   // 0 = off: test with the statistics training left.
   std::int64_t bn_recalibrate = 0;
+  // The FP8 recipe and adaptive loss scaling (docs/trainer.md):
+  // per-layer adaptive scales on top of the global S (adaptive_loss_scale.h)
+  bool adaptive_loss_scale = false;
+  // enhanced loss scaling (Sun et al. 2019): dynamic, S kept at or above
+  // loss_scale_floor x loss_scale_floor_growth^epoch
+  bool enhanced_loss_scale = false;
+  double loss_scale_floor = 1;
+  double loss_scale_floor_growth = 2;
+  std::string master_weights = "fp32";     // fp32 | fp16 | bf16 (master_weights.h)
+  std::string master_rounding = "nearest";  // nearest | stochastic (16-bit masters only)
   bool range_test = false;         // CPT precision range test in the first epoch
   double range_test_threshold = 0.01;  // accuracy gain (0..1) below which the test stops
   int range_test_from = 2;             // first width tried

@@ -134,3 +134,59 @@ TEST_CASE("bad trainer option: SVRG with MuPPET or a dynamic loss scale") {
   expect_refused(train("--optimizer halp --loss-scale dynamic"),
                  {"--optimizer halp", "--loss-scale dynamic", "static"});
 }
+
+TEST_CASE("bad trainer option: HALP with 16-bit master weights") {
+  expect_refused(train("--optimizer halp --master-weights bf16"),
+                 {"--optimizer halp", "--master-weights bf16", "not supported"});
+}
+
+TEST_CASE("bad trainer option: an adaptive loss scale with a malformed tail") {
+  expect_refused(train("--loss-scale adaptive:banana"),
+                 {"--loss-scale adaptive:banana", "adaptive[:<static or dynamic form>]"});
+}
+
+TEST_CASE("bad trainer option: adaptive and enhanced loss scaling together") {
+  expect_refused(train("--loss-scale adaptive:enhanced"),
+                 {"--loss-scale adaptive:enhanced", "enhanced[:<initial scale>]"});
+}
+
+TEST_CASE("bad trainer option: an enhanced loss scale below 1") {
+  expect_refused(train("--loss-scale enhanced:0.5"), {"--loss-scale = 0.5", "1..2^64"});
+}
+
+TEST_CASE("bad trainer option: a loss-scale floor without enhanced scaling") {
+  expect_refused(train("--loss-scale-floor 64"),
+                 {"--loss-scale-floor", "only with --loss-scale enhanced"});
+}
+
+TEST_CASE("bad trainer option: an enhanced loss-scale floor below 1") {
+  expect_refused(train("--loss-scale enhanced --loss-scale-floor 0.5"),
+                 {"--loss-scale-floor = 0.5", "1..2^64"});
+}
+
+TEST_CASE("bad trainer option: an enhanced floor that shrinks") {
+  expect_refused(train("--loss-scale enhanced --loss-scale-floor-growth 0.5"),
+                 {"--loss-scale-floor-growth = 0.5", "1..1024"});
+}
+
+TEST_CASE("bad trainer option: an 8-bit master-weight format") {
+  expect_refused(train("--master-weights fp8"), {"--master-weights fp8", "fp32, fp16, bf16"});
+}
+
+TEST_CASE("bad trainer option: an unknown master-weight rounding") {
+  expect_refused(train("--master-weights bf16 --master-rounding up"),
+                 {"--master-rounding up", "nearest, stochastic"});
+}
+
+TEST_CASE("bad trainer option: stochastic rounding of an fp32 master copy") {
+  expect_refused(train("--master-rounding stochastic"),
+                 {"--master-rounding stochastic", "needs --master-weights fp16 or bf16"});
+}
+
+TEST_CASE("bad trace: a master-weight format of 0 bits") {
+  const std::string header =
+      R"({"lpsim_trace":1,"producer":"t","model":"lenet5","dataset":"fashion-mnist","samples_per_epoch":100,"batch":50,"epochs":1,"total_iterations":2,"schedule":"static:8/8","seed":1})";
+  const std::string seg = R"({"seg":[0,2],"W":"8","A":"8","E":"8","G":"8","Master":"0"})";
+  const auto p = write("master0.lpt", header + "\n" + seg + "\n" + R"({"end":2})" + "\n");
+  expect_refused("bitops " + p, {p + ":2", "field \"Master\"", "1..64"});
+}

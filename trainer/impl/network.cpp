@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "trainer/adaptive_loss_scale.h"
 #include "trainer/impl/parallel.h"
 
 namespace lpsim::trainer {
@@ -27,6 +28,9 @@ struct Node {
   bool has_grad = false;    // a parameter lies at or before this node
   std::int64_t out_elems = 0;
   std::vector<float> out, grad;
+  // The loss scale `grad` carries (backward): the global S times the
+  // adaptive scales of the layers above; 0 until something flows in.
+  double grad_scale = 0;
 
   // Conv2d / Linear
   std::unique_ptr<Param> weight, bias;
@@ -86,6 +90,18 @@ std::int64_t quantize_backward(const Format& format, IntMethod method, std::vect
   if (is_identity(format)) return count_nonfinite(x);
   return static_cast<std::int64_t>(
       quantize(format, method, x.data(), 1, x.size(), rounding, key, par));
+}
+
+// Before `scale`-carrying error flows into `to`: a node fed by branches of
+// different scales (adaptive scaling) keeps one, the latest, rescaling what it
+// already holds (powers of two: exact in FP32). Never rescales without
+// adaptive scaling, where every scale is the global S.
+void join_scale(Node& to, double scale) {
+  if (to.grad_scale != 0 && to.grad_scale != scale) {
+    const auto f = static_cast<float>(scale / to.grad_scale);
+    for (float& v : to.grad) v *= f;
+  }
+  to.grad_scale = scale;
 }
 
 std::uint64_t tensor_id(const Node& n, Role role, int sub = 0) {
@@ -515,8 +531,14 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
   const std::int64_t batch = batch_;
   std::int64_t overflow = 0;
   const std::int64_t chunks = (batch + kChunk - 1) / kChunk;
-  for (auto& np : nodes_) np->grad.assign(np->out.size(), 0.0f);
-  const float unscale = 1.0f / q.loss_scale;
+  for (auto& np : nodes_) {
+    np->grad.assign(np->out.size(), 0.0f);
+    np->grad_scale = 0;
+  }
+  report_ = BackwardReport{};
+  auto scale_of = [&q](const Node& n) {
+    return n.grad_scale > 0 ? n.grad_scale : static_cast<double>(q.loss_scale);
+  };
   const ParallelFor par = [this](std::int64_t count, const std::function<void(std::int64_t)>& fn) {
     pool_->parallel_for(count, fn);
   };
@@ -530,6 +552,7 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
         break;
       case LayerKind::Softmax: {
         if (!to_input) break;
+        join_scale(*in, q.loss_scale);
         const std::int64_t classes = n.out_elems;
         const float scale = q.loss_scale / static_cast<float>(batch);
         for (std::int64_t s = 0; s < batch; ++s)
@@ -542,6 +565,7 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
       }
       case LayerKind::Activation:
         if (!to_input) break;
+        join_scale(*in, scale_of(n));
         for (std::size_t i = 0; i < n.grad.size(); ++i) {
           const float v = in->out[i];
           in->grad[i] += (v > 0.0f && v < n.clip) ? n.grad[i] : 0.0f;
@@ -549,6 +573,7 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
         break;
       case LayerKind::Flatten:
         if (!to_input) break;
+        join_scale(*in, scale_of(n));
         for (std::size_t i = 0; i < n.grad.size(); ++i) in->grad[i] += n.grad[i];
         break;
       case LayerKind::BatchNorm: {
@@ -558,6 +583,8 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
         const float* gamma = n.weight->value.data();
         float* dgamma = n.weight->grad.data();
         float* dbeta = n.bias->grad.data();
+        const float unscale = 1.0f / static_cast<float>(scale_of(n));
+        if (to_input) join_scale(*in, scale_of(n));
         pool_->parallel_for(C, [&](std::int64_t c) {
           double sdy = 0, sdyx = 0;
           for (std::int64_t s = 0; s < batch; ++s) {
@@ -585,11 +612,13 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
         for (int ii : n.inputs) {
           Node& src = *nodes_[static_cast<std::size_t>(ii)];
           if (!src.has_grad) continue;
+          join_scale(src, scale_of(n));
           for (std::size_t i = 0; i < n.grad.size(); ++i) src.grad[i] += n.grad[i];
         }
         break;
       case LayerKind::Pool: {
         if (!to_input) break;
+        join_scale(*in, scale_of(n));
         const bool is_max = l.pool_max;
         const float inv_area = 1.0f / static_cast<float>(n.KH * n.KW);
         pool_->parallel_for(chunks, [&](std::int64_t c) {
@@ -621,8 +650,29 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
       case LayerKind::Conv2d:
       case LayerKind::Linear: {
         n.eq = n.grad;
+        double alpha = 1;
+        if (q.adaptive) {
+          const std::int64_t fan = l.kind == LayerKind::Conv2d ? n.Cout * n.KH * n.KW : n.Cout;
+          alpha = adaptive_layer_scale(
+              measure_error_weight(n.grad.data(), n.grad.size(), n.wq.data(), n.wq.size(), fan),
+              scale_range_of(p[Role::E]));
+          // The scale carried on stays inside float32 (2^100 leaves room for sums).
+          alpha = std::min(alpha, std::exp2(std::floor(std::log2(std::ldexp(1.0, 100) / scale_of(n)))));
+          if (alpha != 1)
+            for (float& v : n.eq) v *= static_cast<float>(alpha);
+        }
+        report_.layer_scales.push_back(alpha);
+        const double carried = scale_of(n) * alpha;
+        if (to_input) join_scale(*in, carried);
         overflow += quantize_backward(p[Role::E], q.int_method, n.eq, q.e,
                                       RngKey{seed_, iteration, tensor_id(n, Role::E)}, par);
+        for (std::size_t i = 0; i < n.eq.size(); ++i) {
+          const bool nonzero = n.grad[i] != 0.0f;
+          report_.e_nonzero += nonzero ? 1 : 0;
+          report_.e_flushed += (nonzero && n.eq[i] == 0.0f) ? 1 : 0;
+        }
+        report_.e_values += static_cast<std::int64_t>(n.eq.size());
+        const float unscale = 1.0f / static_cast<float>(carried);
         const std::size_t wsize = n.weight->value.size();
         n.dw_part.resize(static_cast<std::size_t>(chunks));
         n.db_part.resize(static_cast<std::size_t>(chunks));
@@ -681,20 +731,37 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
         for (const auto& part : n.dw_part)
           for (std::size_t i = 0; i < wsize; ++i) gw[i] += part[i];
         n.g_pre_w = gw;
-        overflow += quantize_backward(p[Role::G], q.int_method, gw, q.g,
-                                      RngKey{seed_, iteration, tensor_id(n, Role::G)}, {});
-        if (unscale != 1.0f)
-          for (auto& v : gw) v *= unscale;
         if (n.bias) {
           auto& gb = n.bias->grad;
           std::fill(gb.begin(), gb.end(), 0.0f);
           for (const auto& part : n.db_part)
             for (std::size_t i = 0; i < gb.size(); ++i) gb[i] += part[i];
           n.g_pre_b = gb;
+        }
+        float g_unscale = unscale;
+        if (q.adaptive) {  // the backward-weight GEMM's output kept inside G's range
+          double g_max = 0;
+          for (float v : gw) g_max = std::max(g_max, static_cast<double>(std::fabs(v)));
+          if (n.bias)
+            for (float v : n.bias->grad) g_max = std::max(g_max, static_cast<double>(std::fabs(v)));
+          const double gamma = gradient_scale(g_max, scale_range_of(p[Role::G]));
+          if (gamma != 1) {
+            for (auto& v : gw) v *= static_cast<float>(gamma);
+            if (n.bias)
+              for (auto& v : n.bias->grad) v *= static_cast<float>(gamma);
+            g_unscale = 1.0f / static_cast<float>(carried * gamma);
+          }
+        }
+        overflow += quantize_backward(p[Role::G], q.int_method, gw, q.g,
+                                      RngKey{seed_, iteration, tensor_id(n, Role::G)}, {});
+        if (g_unscale != 1.0f)
+          for (auto& v : gw) v *= g_unscale;
+        if (n.bias) {
+          auto& gb = n.bias->grad;
           overflow += quantize_backward(p[Role::G], q.int_method, gb, q.g,
                                         RngKey{seed_, iteration, tensor_id(n, Role::G, 1)}, {});
-          if (unscale != 1.0f)
-            for (auto& v : gb) v *= unscale;
+          if (g_unscale != 1.0f)
+            for (auto& v : gb) v *= g_unscale;
         }
         break;
       }
