@@ -14,6 +14,8 @@ from . import _lpsim
 from .results import (BitopsResult, CompareResult, CompareRow, EpochResult, LayerResult,
                       SimResult, Totals)
 
+InputError.__module__ = "lpsim"  # tracebacks say lpsim.InputError
+
 __all__ = ["Arch", "BitopsResult", "CompareResult", "CompareRow", "CostCache", "EpochResult",
            "Graph", "InputError", "LayerResult", "SimResult", "Totals", "Trace", "archs",
            "bitops", "compare", "load_arch", "load_graph", "load_topology", "load_trace",
