@@ -287,6 +287,29 @@ class Errors(unittest.TestCase):
             lpsim.simulate_topology(TOPOLOGY, phase="bwd")
 
 
+class DocsExample(unittest.TestCase):
+    def test_the_worked_example_in_docs_python_md_runs_and_plots(self):
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            self.skipTest("matplotlib not installed (apt-get install python3-matplotlib)")
+        with open(os.path.join(SOURCE, "docs", "python.md")) as f:
+            text = f.read()
+        start = text.index("# docs/python.md: energy and latency")
+        code = text[start:text.index("```", start)]
+        with tempfile.TemporaryDirectory() as d:
+            p = subprocess.run([sys.executable, "-c", code], cwd=d, capture_output=True,
+                               text=True)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertTrue(os.path.getsize(os.path.join(d, "array_sweep.png")) > 0)
+        lines = p.stdout.splitlines()
+        self.assertEqual([l.split()[0] for l in lines],
+                         ["16x16", "32x32", "64x64", "128x128", "256x256"])
+        # The 128x128 row is the shipped tpu_int8, as the docs say.
+        t = lpsim.synth("resnet74", "cifar100", epochs=160, schedule="cyclic:3-8/8")
+        self.assertEqual(lines[3].split()[1], f"{lpsim.simulate(t, arch='tpu_int8').energy_j:.4g}")
+
+
 class DataFrames(unittest.TestCase):
     def test_to_dataframe_needs_pandas_and_says_so(self):
         r = lpsim.simulate(TRACE, timing="analytic")
