@@ -8,6 +8,7 @@ packages=(
   libopenblas-dev dataset-fashion-mnist gnuplot-nox
   clang libclang-rt-14-dev  # tools/fuzz.sh: libFuzzer targets (CI runs them briefly)
   libopenmpi-dev openmpi-bin
+  pybind11-dev python3-dev  # the Python module (python/, docs/python.md)
 )
 missing=()
 for p in "${packages[@]}"; do
