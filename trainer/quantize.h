@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "core/precision.h"
 #include "trainer/rng.h"
@@ -79,8 +80,27 @@ bool is_identity(const Format& format);
 // element. Per-row quantization (weights, small) stays serial.
 using ParallelFor = std::function<void(std::int64_t, const std::function<void(std::int64_t)>&)>;
 inline constexpr std::size_t kQuantBlock = 32768;
+
+// The integer codes behind an integer format of at most kMaxCodeBits bits
+// (for the integer GEMMs, docs/trainer.md "Integer GEMMs"): element i of row
+// r is exactly scale[r] * (code[i] - zero) + offset[r] (its float32 rounding
+// is what quantize() writes to x). Stored codes lie in [0, 2^bits); zero is
+// 0 for range quantization (offset = the range's lo) and 2^(bits-1) for
+// dynamic fixed point (offset 0, scale 2^-sf). scale / offset hold one entry
+// per row, or one for a per-tensor quantizer. A constant row has scale 0.
+// valid is false (no codes) for float formats, wider integers, identity
+// widths and tensors holding NaN or +-Inf.
+inline constexpr int kMaxCodeBits = 8;
+struct QuantCodes {
+  bool valid = false;
+  int bits = 0, zero = 0;
+  std::vector<std::uint8_t> code;
+  std::vector<float> scale, offset;
+};
+bool has_codes(const Format& format);  // integer, bits <= kMaxCodeBits
+
 std::size_t quantize(const Format& format, IntMethod method, float* x, std::size_t rows,
                      std::size_t cols, Rounding rounding, const RngKey& key,
-                     const ParallelFor& parallel_for);
+                     const ParallelFor& parallel_for, QuantCodes* codes = nullptr);
 
 }  // namespace lpsim::trainer

@@ -46,3 +46,8 @@ TEST_CASE("bad trace: negative skipped steps in a metrics record") {
 TEST_CASE("bad trainer option: a negative batch-norm recalibration count") {
   expect_refused(train("--bn-recalibrate -1"), {"--bn-recalibrate = -1", "0..1000000"});
 }
+
+TEST_CASE("bad trainer option: an unknown GEMM kernel") {
+  expect_refused(train("--gemm-kernel avx512"),
+                 {"--gemm-kernel avx512", "auto, reference, scalar, avx2, vnni"});
+}

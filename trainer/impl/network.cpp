@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "trainer/impl/int_gemm.h"
 #include "trainer/impl/parallel.h"
 
 namespace lpsim::trainer {
@@ -35,6 +36,21 @@ struct Node {
   std::int64_t C = 0, H = 0, W = 0, OH = 0, OW = 0, K = 0, P = 0, Cout = 0;
   std::int64_t KH = 1, KW = 1, stride = 1, pad = 0;
   std::int64_t rows_per_sample = 1;  // Linear: rows of the [rows x K] GEMM per sample
+  // Integer GEMMs (docs/trainer.md, "Integer GEMMs"): codes of A, W, E;
+  // A's im2col in codes (conv, [batch][K][P]); W as the forward GEMM's
+  // operand (conv: rows padded to pad4(K); linear: packed W^T); conv
+  // padding's mask [K x P] (1 = inside the image), packed, and per column.
+  QuantCodes a_codes, w_codes, e_codes;
+  bool fwd_codes = false;  // the last forward ran on codes (A and W valid)
+  std::vector<std::uint8_t> colq, w_left, mask;
+  impl::PackedB w_packed, mask_packed;
+  std::vector<std::int64_t> mask_cols, w_mask;  // [P]; [Cout x P] = sum_k W code x mask
+  struct CodeScratch {
+    impl::PackedB packed;
+    std::vector<std::uint8_t> left;
+    std::vector<std::int64_t> t, dw, e_sum, a_sum;
+  };
+  std::vector<CodeScratch> code_scratch;  // one per chunk
 
   // BatchNorm (weight = gamma, bias = beta; C channels of `spatial` elements)
   std::unique_ptr<Buffer> running_mean, running_var;
@@ -101,29 +117,31 @@ inline void valid_columns(const Node& n, std::int64_t kw, std::int64_t& lo, std:
   lo = std::min(lo, hi);
 }
 
-void im2col(const Node& n, const float* x, float* col) {
+// `fill` is what the padding reads: 0.0f for floats, the code of 0 for codes.
+template <typename T>
+void im2col(const Node& n, const T* x, T* col, T fill = T{}) {
   for (std::int64_t c = 0; c < n.C; ++c)
     for (std::int64_t kh = 0; kh < n.KH; ++kh)
       for (std::int64_t kw = 0; kw < n.KW; ++kw) {
-        float* row = col + ((c * n.KH + kh) * n.KW + kw) * n.P;
+        T* row = col + ((c * n.KH + kh) * n.KW + kw) * n.P;
         std::int64_t lo, hi;
         valid_columns(n, kw, lo, hi);
         const std::int64_t off = kw - n.pad;
         for (std::int64_t oh = 0; oh < n.OH; ++oh) {
           const std::int64_t ih = oh * n.stride - n.pad + kh;
-          float* dst = row + oh * n.OW;
+          T* dst = row + oh * n.OW;
           if (ih < 0 || ih >= n.H) {
-            std::fill(dst, dst + n.OW, 0.0f);
+            std::fill(dst, dst + n.OW, fill);
             continue;
           }
-          const float* src = x + (c * n.H + ih) * n.W + off;
-          std::fill(dst, dst + lo, 0.0f);
+          const T* src = x + (c * n.H + ih) * n.W + off;
+          std::fill(dst, dst + lo, fill);
           if (n.stride == 1) {
             std::copy(src + lo, src + hi, dst + lo);
           } else {
             for (std::int64_t ow = lo; ow < hi; ++ow) dst[ow] = src[ow * n.stride];
           }
-          std::fill(dst + hi, dst + n.OW, 0.0f);
+          std::fill(dst + hi, dst + n.OW, fill);
         }
       }
 }
@@ -144,6 +162,190 @@ void col2im_add(const Node& n, const float* col, float* x) {
           for (std::int64_t ow = lo; ow < hi; ++ow) dst[ow * n.stride] += src[ow];
         }
       }
+}
+
+// ---- Integer GEMMs on quantization codes (docs/trainer.md, "Integer GEMMs").
+// Every GEMM operand is q s + o, per row or per tensor, the im2col operand
+// times the padding mask m (1 inside the image). A GEMM's element
+// sum_k (xs qx + xo)(ys qy + yo m) is rebuilt from exact integer sums
+// t = sum qx qy, xu = sum qx m, yv = sum qy, cnt = sum m, in this order, in
+// double, rounded once to float. Every kernel (and the FP64 reference)
+// gives the same integers, hence the same floats.
+inline float affine_sum(double xs, double xo, double ys, double yo, std::int64_t t,
+                        std::int64_t xu, std::int64_t yv, std::int64_t cnt) {
+  return static_cast<float>(xs * ys * static_cast<double>(t) + xs * yo * static_cast<double>(xu) +
+                            xo * ys * static_cast<double>(yv) + xo * yo * static_cast<double>(cnt));
+}
+
+inline double scale_of(const QuantCodes& c, std::int64_t row) {
+  return c.scale[c.scale.size() == 1 ? 0 : static_cast<std::size_t>(row)];
+}
+inline double offset_of(const QuantCodes& c, std::int64_t row) {
+  return c.offset[c.offset.size() == 1 ? 0 : static_cast<std::size_t>(row)];
+}
+
+// Conv padding's mask, once per layer: im2col of an all-ones image.
+void build_mask(Node& n) {
+  if (n.pad == 0) return;
+  const std::vector<std::uint8_t> ones(static_cast<std::size_t>(n.C * n.H * n.W), 1);
+  n.mask.resize(static_cast<std::size_t>(n.K * n.P));
+  im2col<std::uint8_t>(n, ones.data(), n.mask.data(), 0);
+  impl::pack_b(n.mask_packed, n.K, n.P, n.mask.data(), n.P, false, 1, 0);
+  n.mask_cols = n.mask_packed.col_sum;
+}
+
+// Once per forward: W's codes as the left operand (conv) or packed W^T
+// (linear), and conv's sum_k qw m.
+void prepare_weight_codes(Node& n, bool conv, impl::GemmKernel kernel) {
+  const QuantCodes& w = n.w_codes;
+  if (!conv) {
+    impl::pack_b(n.w_packed, n.K, n.Cout, w.code.data(), n.K, true, w.bits, w.zero);
+    return;
+  }
+  const std::int64_t Kp = impl::pad4(n.K);
+  n.w_left.assign(static_cast<std::size_t>(n.Cout * Kp), 0);
+  n.w_mask.assign(static_cast<std::size_t>(n.pad > 0 ? n.Cout * n.P : n.Cout), 0);
+  for (std::int64_t o = 0; o < n.Cout; ++o) {
+    std::copy_n(w.code.data() + o * n.K, n.K, n.w_left.data() + o * Kp);
+    if (n.pad == 0)
+      for (std::int64_t k = 0; k < n.K; ++k)
+        n.w_mask[static_cast<std::size_t>(o)] += w.code[static_cast<std::size_t>(o * n.K + k)] - w.zero;
+  }
+  if (n.pad > 0)
+    impl::code_gemm(kernel, n.Cout, n.w_left.data(), Kp, w.bits, w.zero, n.mask_packed,
+                    n.w_mask.data(), n.P);
+}
+
+// Conv forward of sample s on codes: out[Cout x P] (+ bias).
+void conv_forward_codes(Node& n, impl::GemmKernel kernel, std::int64_t s, Node::CodeScratch& cs,
+                        const float* bias, float* out) {
+  const QuantCodes &a = n.a_codes, &w = n.w_codes;
+  std::uint8_t* col = n.colq.data() + s * n.K * n.P;
+  im2col<std::uint8_t>(n, a.code.data() + s * n.C * n.H * n.W, col,
+                       static_cast<std::uint8_t>(a.zero));
+  impl::pack_b(cs.packed, n.K, n.P, col, n.P, false, a.bits, a.zero);
+  cs.t.resize(static_cast<std::size_t>(n.Cout * n.P));
+  impl::code_gemm(kernel, n.Cout, n.w_left.data(), impl::pad4(n.K), w.bits, w.zero, cs.packed,
+                  cs.t.data(), n.P);
+  const double ys = a.scale[0], yo = a.offset[0];
+  for (std::int64_t o = 0; o < n.Cout; ++o) {
+    const double xs = scale_of(w, o), xo = offset_of(w, o);
+    for (std::int64_t p = 0; p < n.P; ++p) {
+      const std::size_t i = static_cast<std::size_t>(o * n.P + p);
+      const std::int64_t xu = n.pad > 0 ? n.w_mask[i] : n.w_mask[static_cast<std::size_t>(o)];
+      const std::int64_t cnt = n.pad > 0 ? n.mask_cols[static_cast<std::size_t>(p)] : n.K;
+      const float v = affine_sum(xs, xo, ys, yo, cs.t[i], xu,
+                                 cs.packed.col_sum[static_cast<std::size_t>(p)], cnt);
+      out[i] = bias ? v + bias[o] : v;
+    }
+  }
+}
+
+// Linear forward of rows [r0, r1) on codes: out[(r1 - r0) x Cout] (+ bias).
+void linear_forward_codes(Node& n, impl::GemmKernel kernel, std::int64_t r0, std::int64_t r1,
+                          Node::CodeScratch& cs, const float* bias, float* out) {
+  const QuantCodes &a = n.a_codes, &w = n.w_codes;
+  const std::int64_t rows = r1 - r0, Kp = impl::pad4(n.K);
+  const std::uint8_t* left = a.code.data() + r0 * n.K;
+  std::int64_t lda = n.K;
+  if (Kp != n.K) {  // rows padded to a multiple of 4 with code 0
+    cs.left.assign(static_cast<std::size_t>(rows * Kp), 0);
+    for (std::int64_t r = 0; r < rows; ++r) std::copy_n(left + r * n.K, n.K, cs.left.data() + r * Kp);
+    left = cs.left.data(), lda = Kp;
+  }
+  cs.t.resize(static_cast<std::size_t>(rows * n.Cout));
+  impl::code_gemm(kernel, rows, left, lda, a.bits, a.zero, n.w_packed, cs.t.data(), n.Cout);
+  const double xs = a.scale[0], xo = a.offset[0];
+  for (std::int64_t r = 0; r < rows; ++r) {
+    std::int64_t xu = -n.K * a.zero;
+    for (std::int64_t k = 0; k < n.K; ++k) xu += left[r * lda + k];
+    for (std::int64_t o = 0; o < n.Cout; ++o) {
+      const std::size_t i = static_cast<std::size_t>(r * n.Cout + o);
+      const float v = affine_sum(xs, xo, scale_of(w, o), offset_of(w, o), cs.t[i], xu,
+                                 n.w_packed.col_sum[static_cast<std::size_t>(o)], n.K);
+      out[i] = bias ? v + bias[o] : v;
+    }
+  }
+}
+
+// Weight gradient of chunk [s0, s1) on codes, as exact sums in `cs`:
+// dw = sum qe qa, a_sum[k] = sum qa, e_sum = sum qe (per row o, or per
+// (o, p) when a conv has padding, for the mask term at the end).
+void weight_grad_codes(Node& n, bool conv, impl::GemmKernel kernel, std::int64_t s0,
+                       std::int64_t s1, Node::CodeScratch& cs) {
+  const QuantCodes &e = n.e_codes, &a = n.a_codes;
+  const bool masked = conv && n.pad > 0;
+  cs.dw.assign(static_cast<std::size_t>(n.Cout * n.K), 0);
+  cs.a_sum.assign(static_cast<std::size_t>(n.K), 0);
+  cs.e_sum.assign(static_cast<std::size_t>(masked ? n.Cout * n.P : n.Cout), 0);
+  cs.t.resize(cs.dw.size());
+  // One code GEMM: left = E as [Cout x red] (red padded to 4), right = A as [red x K].
+  auto accumulate = [&](const std::uint8_t* left, std::int64_t lda) {
+    impl::code_gemm(kernel, n.Cout, left, lda, e.bits, e.zero, cs.packed, cs.t.data(), n.K);
+    for (std::size_t i = 0; i < cs.dw.size(); ++i) cs.dw[i] += cs.t[i];
+    for (std::size_t k = 0; k < cs.a_sum.size(); ++k) cs.a_sum[k] += cs.packed.col_sum[k];
+  };
+  if (!conv) {
+    const std::int64_t r0 = s0 * n.rows_per_sample, rows = (s1 - s0) * n.rows_per_sample;
+    const std::int64_t rp = impl::pad4(rows);
+    cs.left.assign(static_cast<std::size_t>(n.Cout * rp), 0);
+    for (std::int64_t r = 0; r < rows; ++r)
+      for (std::int64_t o = 0; o < n.Cout; ++o) {
+        const std::uint8_t q = e.code[static_cast<std::size_t>((r0 + r) * n.Cout + o)];
+        cs.left[static_cast<std::size_t>(o * rp + r)] = q;
+        cs.e_sum[static_cast<std::size_t>(o)] += q - e.zero;
+      }
+    impl::pack_b(cs.packed, rows, n.K, a.code.data() + r0 * n.K, n.K, false, a.bits, a.zero);
+    accumulate(cs.left.data(), rp);
+    return;
+  }
+  const std::int64_t Pp = impl::pad4(n.P);
+  for (std::int64_t s = s0; s < s1; ++s) {
+    const std::uint8_t* es = e.code.data() + s * n.out_elems;
+    const std::uint8_t* left = es;
+    if (Pp != n.P) {
+      cs.left.assign(static_cast<std::size_t>(n.Cout * Pp), 0);
+      for (std::int64_t o = 0; o < n.Cout; ++o) std::copy_n(es + o * n.P, n.P, cs.left.data() + o * Pp);
+      left = cs.left.data();
+    }
+    for (std::int64_t o = 0; o < n.Cout; ++o)
+      for (std::int64_t p = 0; p < n.P; ++p)
+        cs.e_sum[static_cast<std::size_t>(masked ? o * n.P + p : o)] += es[o * n.P + p] - e.zero;
+    // B[p][k] = col[k][p]: the im2col rows, transposed.
+    impl::pack_b(cs.packed, n.P, n.K, n.colq.data() + s * n.K * n.P, n.P, true, a.bits, a.zero);
+    accumulate(left, Pp);
+  }
+}
+
+// The weight gradient from the chunks' exact sums (summed in any order).
+void weight_grad_finish(Node& n, bool conv, std::int64_t batch, float* gw) {
+  const QuantCodes &e = n.e_codes, &a = n.a_codes;
+  const bool masked = conv && n.pad > 0;
+  auto& total = n.code_scratch.front();
+  for (std::size_t c = 1; c < n.code_scratch.size(); ++c) {
+    const auto& cs = n.code_scratch[c];
+    for (std::size_t i = 0; i < total.dw.size(); ++i) total.dw[i] += cs.dw[i];
+    for (std::size_t i = 0; i < total.a_sum.size(); ++i) total.a_sum[i] += cs.a_sum[i];
+    for (std::size_t i = 0; i < total.e_sum.size(); ++i) total.e_sum[i] += cs.e_sum[i];
+  }
+  const std::int64_t red = conv ? batch * n.P : batch * n.rows_per_sample;
+  const double xs = e.scale[0], xo = e.offset[0], ys = a.scale[0], yo = a.offset[0];
+  for (std::int64_t k = 0; k < n.K; ++k) {
+    const std::uint8_t* m = masked ? n.mask.data() + k * n.P : nullptr;
+    std::int64_t cnt = red;
+    if (masked) cnt = batch * std::count(m, m + n.P, std::uint8_t{1});
+    for (std::int64_t o = 0; o < n.Cout; ++o) {
+      std::int64_t xu = 0;
+      if (masked) {
+        const std::int64_t* es = total.e_sum.data() + o * n.P;
+        for (std::int64_t p = 0; p < n.P; ++p) xu += m[p] ? es[p] : 0;
+      } else {
+        xu = total.e_sum[static_cast<std::size_t>(o)];
+      }
+      const std::size_t i = static_cast<std::size_t>(o * n.K + k);
+      gw[i] = affine_sum(xs, xo, ys, yo, total.dw[i], xu, total.a_sum[static_cast<std::size_t>(k)], cnt);
+    }
+  }
 }
 
 std::unique_ptr<Param> constant_param(const std::string& name, std::int64_t count, float value) {
@@ -181,6 +383,7 @@ std::string unsupported(const Layer& l, const std::string& why) {
 Network::Network(const Graph& graph, std::uint64_t seed, int threads)
     : graph_(graph), seed_(seed) {
   openblas_set_num_threads(1);  // parallelism is ours, in fixed chunks (see top)
+  gemm_kernel_ = impl::resolve(impl::GemmKernel::Auto);
   pool_ = std::make_unique<impl::ThreadPool>(std::max(1, threads));
   std::vector<int> position(static_cast<std::size_t>(graph.size()), -1);
   int softmax_count = 0;
@@ -206,6 +409,7 @@ Network::Network(const Graph& graph, std::uint64_t seed, int threads)
         n.OH = l.out_shape.dims.at(1), n.OW = l.out_shape.dims.at(2);
         n.K = n.C * n.KH * n.KW;
         n.P = n.OH * n.OW;
+        build_mask(n);
         const float bound = 1.0f / std::sqrt(static_cast<float>(n.K));
         n.weight = make_param(l.name + ".weight", n.Cout * n.K, bound, seed, tensor_id(n, Role::W));
         if (l.bias) n.bias = make_param(l.name + ".bias", n.Cout, bound, seed, tensor_id(n, Role::W, 1));
@@ -275,6 +479,12 @@ Network::~Network() = default;
 
 int Network::threads() const { return pool_->threads(); }
 
+void Network::set_gemm_kernel(const std::string& name) {
+  gemm_kernel_ = impl::resolve(impl::parse_gemm_kernel(name));
+}
+
+std::string Network::gemm_kernel() const { return impl::to_string(gemm_kernel_); }
+
 std::vector<Param*> Network::params() {
   std::vector<Param*> out;
   for (auto& n : nodes_) {
@@ -317,12 +527,31 @@ BatchStats Network::forward(const float* images, const std::uint8_t* labels, std
       case LayerKind::Linear: {
         n.qin = in->out;
         quantize(p[Role::A], q.int_method, n.qin.data(), 1, n.qin.size(), q.a,
-                 RngKey{seed_, iteration, tensor_id(n, Role::A)}, par);
+                 RngKey{seed_, iteration, tensor_id(n, Role::A)}, par, &n.a_codes);
         n.wq = n.weight->value;
         quantize(p[Role::W], q.int_method, n.wq.data(), static_cast<std::size_t>(n.Cout),
-                 static_cast<std::size_t>(n.K), q.w, RngKey{seed_, iteration, tensor_id(n, Role::W)});
+                 static_cast<std::size_t>(n.K), q.w, RngKey{seed_, iteration, tensor_id(n, Role::W)},
+                 {}, &n.w_codes);
         const float* bias = n.bias ? n.bias->value.data() : nullptr;
-        if (l.kind == LayerKind::Conv2d) {
+        const bool conv = l.kind == LayerKind::Conv2d;
+        n.fwd_codes = n.a_codes.valid && n.w_codes.valid;
+        n.code_scratch.resize(static_cast<std::size_t>(chunks));
+        if (n.fwd_codes) {
+          prepare_weight_codes(n, conv, gemm_kernel_);
+          if (conv) n.colq.resize(static_cast<std::size_t>(batch * n.K * n.P));
+          pool_->parallel_for(chunks, [&](std::int64_t c) {
+            auto& cs = n.code_scratch[static_cast<std::size_t>(c)];
+            const std::int64_t s0 = c * kChunk, s1 = std::min(batch, (c + 1) * kChunk);
+            if (!conv) {
+              const std::int64_t r0 = s0 * n.rows_per_sample;
+              linear_forward_codes(n, gemm_kernel_, r0, s1 * n.rows_per_sample, cs, bias,
+                                   n.out.data() + r0 * n.Cout);
+              return;
+            }
+            for (std::int64_t s = s0; s < s1; ++s)
+              conv_forward_codes(n, gemm_kernel_, s, cs, bias, n.out.data() + s * n.out_elems);
+          });
+        } else if (conv) {
           const std::int64_t in_elems = n.C * n.H * n.W;
           n.col.resize(static_cast<std::size_t>(batch * n.K * n.P));
           pool_->parallel_for(chunks, [&](std::int64_t c) {
@@ -621,8 +850,16 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
       case LayerKind::Conv2d:
       case LayerKind::Linear: {
         n.eq = n.grad;
-        overflow += quantize_backward(p[Role::E], q.int_method, n.eq, q.e,
-                                      RngKey{seed_, iteration, tensor_id(n, Role::E)}, par);
+        if (is_identity(p[Role::E])) {
+          overflow += count_nonfinite(n.eq);
+          n.e_codes.valid = false;
+        } else {
+          overflow += static_cast<std::int64_t>(
+              quantize(p[Role::E], q.int_method, n.eq.data(), 1, n.eq.size(), q.e,
+                       RngKey{seed_, iteration, tensor_id(n, Role::E)}, par, &n.e_codes));
+        }
+        // Weight gradient on codes when A (forward) and E both have them.
+        const bool wgrad_codes = n.fwd_codes && n.e_codes.valid;
         const std::size_t wsize = n.weight->value.size();
         n.dw_part.resize(static_cast<std::size_t>(chunks));
         n.db_part.resize(static_cast<std::size_t>(chunks));
@@ -631,20 +868,28 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
         pool_->parallel_for(chunks, [&](std::int64_t c) {
           auto& dw = n.dw_part[static_cast<std::size_t>(c)];
           auto& db = n.db_part[static_cast<std::size_t>(c)];
-          dw.assign(wsize, 0.0f);
+          dw.assign(wgrad_codes ? 0 : wsize, 0.0f);
           db.assign(static_cast<std::size_t>(n.Cout), 0.0f);
           const std::int64_t s0 = c * kChunk, s1 = std::min(batch, (c + 1) * kChunk);
+          if (wgrad_codes)
+            weight_grad_codes(n, conv, gemm_kernel_, s0, s1, n.code_scratch[static_cast<std::size_t>(c)]);
           if (conv) {
             const std::int64_t in_elems = n.C * n.H * n.W;
             auto& dcol = n.scratch[static_cast<std::size_t>(c)];
-            if (to_input) dcol.resize(static_cast<std::size_t>(n.K * n.P));
+            if (to_input || n.fwd_codes) dcol.resize(static_cast<std::size_t>(n.K * n.P));
             for (std::int64_t s = s0; s < s1; ++s) {
               const float* e = n.eq.data() + s * n.out_elems;
-              const float* col = n.col.data() + s * n.K * n.P;
-              cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n.Cout),
-                          static_cast<int>(n.K), static_cast<int>(n.P), 1.0f, e,
-                          static_cast<int>(n.P), col, static_cast<int>(n.P), 1.0f, dw.data(),
-                          static_cast<int>(n.K));
+              if (!wgrad_codes) {
+                const float* col = n.col.data() + s * n.K * n.P;
+                if (n.fwd_codes) {  // the forward kept codes only: im2col of A here
+                  im2col(n, n.qin.data() + s * in_elems, dcol.data());
+                  col = dcol.data();
+                }
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n.Cout),
+                            static_cast<int>(n.K), static_cast<int>(n.P), 1.0f, e,
+                            static_cast<int>(n.P), col, static_cast<int>(n.P), 1.0f, dw.data(),
+                            static_cast<int>(n.K));
+              }
               for (std::int64_t o = 0; o < n.Cout; ++o) {
                 float acc = 0.0f;
                 for (std::int64_t i = 0; i < n.P; ++i) acc += e[o * n.P + i];
@@ -661,10 +906,11 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
           } else {
             const std::int64_t r0 = s0 * n.rows_per_sample, r1 = s1 * n.rows_per_sample;
             const float* e = n.eq.data() + r0 * n.Cout;
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(n.Cout),
-                        static_cast<int>(n.K), static_cast<int>(r1 - r0), 1.0f, e,
-                        static_cast<int>(n.Cout), n.qin.data() + r0 * n.K, static_cast<int>(n.K),
-                        0.0f, dw.data(), static_cast<int>(n.K));
+            if (!wgrad_codes)
+              cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(n.Cout),
+                          static_cast<int>(n.K), static_cast<int>(r1 - r0), 1.0f, e,
+                          static_cast<int>(n.Cout), n.qin.data() + r0 * n.K, static_cast<int>(n.K),
+                          0.0f, dw.data(), static_cast<int>(n.K));
             for (std::int64_t r = 0; r < r1 - r0; ++r)
               for (std::int64_t o = 0; o < n.Cout; ++o)
                 db[static_cast<std::size_t>(o)] += e[r * n.Cout + o];
@@ -678,8 +924,12 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
         // Fixed reduction order over chunks: thread count cannot change the sums.
         auto& gw = n.weight->grad;
         std::fill(gw.begin(), gw.end(), 0.0f);
-        for (const auto& part : n.dw_part)
-          for (std::size_t i = 0; i < wsize; ++i) gw[i] += part[i];
+        if (wgrad_codes) {
+          weight_grad_finish(n, conv, batch, gw.data());
+        } else {
+          for (const auto& part : n.dw_part)
+            for (std::size_t i = 0; i < wsize; ++i) gw[i] += part[i];
+        }
         n.g_pre_w = gw;
         overflow += quantize_backward(p[Role::G], q.int_method, gw, q.g,
                                       RngKey{seed_, iteration, tensor_id(n, Role::G)}, {});

@@ -59,10 +59,15 @@ std::size_t finite_range(const float* x, std::size_t n, float& lo, float& hi) {
 }
 
 // Range quantization of x[0..n) with a given [lo, hi]; stream index of x[i]
-// is idx0 + i.
-void range_apply(float* x, std::size_t n, float lo, float hi, int bits, Rounding rounding,
-                 std::uint64_t base, std::uint64_t idx0) {
-  if (!(hi > lo)) return;  // constant tensor (or no finite value): unchanged
+// is idx0 + i. With kCodes, code[i] gets the integer level (QuantCodes).
+// Returns the scale s (0 for a constant tensor, which is left unchanged).
+template <bool kCodes>
+float range_apply_t(float* x, std::size_t n, float lo, float hi, int bits, Rounding rounding,
+                    std::uint64_t base, std::uint64_t idx0, std::uint8_t* code) {
+  if (!(hi > lo)) {  // constant tensor (or no finite value): unchanged
+    if constexpr (kCodes) std::fill(code, code + n, std::uint8_t{0});
+    return 0.0f;
+  }
   const float levels = static_cast<float>((1u << bits) - 1u);
   const float s = (hi - lo) / levels;
   if (rounding == Rounding::Nearest) {
@@ -70,7 +75,9 @@ void range_apply(float* x, std::size_t n, float lo, float hi, int bits, Rounding
       float v = (x[i] - lo) / s;
       v = v < 0.0f ? 0.0f : v;
       v = v > levels ? levels : v;
-      x[i] = rne(v) * s + lo;
+      const float r = rne(v);
+      x[i] = r * s + lo;
+      if constexpr (kCodes) code[i] = static_cast<std::uint8_t>(static_cast<std::int32_t>(r));
     }
   } else {
     for (std::size_t i = 0; i < n; ++i) {
@@ -78,10 +85,19 @@ void range_apply(float* x, std::size_t n, float lo, float hi, int bits, Rounding
       float v = (in - lo) / s + uniform01(base, idx0 + i);
       v = v < 0.0f ? 0.0f : v;
       v = v > levels ? levels : v;
-      const float y = floor_small(v) * s + lo;
+      const float r = floor_small(v);
+      const float y = r * s + lo;
       x[i] = in == in ? y : in;
+      if constexpr (kCodes) code[i] = static_cast<std::uint8_t>(static_cast<std::int32_t>(r));
     }
   }
+  return s;
+}
+
+float range_apply(float* x, std::size_t n, float lo, float hi, int bits, Rounding rounding,
+                  std::uint64_t base, std::uint64_t idx0, std::uint8_t* code = nullptr) {
+  return code ? range_apply_t<true>(x, n, lo, hi, bits, rounding, base, idx0, code)
+              : range_apply_t<false>(x, n, lo, hi, bits, rounding, base, idx0, nullptr);
 }
 
 void check_int_bits(int bits) {
@@ -143,18 +159,22 @@ bool dfx_scale(float lo, float hi, int bits, int& sf) {
   return true;
 }
 
-void dfx_apply(float* x, std::size_t n, int sf, int bits, Rounding rounding, std::uint64_t base,
-               std::uint64_t idx0) {
+template <bool kCodes>
+void dfx_apply_t(float* x, std::size_t n, int sf, int bits, Rounding rounding, std::uint64_t base,
+                 std::uint64_t idx0, std::uint8_t* code) {
   const float scale = std::ldexp(1.0f, sf);
   const float inv = std::ldexp(1.0f, -sf);
   const float qmin = -std::ldexp(1.0f, bits - 1);
   const float qmax = std::ldexp(1.0f, bits - 1) - 1.0f;
+  const std::int32_t half = 1 << (bits - 1);
   if (rounding == Rounding::Nearest) {
     for (std::size_t i = 0; i < n; ++i) {
       float v = x[i] * scale;
       v = v < qmin ? qmin : v;
       v = v > qmax ? qmax : v;
-      x[i] = rne(v) * inv;
+      const float r = rne(v);
+      x[i] = r * inv;
+      if constexpr (kCodes) code[i] = static_cast<std::uint8_t>(static_cast<std::int32_t>(r) + half);
     }
   } else {
     for (std::size_t i = 0; i < n; ++i) {
@@ -162,10 +182,18 @@ void dfx_apply(float* x, std::size_t n, int sf, int bits, Rounding rounding, std
       float v = in * scale + uniform01(base, idx0 + i);
       v = v < qmin ? qmin : v;
       v = v > qmax ? qmax : v;
-      const float y = floor_small(v) * inv;
+      const float r = floor_small(v);
+      const float y = r * inv;
       x[i] = in == in ? y : in;
+      if constexpr (kCodes) code[i] = static_cast<std::uint8_t>(static_cast<std::int32_t>(r) + half);
     }
   }
+}
+
+void dfx_apply(float* x, std::size_t n, int sf, int bits, Rounding rounding, std::uint64_t base,
+               std::uint64_t idx0, std::uint8_t* code = nullptr) {
+  if (code) dfx_apply_t<true>(x, n, sf, bits, rounding, base, idx0, code);
+  else dfx_apply_t<false>(x, n, sf, bits, rounding, base, idx0, nullptr);
 }
 
 }  // namespace
@@ -284,9 +312,94 @@ std::size_t quantize(const Format& format, IntMethod method, float* x, std::size
   return quantize_range(x, rows * cols, format.bits, rounding, key);
 }
 
+bool has_codes(const Format& format) {
+  return !format.is_float() && format.bits <= kMaxCodeBits;
+}
+
+namespace {
+
+// quantize() of an integer format of <= kMaxCodeBits, keeping the codes.
+// Same arithmetic, blocks and random streams as the forms without codes.
+std::size_t quantize_with_codes(const Format& format, IntMethod method, float* x,
+                                std::size_t rows, std::size_t cols, Rounding rounding,
+                                const RngKey& key, const ParallelFor& parallel_for,
+                                QuantCodes& codes) {
+  check_int_bits(format.bits);
+  const int bits = format.bits;
+  const std::size_t n = rows * cols;
+  const std::uint64_t base = key.base();
+  codes.bits = bits;
+  codes.code.resize(n);
+  std::uint8_t* code = codes.code.data();
+  std::size_t nonfinite = 0;
+  if (method == IntMethod::Range && rows > 1) {  // one range per row (weights)
+    codes.zero = 0;
+    codes.scale.resize(rows);
+    codes.offset.resize(rows);
+    for (std::size_t r = 0; r < rows; ++r) {
+      float lo, hi;
+      nonfinite += finite_range(x + r * cols, cols, lo, hi);
+      codes.scale[r] = range_apply(x + r * cols, cols, lo, hi, bits, rounding, base, r * cols,
+                                   code + r * cols);
+      codes.offset[r] = lo;
+    }
+    codes.valid = nonfinite == 0;
+    return nonfinite;
+  }
+  const auto blocks = static_cast<std::int64_t>((n + kQuantBlock - 1) / kQuantBlock);
+  auto run = [&](const std::function<void(std::int64_t)>& fn) {
+    if (parallel_for && blocks > 1) parallel_for(blocks, fn);
+    else for (std::int64_t b = 0; b < blocks; ++b) fn(b);
+  };
+  auto begin_of = [](std::int64_t b) { return static_cast<std::size_t>(b) * kQuantBlock; };
+  auto len_of = [&](std::int64_t b) { return std::min(kQuantBlock, n - begin_of(b)); };
+  std::vector<std::size_t> counts(static_cast<std::size_t>(blocks), 0);
+  std::vector<float> los(counts.size()), his(counts.size());
+  run([&](std::int64_t b) {
+    const auto i = static_cast<std::size_t>(b);
+    counts[i] = finite_range(x + begin_of(b), len_of(b), los[i], his[i]);
+  });
+  float lo = std::numeric_limits<float>::infinity(), hi = -lo;
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    nonfinite += counts[i];
+    lo = std::min(lo, los[i]);
+    hi = std::max(hi, his[i]);
+  }
+  codes.scale.assign(1, 0.0f);
+  codes.offset.assign(1, 0.0f);
+  if (method == IntMethod::DynamicFixed) {
+    codes.zero = 1 << (bits - 1);
+    int sf = 0;
+    if (!dfx_scale(lo, hi, bits, sf)) {
+      std::fill(code, code + n, static_cast<std::uint8_t>(codes.zero));
+    } else {
+      codes.scale[0] = std::ldexp(1.0f, -sf);
+      run([&](std::int64_t b) {
+        dfx_apply(x + begin_of(b), len_of(b), sf, bits, rounding, base, begin_of(b),
+                  code + begin_of(b));
+      });
+    }
+  } else {
+    codes.zero = 0;
+    codes.offset[0] = lo;
+    if (hi > lo) codes.scale[0] = (hi - lo) / static_cast<float>((1u << bits) - 1u);
+    run([&](std::int64_t b) {
+      range_apply(x + begin_of(b), len_of(b), lo, hi, bits, rounding, base, begin_of(b),
+                  code + begin_of(b));
+    });
+  }
+  codes.valid = nonfinite == 0;
+  return nonfinite;
+}
+
+}  // namespace
+
 std::size_t quantize(const Format& format, IntMethod method, float* x, std::size_t rows,
                      std::size_t cols, Rounding rounding, const RngKey& key,
-                     const ParallelFor& parallel_for) {
+                     const ParallelFor& parallel_for, QuantCodes* codes) {
+  if (codes) codes->valid = false;
+  if (codes && has_codes(format))
+    return quantize_with_codes(format, method, x, rows, cols, rounding, key, parallel_for, *codes);
   const std::size_t n = rows * cols;
   const bool per_row = rows > 1 && !format.is_float() && method == IntMethod::Range;
   if (!parallel_for || n < 2 * kQuantBlock || per_row || is_identity(format))
