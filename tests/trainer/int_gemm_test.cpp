@@ -64,7 +64,7 @@ TEST_CASE("code GEMMs: every kernel equals a plain integer loop, any shape and w
   }
 }
 
-TEST_CASE("--gemm-kernel names: bad ones are input errors") {
+TEST_CASE("GEMM kernel names other than auto, reference, scalar, avx2, vnni are input errors") {
   CHECK(impl::parse_gemm_kernel("vnni") == GemmKernel::Vnni);
   CHECK_THROWS_AS(impl::parse_gemm_kernel("avx512"), InputError);
   CHECK(impl::resolve(GemmKernel::Auto) != GemmKernel::Auto);

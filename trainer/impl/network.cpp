@@ -6,13 +6,13 @@
 // order, so results are the same bit for bit with any number of threads.
 #include "trainer/network.h"
 
+#include <cblas.h>
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
-
-#include <cblas.h>
-#include <fmt/format.h>
 
 #include "core/error.h"
 #include "trainer/impl/int_gemm.h"
@@ -88,6 +88,54 @@ double lane_sum(std::int64_t n, const Term& term) {
   return s;
 }
 
+// Element-wise work in fixed blocks over the pool (each element is computed
+// alone, so the blocking cannot change a bit).
+constexpr std::size_t kElementBlock = 16384;
+template <typename Fn>
+void for_blocks(impl::ThreadPool& pool, std::size_t n, const Fn& fn) {
+  const auto blocks = static_cast<std::int64_t>((n + kElementBlock - 1) / kElementBlock);
+  pool.parallel_for(blocks, [&](std::int64_t b) {
+    const std::size_t begin = static_cast<std::size_t>(b) * kElementBlock;
+    fn(begin, std::min(n, begin + kElementBlock));
+  });
+}
+
+// ReLU (clip = +inf) or ReLU6 (clip = 6), written so that it vectorises:
+// y = v > 0 ? min(v, clip) : 0 (NaN gives 0).
+void relu_forward(const float* __restrict x, float* __restrict y, std::size_t n, float clip) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    const float t = v < clip ? v : clip;
+    y[i] = v > 0.0f ? t : 0.0f;
+  }
+}
+void relu_backward(const float* __restrict x, const float* __restrict dy, float* __restrict dx,
+                   std::size_t n, float clip) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    dx[i] += (v > 0.0f && v < clip) ? dy[i] : 0.0f;
+  }
+}
+void add_to(const float* __restrict x, float* __restrict y, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) y[i] += x[i];
+}
+
+// Zeroes the gradient of every node that can receive one, in parallel;
+// the others keep an all-zero gradient of the right size.
+void zero_grads(impl::ThreadPool& pool, std::vector<std::unique_ptr<Node>>& nodes) {
+  for (auto& np : nodes) {
+    Node& n = *np;
+    if (!n.has_grad) {
+      if (n.grad.size() != n.out.size()) n.grad.assign(n.out.size(), 0.0f);
+      continue;
+    }
+    n.grad.resize(n.out.size());
+    float* g = n.grad.data();
+    for_blocks(pool, n.grad.size(),
+               [g](std::size_t b, std::size_t e) { std::fill(g + b, g + e, 0.0f); });
+  }
+}
+
 std::int64_t count_nonfinite(const std::vector<float>& v) {
   std::int64_t n = 0;
   for (float x : v) n += std::isfinite(x) ? 0 : 1;
@@ -146,6 +194,53 @@ void im2col(const Node& n, const T* x, T* col, T fill = T{}) {
       }
 }
 
+// 2 x 2 max pooling, stride 2, no padding, of one H x W plane: the same
+// visit order and tie rule as the general loop (a later element wins only if
+// it is larger or NaN), as selects instead of branches (which mispredict on
+// data about half the time).
+void max_pool_2x2(const float* x, std::int64_t W, std::int64_t OH, std::int64_t OW, float* out,
+                  std::int32_t* argmax) {
+  for (std::int64_t oh = 0; oh < OH; ++oh) {
+    const float* r0 = x + 2 * oh * W;
+    const float* r1 = r0 + W;
+    const auto i0 = static_cast<std::int32_t>(2 * oh * W);
+    const auto i1 = static_cast<std::int32_t>(i0 + W);
+    for (std::int64_t ow = 0; ow < OW; ++ow) {
+      const auto c = static_cast<std::int32_t>(2 * ow);
+      float best = r0[2 * ow];
+      std::int32_t arg = i0 + c;
+      const float cand[3] = {r0[2 * ow + 1], r1[2 * ow], r1[2 * ow + 1]};
+      const std::int32_t at[3] = {i0 + c + 1, i1 + c, i1 + c + 1};
+      for (int k = 0; k < 3; ++k) {
+        const bool take = cand[k] > best || cand[k] != cand[k];
+        best = take ? cand[k] : best;
+        arg = take ? at[k] : arg;
+      }
+      out[oh * OW + ow] = best;
+      argmax[oh * OW + ow] = arg;
+    }
+  }
+}
+
+// db[o] += sum_p e[o][p] for one sample, each sum in p order from 0.0f (the
+// order that fixes the bits); eight channels at a time so the additions of
+// different channels overlap instead of waiting on one chain.
+void bias_grad_add(const float* e, std::int64_t cout, std::int64_t P, float* db) {
+  constexpr std::int64_t kGroup = 8;
+  for (std::int64_t o0 = 0; o0 < cout; o0 += kGroup) {
+    const std::int64_t g = std::min(kGroup, cout - o0);
+    float acc[kGroup] = {};
+    if (g == kGroup) {
+      for (std::int64_t i = 0; i < P; ++i)
+        for (std::int64_t j = 0; j < kGroup; ++j) acc[j] += e[(o0 + j) * P + i];
+    } else {
+      for (std::int64_t i = 0; i < P; ++i)
+        for (std::int64_t j = 0; j < g; ++j) acc[j] += e[(o0 + j) * P + i];
+    }
+    for (std::int64_t j = 0; j < g; ++j) db[o0 + j] += acc[j];
+  }
+}
+
 void col2im_add(const Node& n, const float* col, float* x) {
   for (std::int64_t c = 0; c < n.C; ++c)
     for (std::int64_t kh = 0; kh < n.KH; ++kh)
@@ -159,7 +254,11 @@ void col2im_add(const Node& n, const float* col, float* x) {
           if (ih < 0 || ih >= n.H) continue;
           float* dst = x + (c * n.H + ih) * n.W + off;
           const float* src = row + oh * n.OW;
-          for (std::int64_t ow = lo; ow < hi; ++ow) dst[ow * n.stride] += src[ow];
+          if (n.stride == 1) {  // contiguous: vectorises, same additions per element
+            for (std::int64_t ow = lo; ow < hi; ++ow) dst[ow] += src[ow];
+          } else {
+            for (std::int64_t ow = lo; ow < hi; ++ow) dst[ow * n.stride] += src[ow];
+          }
         }
       }
 }
@@ -171,8 +270,8 @@ void col2im_add(const Node& n, const float* col, float* x) {
 // t = sum qx qy, xu = sum qx m, yv = sum qy, cnt = sum m, in this order, in
 // double, rounded once to float. Every kernel (and the FP64 reference)
 // gives the same integers, hence the same floats.
-inline float affine_sum(double xs, double xo, double ys, double yo, std::int64_t t,
-                        std::int64_t xu, std::int64_t yv, std::int64_t cnt) {
+inline float affine_sum(double xs, double xo, double ys, double yo, std::int64_t t, std::int64_t xu,
+                        std::int64_t yv, std::int64_t cnt) {
   return static_cast<float>(xs * ys * static_cast<double>(t) + xs * yo * static_cast<double>(xu) +
                             xo * ys * static_cast<double>(yv) + xo * yo * static_cast<double>(cnt));
 }
@@ -209,7 +308,8 @@ void prepare_weight_codes(Node& n, bool conv, impl::GemmKernel kernel) {
     std::copy_n(w.code.data() + o * n.K, n.K, n.w_left.data() + o * Kp);
     if (n.pad == 0)
       for (std::int64_t k = 0; k < n.K; ++k)
-        n.w_mask[static_cast<std::size_t>(o)] += w.code[static_cast<std::size_t>(o * n.K + k)] - w.zero;
+        n.w_mask[static_cast<std::size_t>(o)] +=
+            w.code[static_cast<std::size_t>(o * n.K + k)] - w.zero;
   }
   if (n.pad > 0)
     impl::code_gemm(kernel, n.Cout, n.w_left.data(), Kp, w.bits, w.zero, n.mask_packed,
@@ -250,7 +350,8 @@ void linear_forward_codes(Node& n, impl::GemmKernel kernel, std::int64_t r0, std
   std::int64_t lda = n.K;
   if (Kp != n.K) {  // rows padded to a multiple of 4 with code 0
     cs.left.assign(static_cast<std::size_t>(rows * Kp), 0);
-    for (std::int64_t r = 0; r < rows; ++r) std::copy_n(left + r * n.K, n.K, cs.left.data() + r * Kp);
+    for (std::int64_t r = 0; r < rows; ++r)
+      std::copy_n(left + r * n.K, n.K, cs.left.data() + r * Kp);
     left = cs.left.data(), lda = Kp;
   }
   cs.t.resize(static_cast<std::size_t>(rows * n.Cout));
@@ -305,12 +406,20 @@ void weight_grad_codes(Node& n, bool conv, impl::GemmKernel kernel, std::int64_t
     const std::uint8_t* left = es;
     if (Pp != n.P) {
       cs.left.assign(static_cast<std::size_t>(n.Cout * Pp), 0);
-      for (std::int64_t o = 0; o < n.Cout; ++o) std::copy_n(es + o * n.P, n.P, cs.left.data() + o * Pp);
+      for (std::int64_t o = 0; o < n.Cout; ++o)
+        std::copy_n(es + o * n.P, n.P, cs.left.data() + o * Pp);
       left = cs.left.data();
     }
-    for (std::int64_t o = 0; o < n.Cout; ++o)
-      for (std::int64_t p = 0; p < n.P; ++p)
-        cs.e_sum[static_cast<std::size_t>(masked ? o * n.P + p : o)] += es[o * n.P + p] - e.zero;
+    if (masked) {
+      std::int64_t* sum = cs.e_sum.data();
+      for (std::int64_t i = 0; i < n.Cout * n.P; ++i) sum[i] += es[i] - e.zero;
+    } else {
+      for (std::int64_t o = 0; o < n.Cout; ++o) {
+        std::int32_t sum = 0;  // < P * 255: exact
+        for (std::int64_t p = 0; p < n.P; ++p) sum += es[o * n.P + p];
+        cs.e_sum[static_cast<std::size_t>(o)] += sum - n.P * e.zero;
+      }
+    }
     // B[p][k] = col[k][p]: the im2col rows, transposed.
     impl::pack_b(cs.packed, n.P, n.K, n.colq.data() + s * n.K * n.P, n.P, true, a.bits, a.zero);
     accumulate(left, Pp);
@@ -343,7 +452,8 @@ void weight_grad_finish(Node& n, bool conv, std::int64_t batch, float* gw) {
         xu = total.e_sum[static_cast<std::size_t>(o)];
       }
       const std::size_t i = static_cast<std::size_t>(o * n.K + k);
-      gw[i] = affine_sum(xs, xo, ys, yo, total.dw[i], xu, total.a_sum[static_cast<std::size_t>(k)], cnt);
+      gw[i] = affine_sum(xs, xo, ys, yo, total.dw[i], xu, total.a_sum[static_cast<std::size_t>(k)],
+                         cnt);
     }
   }
 }
@@ -372,16 +482,16 @@ std::unique_ptr<Param> make_param(const std::string& name, std::int64_t count, f
 }
 
 std::string unsupported(const Layer& l, const std::string& why) {
-  return fmt::format("layer {} ({}): {}; the trainer runs conv2d (groups 1), linear, "
-                     "batchnorm, pool, activation (relu, relu6), flatten, add and a final "
-                     "softmax",
-                     l.name, layer_kind_name(l.kind), why);
+  return fmt::format(
+      "layer {} ({}): {}; the trainer runs conv2d (groups 1), linear, "
+      "batchnorm, pool, activation (relu, relu6), flatten, add and a final "
+      "softmax",
+      l.name, layer_kind_name(l.kind), why);
 }
 
 }  // namespace
 
-Network::Network(const Graph& graph, std::uint64_t seed, int threads)
-    : graph_(graph), seed_(seed) {
+Network::Network(const Graph& graph, std::uint64_t seed, int threads) : graph_(graph), seed_(seed) {
   openblas_set_num_threads(1);  // parallelism is ours, in fixed chunks (see top)
   gemm_kernel_ = impl::resolve(impl::GemmKernel::Auto);
   pool_ = std::make_unique<impl::ThreadPool>(std::max(1, threads));
@@ -395,7 +505,8 @@ Network::Network(const Graph& graph, std::uint64_t seed, int threads)
     const Layer& l = n.layer;
     for (int in : graph.inputs(gi)) n.inputs.push_back(position[static_cast<std::size_t>(in)]);
     n.out_elems = l.out_shape.elements();
-    for (int in : n.inputs) n.has_grad = n.has_grad || nodes_[static_cast<std::size_t>(in)]->has_grad;
+    for (int in : n.inputs)
+      n.has_grad = n.has_grad || nodes_[static_cast<std::size_t>(in)]->has_grad;
     const auto& in_dims = l.in_shapes.empty() ? std::vector<std::int64_t>{} : l.in_shapes[0].dims;
     switch (l.kind) {
       case LayerKind::Input:
@@ -412,7 +523,8 @@ Network::Network(const Graph& graph, std::uint64_t seed, int threads)
         build_mask(n);
         const float bound = 1.0f / std::sqrt(static_cast<float>(n.K));
         n.weight = make_param(l.name + ".weight", n.Cout * n.K, bound, seed, tensor_id(n, Role::W));
-        if (l.bias) n.bias = make_param(l.name + ".bias", n.Cout, bound, seed, tensor_id(n, Role::W, 1));
+        if (l.bias)
+          n.bias = make_param(l.name + ".bias", n.Cout, bound, seed, tensor_id(n, Role::W, 1));
         n.has_grad = true;
         break;
       }
@@ -423,20 +535,22 @@ Network::Network(const Graph& graph, std::uint64_t seed, int threads)
         n.rows_per_sample = l.in_shapes[0].elements() / n.K;
         const float bound = 1.0f / std::sqrt(static_cast<float>(n.K));
         n.weight = make_param(l.name + ".weight", n.Cout * n.K, bound, seed, tensor_id(n, Role::W));
-        if (l.bias) n.bias = make_param(l.name + ".bias", n.Cout, bound, seed, tensor_id(n, Role::W, 1));
+        if (l.bias)
+          n.bias = make_param(l.name + ".bias", n.Cout, bound, seed, tensor_id(n, Role::W, 1));
         n.has_grad = true;
         break;
       }
       case LayerKind::BatchNorm: {
-        if (in_dims.empty() || in_dims[0] < 1) throw InputError(unsupported(l, "input has no shape"));
+        if (in_dims.empty() || in_dims[0] < 1)
+          throw InputError(unsupported(l, "input has no shape"));
         n.C = in_dims[0];
         n.spatial = l.in_shapes[0].elements() / n.C;
         n.weight = constant_param(l.name + ".weight", n.C, 1.0f);
         n.bias = constant_param(l.name + ".bias", n.C, 0.0f);
-        n.running_mean = std::make_unique<Buffer>(
-            Buffer{l.name + ".running_mean", std::vector<float>(static_cast<std::size_t>(n.C), 0.0f)});
-        n.running_var = std::make_unique<Buffer>(
-            Buffer{l.name + ".running_var", std::vector<float>(static_cast<std::size_t>(n.C), 1.0f)});
+        n.running_mean = std::make_unique<Buffer>(Buffer{
+            l.name + ".running_mean", std::vector<float>(static_cast<std::size_t>(n.C), 0.0f)});
+        n.running_var = std::make_unique<Buffer>(Buffer{
+            l.name + ".running_var", std::vector<float>(static_cast<std::size_t>(n.C), 1.0f)});
         n.has_grad = true;
         break;
       }
@@ -451,8 +565,10 @@ Network::Network(const Graph& graph, std::uint64_t seed, int threads)
         }
         break;
       case LayerKind::Activation:
-        if (l.activation == "relu6") n.clip = 6.0f;
-        else if (l.activation != "relu") throw InputError(unsupported(l, "activation " + l.activation));
+        if (l.activation == "relu6")
+          n.clip = 6.0f;
+        else if (l.activation != "relu")
+          throw InputError(unsupported(l, "activation " + l.activation));
         break;
       case LayerKind::Flatten:
       case LayerKind::Add:
@@ -471,8 +587,8 @@ Network::Network(const Graph& graph, std::uint64_t seed, int threads)
     nodes_.push_back(std::move(node));
   }
   if (softmax_count != 1 || nodes_.back()->layer.kind != LayerKind::Softmax)
-    throw InputError(fmt::format("model {}: the trainer needs exactly one softmax layer, last",
-                                 graph.name()));
+    throw InputError(
+        fmt::format("model {}: the trainer needs exactly one softmax layer, last", graph.name()));
 }
 
 Network::~Network() = default;
@@ -518,20 +634,21 @@ BatchStats Network::forward(const float* images, const std::uint8_t* labels, std
     Node& n = *np;
     n.out.resize(static_cast<std::size_t>(batch * n.out_elems));
     const Layer& l = n.layer;
-    const Node* in = n.inputs.empty() ? nullptr : nodes_[static_cast<std::size_t>(n.inputs[0])].get();
+    const Node* in =
+        n.inputs.empty() ? nullptr : nodes_[static_cast<std::size_t>(n.inputs[0])].get();
     switch (l.kind) {
       case LayerKind::Input:
         std::copy(images, images + batch * n.out_elems, n.out.begin());
         break;
       case LayerKind::Conv2d:
       case LayerKind::Linear: {
-        n.qin = in->out;
-        quantize(p[Role::A], q.int_method, n.qin.data(), 1, n.qin.size(), q.a,
-                 RngKey{seed_, iteration, tensor_id(n, Role::A)}, par, &n.a_codes);
+        n.qin.resize(in->out.size());
+        quantize_to(p[Role::A], q.int_method, in->out.data(), n.qin.data(), 1, n.qin.size(), q.a,
+                    RngKey{seed_, iteration, tensor_id(n, Role::A)}, par, &n.a_codes);
         n.wq = n.weight->value;
         quantize(p[Role::W], q.int_method, n.wq.data(), static_cast<std::size_t>(n.Cout),
-                 static_cast<std::size_t>(n.K), q.w, RngKey{seed_, iteration, tensor_id(n, Role::W)},
-                 {}, &n.w_codes);
+                 static_cast<std::size_t>(n.K), q.w,
+                 RngKey{seed_, iteration, tensor_id(n, Role::W)}, {}, &n.w_codes);
         const float* bias = n.bias ? n.bias->value.data() : nullptr;
         const bool conv = l.kind == LayerKind::Conv2d;
         n.fwd_codes = n.a_codes.valid && n.w_codes.valid;
@@ -593,11 +710,13 @@ BatchStats Network::forward(const float* images, const std::uint8_t* labels, std
         float* rv = n.running_var->value.data();
         if (mode == Mode::Eval) {
           for (std::int64_t c = 0; c < C; ++c) {
-            const float a = gamma[c] / static_cast<float>(std::sqrt(static_cast<double>(rv[c]) + kBnEps));
+            const float a =
+                gamma[c] / static_cast<float>(std::sqrt(static_cast<double>(rv[c]) + kBnEps));
             const float b = beta[c] - rm[c] * a;
             for (std::int64_t s = 0; s < batch; ++s) {
               const std::int64_t o = (s * C + c) * M;
-              for (std::int64_t i = 0; i < M; ++i) n.out[static_cast<std::size_t>(o + i)] = x[o + i] * a + b;
+              for (std::int64_t i = 0; i < M; ++i)
+                n.out[static_cast<std::size_t>(o + i)] = x[o + i] * a + b;
             }
           }
           break;
@@ -649,6 +768,10 @@ BatchStats Network::forward(const float* images, const std::uint8_t* labels, std
             for (std::int64_t ch = 0; ch < n.C; ++ch) {
               const float* x = in->out.data() + (s * n.C + ch) * n.H * n.W;
               const std::int64_t obase = (s * n.C + ch) * n.OH * n.OW;
+              if (is_max && n.pad == 0 && n.KH == 2 && n.KW == 2 && n.stride == 2) {
+                max_pool_2x2(x, n.W, n.OH, n.OW, n.out.data() + obase, n.argmax.data() + obase);
+                continue;
+              }
               if (is_max && n.pad == 0) {  // the common case, without bounds checks
                 for (std::int64_t oh = 0; oh < n.OH; ++oh)
                   for (std::int64_t ow = 0; ow < n.OW; ++ow) {
@@ -693,15 +816,19 @@ BatchStats Network::forward(const float* images, const std::uint8_t* labels, std
       }
       case LayerKind::Activation: {
         const float clip = n.clip;
-        for (std::size_t i = 0; i < n.out.size(); ++i) {
-          const float v = in->out[i];
-          n.out[i] = v > 0.0f ? (v < clip ? v : clip) : 0.0f;
-        }
+        const float* x = in->out.data();
+        float* y = n.out.data();
+        for_blocks(*pool_, n.out.size(),
+                   [=](std::size_t b, std::size_t e) { relu_forward(x + b, y + b, e - b, clip); });
         break;
       }
-      case LayerKind::Flatten:
-        std::copy(in->out.begin(), in->out.end(), n.out.begin());
+      case LayerKind::Flatten: {
+        const float* x = in->out.data();
+        float* y = n.out.data();
+        for_blocks(*pool_, n.out.size(),
+                   [=](std::size_t b, std::size_t e) { std::copy(x + b, x + e, y + b); });
         break;
+      }
       case LayerKind::Add: {
         std::fill(n.out.begin(), n.out.end(), 0.0f);
         for (int ii : n.inputs) {
@@ -723,8 +850,8 @@ BatchStats Network::forward(const float* images, const std::uint8_t* labels, std
           for (std::int64_t k = 0; k < classes; ++k) sum += std::exp(static_cast<double>(x[k] - m));
           const std::uint8_t y = labels[s];
           if (y >= classes)
-            throw InputError(fmt::format("label {} of sample {}: must be below {} classes", y, s,
-                                         classes));
+            throw InputError(
+                fmt::format("label {} of sample {}: must be below {} classes", y, s, classes));
           for (std::int64_t k = 0; k < classes; ++k)
             prob[k] = static_cast<float>(std::exp(static_cast<double>(x[k] - m)) / sum);
           stats.loss_sum += std::log(sum) + static_cast<double>(m) - static_cast<double>(x[y]);
@@ -744,7 +871,9 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
   const std::int64_t batch = batch_;
   std::int64_t overflow = 0;
   const std::int64_t chunks = (batch + kChunk - 1) / kChunk;
-  for (auto& np : nodes_) np->grad.assign(np->out.size(), 0.0f);
+  // Gradients accumulate (+=) from every consumer, so they start at zero;
+  // nodes without a parameter at or before them never receive one.
+  zero_grads(*pool_, nodes_);
   const float unscale = 1.0f / q.loss_scale;
   const ParallelFor par = [this](std::int64_t count, const std::function<void(std::int64_t)>& fn) {
     pool_->parallel_for(count, fn);
@@ -769,17 +898,25 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
           }
         break;
       }
-      case LayerKind::Activation:
+      case LayerKind::Activation: {
         if (!to_input) break;
-        for (std::size_t i = 0; i < n.grad.size(); ++i) {
-          const float v = in->out[i];
-          in->grad[i] += (v > 0.0f && v < n.clip) ? n.grad[i] : 0.0f;
-        }
+        const float clip = n.clip;
+        const float* x = in->out.data();
+        const float* dy = n.grad.data();
+        float* dx = in->grad.data();
+        for_blocks(*pool_, n.grad.size(), [=](std::size_t b, std::size_t e) {
+          relu_backward(x + b, dy + b, dx + b, e - b, clip);
+        });
         break;
-      case LayerKind::Flatten:
+      }
+      case LayerKind::Flatten: {
         if (!to_input) break;
-        for (std::size_t i = 0; i < n.grad.size(); ++i) in->grad[i] += n.grad[i];
+        const float* dy = n.grad.data();
+        float* dx = in->grad.data();
+        for_blocks(*pool_, n.grad.size(),
+                   [=](std::size_t b, std::size_t e) { add_to(dy + b, dx + b, e - b); });
         break;
+      }
       case LayerKind::BatchNorm: {
         // dx = gamma invstd (dy - mean(dy) - xhat mean(dy xhat)), per channel.
         const std::int64_t C = n.C, M = n.spatial;
@@ -849,14 +986,15 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
       }
       case LayerKind::Conv2d:
       case LayerKind::Linear: {
-        n.eq = n.grad;
         if (is_identity(p[Role::E])) {
+          n.eq = n.grad;
           overflow += count_nonfinite(n.eq);
           n.e_codes.valid = false;
         } else {
+          n.eq.resize(n.grad.size());
           overflow += static_cast<std::int64_t>(
-              quantize(p[Role::E], q.int_method, n.eq.data(), 1, n.eq.size(), q.e,
-                       RngKey{seed_, iteration, tensor_id(n, Role::E)}, par, &n.e_codes));
+              quantize_to(p[Role::E], q.int_method, n.grad.data(), n.eq.data(), 1, n.eq.size(), q.e,
+                          RngKey{seed_, iteration, tensor_id(n, Role::E)}, par, &n.e_codes));
         }
         // Weight gradient on codes when A (forward) and E both have them.
         const bool wgrad_codes = n.fwd_codes && n.e_codes.valid;
@@ -872,7 +1010,8 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
           db.assign(static_cast<std::size_t>(n.Cout), 0.0f);
           const std::int64_t s0 = c * kChunk, s1 = std::min(batch, (c + 1) * kChunk);
           if (wgrad_codes)
-            weight_grad_codes(n, conv, gemm_kernel_, s0, s1, n.code_scratch[static_cast<std::size_t>(c)]);
+            weight_grad_codes(n, conv, gemm_kernel_, s0, s1,
+                              n.code_scratch[static_cast<std::size_t>(c)]);
           if (conv) {
             const std::int64_t in_elems = n.C * n.H * n.W;
             auto& dcol = n.scratch[static_cast<std::size_t>(c)];
@@ -890,11 +1029,7 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
                             static_cast<int>(n.P), col, static_cast<int>(n.P), 1.0f, dw.data(),
                             static_cast<int>(n.K));
               }
-              for (std::int64_t o = 0; o < n.Cout; ++o) {
-                float acc = 0.0f;
-                for (std::int64_t i = 0; i < n.P; ++i) acc += e[o * n.P + i];
-                db[static_cast<std::size_t>(o)] += acc;
-              }
+              bias_grad_add(e, n.Cout, n.P, db.data());
               if (to_input) {
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(n.K),
                             static_cast<int>(n.P), static_cast<int>(n.Cout), 1.0f, n.wq.data(),
@@ -970,7 +1105,8 @@ void Network::sgd_step(float lr, float momentum, float weight_decay) {
 
 Network::LayerTensors Network::tensors_of(const std::string& name) const {
   for (const auto& n : nodes_)
-    if (n->layer.name == name) return {n->out, n->grad, n->qin, n->wq, n->eq, n->g_pre_w, n->g_pre_b};
+    if (n->layer.name == name)
+      return {n->out, n->grad, n->qin, n->wq, n->eq, n->g_pre_w, n->g_pre_b};
   throw InputError(fmt::format("model {}: no layer named {}", graph_.name(), name));
 }
 
