@@ -4,13 +4,12 @@
 // kernel, which gives the same integers.
 #include "trainer/impl/int_gemm.h"
 
+#include <cblas.h>
+#include <fmt/format.h>
 #include <immintrin.h>
 
 #include <algorithm>
 #include <cstring>
-
-#include <cblas.h>
-#include <fmt/format.h>
 
 #include "core/error.h"
 
@@ -40,11 +39,13 @@ void gemm_scalar(std::int64_t M, std::int64_t N, std::int64_t Kp, const std::uin
 // ---- AVX-512 VNNI: vpdpbusd, 4 rows x 32 columns of int32 accumulators.
 template <int MI>
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) void vnni_block(
-    std::int64_t N, std::int64_t Kp, const std::uint8_t* a, std::int64_t lda,
-    const std::int8_t* b, std::int32_t* c, std::int64_t ldc, std::int64_t j0) {
+    std::int64_t N, std::int64_t Kp, const std::uint8_t* a, std::int64_t lda, const std::int8_t* b,
+    std::int32_t* c, std::int64_t ldc, std::int64_t j0) {
   const std::int64_t nj = std::min<std::int64_t>(32, N - j0);
   const __mmask16 m0 = static_cast<__mmask16>(nj >= 16 ? 0xffff : (1u << nj) - 1);
-  const __mmask16 m1 = static_cast<__mmask16>(nj >= 32 ? 0xffff : nj <= 16 ? 0 : (1u << (nj - 16)) - 1);
+  const __mmask16 m1 = static_cast<__mmask16>(nj >= 32   ? 0xffff
+                                              : nj <= 16 ? 0
+                                                         : (1u << (nj - 16)) - 1);
   __m512i acc0[MI], acc1[MI];
   for (int r = 0; r < MI; ++r) acc0[r] = acc1[r] = _mm512_setzero_si512();
   for (std::int64_t k4 = 0; k4 < Kp / 4; ++k4) {
@@ -85,15 +86,17 @@ __attribute__((target("avx2"))) void avx2_block(std::int64_t N, std::int64_t Kp,
     const std::int8_t* bk = b + (k4 * N + j0) * 4;
     const __m256i b0 = _mm256_maskload_epi32(reinterpret_cast<const int*>(bk), m0);
     const __m256i b1 = _mm256_maskload_epi32(reinterpret_cast<const int*>(bk + 32), m1);
-    const __m256i b0e = _mm256_srai_epi16(_mm256_slli_epi16(b0, 8), 8), b0o = _mm256_srai_epi16(b0, 8);
-    const __m256i b1e = _mm256_srai_epi16(_mm256_slli_epi16(b1, 8), 8), b1o = _mm256_srai_epi16(b1, 8);
+    const __m256i b0e = _mm256_srai_epi16(_mm256_slli_epi16(b0, 8), 8),
+                  b0o = _mm256_srai_epi16(b0, 8);
+    const __m256i b1e = _mm256_srai_epi16(_mm256_slli_epi16(b1, 8), 8),
+                  b1o = _mm256_srai_epi16(b1, 8);
     for (int r = 0; r < MI; ++r) {
       const __m256i av = _mm256_set1_epi32(load4(a + r * lda + 4 * k4));
       const __m256i ae = _mm256_and_si256(av, lo_bytes), ao = _mm256_srli_epi16(av, 8);
-      acc0[r] = _mm256_add_epi32(acc0[r], _mm256_add_epi32(_mm256_madd_epi16(ae, b0e),
-                                                           _mm256_madd_epi16(ao, b0o)));
-      acc1[r] = _mm256_add_epi32(acc1[r], _mm256_add_epi32(_mm256_madd_epi16(ae, b1e),
-                                                           _mm256_madd_epi16(ao, b1o)));
+      acc0[r] = _mm256_add_epi32(
+          acc0[r], _mm256_add_epi32(_mm256_madd_epi16(ae, b0e), _mm256_madd_epi16(ao, b0o)));
+      acc1[r] = _mm256_add_epi32(
+          acc1[r], _mm256_add_epi32(_mm256_madd_epi16(ae, b1e), _mm256_madd_epi16(ao, b1o)));
     }
   }
   for (int r = 0; r < MI; ++r) {
@@ -156,16 +159,24 @@ void run_blocks(std::int64_t M, std::int64_t N, std::int64_t width, const BlockF
     for (std::int64_t i0 = 0; i0 < M; i0 += 4) block(i0, std::min<std::int64_t>(4, M - i0), j0);
 }
 
-#define LPSIM_DISPATCH_ROWS(FN)                                                  \
-  [&](std::int64_t i0, std::int64_t mi, std::int64_t j0) {                       \
-    const std::uint8_t* ai = a + i0 * lda;                                       \
-    std::int32_t* ci = c + i0 * ldc;                                             \
-    switch (mi) {                                                                \
-      case 4: FN<4>(N, Kp, ai, lda, b, ci, ldc, j0); break;                      \
-      case 3: FN<3>(N, Kp, ai, lda, b, ci, ldc, j0); break;                      \
-      case 2: FN<2>(N, Kp, ai, lda, b, ci, ldc, j0); break;                      \
-      default: FN<1>(N, Kp, ai, lda, b, ci, ldc, j0); break;                     \
-    }                                                                            \
+#define LPSIM_DISPATCH_ROWS(FN)                            \
+  [&](std::int64_t i0, std::int64_t mi, std::int64_t j0) { \
+    const std::uint8_t* ai = a + i0 * lda;                 \
+    std::int32_t* ci = c + i0 * ldc;                       \
+    switch (mi) {                                          \
+      case 4:                                              \
+        FN<4>(N, Kp, ai, lda, b, ci, ldc, j0);             \
+        break;                                             \
+      case 3:                                              \
+        FN<3>(N, Kp, ai, lda, b, ci, ldc, j0);             \
+        break;                                             \
+      case 2:                                              \
+        FN<2>(N, Kp, ai, lda, b, ci, ldc, j0);             \
+        break;                                             \
+      default:                                             \
+        FN<1>(N, Kp, ai, lda, b, ci, ldc, j0);             \
+        break;                                             \
+    }                                                      \
   }
 
 }  // namespace
@@ -176,17 +187,22 @@ GemmKernel parse_gemm_kernel(const std::string& text) {
   if (text == "scalar") return GemmKernel::Scalar;
   if (text == "avx2") return GemmKernel::Avx2;
   if (text == "vnni") return GemmKernel::Vnni;
-  throw InputError(fmt::format("--gemm-kernel {}: must be one of auto, reference, scalar, avx2, vnni",
-                               text));
+  throw InputError(
+      fmt::format("--gemm-kernel {}: must be one of auto, reference, scalar, avx2, vnni", text));
 }
 
 std::string to_string(GemmKernel kernel) {
   switch (kernel) {
-    case GemmKernel::Auto: return "auto";
-    case GemmKernel::Reference: return "reference";
-    case GemmKernel::Scalar: return "scalar";
-    case GemmKernel::Avx2: return "avx2";
-    case GemmKernel::Vnni: return "vnni";
+    case GemmKernel::Auto:
+      return "auto";
+    case GemmKernel::Reference:
+      return "reference";
+    case GemmKernel::Scalar:
+      return "scalar";
+    case GemmKernel::Avx2:
+      return "avx2";
+    case GemmKernel::Vnni:
+      return "vnni";
   }
   return "?";
 }
@@ -194,11 +210,13 @@ std::string to_string(GemmKernel kernel) {
 bool cpu_supports(GemmKernel kernel) {
   __builtin_cpu_init();
   switch (kernel) {
-    case GemmKernel::Avx2: return __builtin_cpu_supports("avx2");
+    case GemmKernel::Avx2:
+      return __builtin_cpu_supports("avx2");
     case GemmKernel::Vnni:
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
              __builtin_cpu_supports("avx512vnni");
-    default: return true;
+    default:
+      return true;
   }
 }
 
@@ -217,12 +235,18 @@ void raw_gemm(GemmKernel kernel, std::int64_t M, std::int64_t N, std::int64_t Kp
               const std::uint8_t* a, std::int64_t lda, const std::int8_t* b, std::int32_t* c,
               std::int64_t ldc, int a_bits, int b_bits) {
   switch (kernel) {
-    case GemmKernel::Vnni: run_blocks(M, N, 32, LPSIM_DISPATCH_ROWS(vnni_block)); return;
-    case GemmKernel::Avx2:
-      if (a_bits <= 4 && b_bits <= 4) run_blocks(M, N, 16, LPSIM_DISPATCH_ROWS(narrow_block));
-      else run_blocks(M, N, 16, LPSIM_DISPATCH_ROWS(avx2_block));
+    case GemmKernel::Vnni:
+      run_blocks(M, N, 32, LPSIM_DISPATCH_ROWS(vnni_block));
       return;
-    default: gemm_scalar(M, N, Kp, a, lda, b, c, ldc); return;
+    case GemmKernel::Avx2:
+      if (a_bits <= 4 && b_bits <= 4)
+        run_blocks(M, N, 16, LPSIM_DISPATCH_ROWS(narrow_block));
+      else
+        run_blocks(M, N, 16, LPSIM_DISPATCH_ROWS(avx2_block));
+      return;
+    default:
+      gemm_scalar(M, N, Kp, a, lda, b, c, ldc);
+      return;
   }
 }
 
@@ -233,8 +257,8 @@ inline std::uint32_t to_packed(std::uint32_t word, std::uint32_t add) {
   return (word + add) ^ 0x80808080u;
 }
 
-void pack_b(PackedB& out, std::int64_t K, std::int64_t N, const std::uint8_t* b,
-            std::int64_t ldb, bool transposed, int bits, int zero) {
+void pack_b(PackedB& out, std::int64_t K, std::int64_t N, const std::uint8_t* b, std::int64_t ldb,
+            bool transposed, int bits, int zero) {
   out.K = K, out.N = N, out.bits = bits, out.zero = zero;
   const std::int64_t K4 = K / 4, Kp = pad4(K);
   const int half = 1 << (bits - 1);
@@ -272,10 +296,9 @@ void pack_b(PackedB& out, std::int64_t K, std::int64_t N, const std::uint8_t* b,
   for (std::int64_t k4 = 0; k4 < K4; ++k4) {
     const std::uint8_t *s0 = b + 4 * k4 * ldb, *s1 = s0 + ldb, *s2 = s1 + ldb, *s3 = s2 + ldb;
     for (std::int64_t n = 0; n < N; ++n) {
-      const std::uint32_t w = static_cast<std::uint32_t>(s0[n]) |
-                              static_cast<std::uint32_t>(s1[n]) << 8 |
-                              static_cast<std::uint32_t>(s2[n]) << 16 |
-                              static_cast<std::uint32_t>(s3[n]) << 24;
+      const std::uint32_t w =
+          static_cast<std::uint32_t>(s0[n]) | static_cast<std::uint32_t>(s1[n]) << 8 |
+          static_cast<std::uint32_t>(s2[n]) << 16 | static_cast<std::uint32_t>(s3[n]) << 24;
       store((k4 * N + n) * 4, to_packed(w, add));
     }
   }
@@ -299,29 +322,36 @@ void code_gemm(GemmKernel kernel, std::int64_t M, const std::uint8_t* a, std::in
         ad[static_cast<std::size_t>(i * K + k)] = static_cast<double>(a[i * lda + k]) - za;
     for (std::int64_t k = 0; k < K; ++k)
       for (std::int64_t n = 0; n < N; ++n)
-        bd[static_cast<std::size_t>(k * N + n)] =
-            static_cast<double>(b.data[static_cast<std::size_t>(((k >> 2) * N + n) * 4 + (k & 3))] + cb);
+        bd[static_cast<std::size_t>(k * N + n)] = static_cast<double>(
+            b.data[static_cast<std::size_t>(((k >> 2) * N + n) * 4 + (k & 3))] + cb);
     if (M > 0 && N > 0 && K > 0)
       cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(M),
                   static_cast<int>(N), static_cast<int>(K), 1.0, ad.data(), static_cast<int>(K),
                   bd.data(), static_cast<int>(N), 0.0, cd.data(), static_cast<int>(N));
     for (std::int64_t i = 0; i < M; ++i)
       for (std::int64_t n = 0; n < N; ++n)
-        c[i * ldc + n] = K > 0 ? static_cast<std::int64_t>(cd[static_cast<std::size_t>(i * N + n)]) : 0;
+        c[i * ldc + n] =
+            K > 0 ? static_cast<std::int64_t>(cd[static_cast<std::size_t>(i * N + n)]) : 0;
     return;
   }
   thread_local std::vector<std::int32_t> raw;
   raw.resize(static_cast<std::size_t>(M * N));
   raw_gemm(kernel, M, N, Kp, a, lda, b.data.data(), raw.data(), N, a_bits, b.bits);
-  // sum (a - za)(b' + cb) = sum a b' - za sum b' + cb sum (a - za), b' = packed.
+  // sum (a - za)(b' + cb) = sum a b' - za sum b' + cb sum (a - za), b' = packed:
+  // a per-column and a per-row term, added to the int32 sums.
+  thread_local std::vector<std::int64_t> col_term;
+  col_term.resize(static_cast<std::size_t>(N));
+  for (std::int64_t n = 0; n < N; ++n)
+    col_term[static_cast<std::size_t>(n)] = -za * (b.col_sum[static_cast<std::size_t>(n)] - K * cb);
   for (std::int64_t i = 0; i < M; ++i) {
-    std::int64_t row = 0;
-    for (std::int64_t k = 0; k < K; ++k) row += a[i * lda + k];
-    row -= K * za;
-    for (std::int64_t n = 0; n < N; ++n) {
-      const std::int64_t sum_b = b.col_sum[static_cast<std::size_t>(n)] - K * cb;
-      c[i * ldc + n] = raw[static_cast<std::size_t>(i * N + n)] - za * sum_b + cb * row;
-    }
+    const std::uint8_t* ai = a + i * lda;
+    std::int32_t row = 0;  // < K * 255 < 2^24
+    for (std::int64_t k = 0; k < K; ++k) row += ai[k];
+    const std::int64_t row_term = cb * (row - K * za);
+    const std::int32_t* ri = raw.data() + i * N;
+    const std::int64_t* ct = col_term.data();
+    std::int64_t* ci = c + i * ldc;
+    for (std::int64_t n = 0; n < N; ++n) ci[n] = (ri[n] + ct[n]) + row_term;
   }
 }
 

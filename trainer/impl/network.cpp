@@ -376,14 +376,20 @@ void weight_grad_codes(Node& n, bool conv, impl::GemmKernel kernel, std::int64_t
                        std::int64_t s1, Node::CodeScratch& cs) {
   const QuantCodes &e = n.e_codes, &a = n.a_codes;
   const bool masked = conv && n.pad > 0;
-  cs.dw.assign(static_cast<std::size_t>(n.Cout * n.K), 0);
+  cs.dw.resize(static_cast<std::size_t>(n.Cout * n.K));  // the first GEMM writes it
   cs.a_sum.assign(static_cast<std::size_t>(n.K), 0);
   cs.e_sum.assign(static_cast<std::size_t>(masked ? n.Cout * n.P : n.Cout), 0);
   cs.t.resize(cs.dw.size());
   // One code GEMM: left = E as [Cout x red] (red padded to 4), right = A as [red x K].
+  bool first = true;
   auto accumulate = [&](const std::uint8_t* left, std::int64_t lda) {
-    impl::code_gemm(kernel, n.Cout, left, lda, e.bits, e.zero, cs.packed, cs.t.data(), n.K);
-    for (std::size_t i = 0; i < cs.dw.size(); ++i) cs.dw[i] += cs.t[i];
+    if (first) {
+      impl::code_gemm(kernel, n.Cout, left, lda, e.bits, e.zero, cs.packed, cs.dw.data(), n.K);
+      first = false;
+    } else {
+      impl::code_gemm(kernel, n.Cout, left, lda, e.bits, e.zero, cs.packed, cs.t.data(), n.K);
+      for (std::size_t i = 0; i < cs.dw.size(); ++i) cs.dw[i] += cs.t[i];
+    }
     for (std::size_t k = 0; k < cs.a_sum.size(); ++k) cs.a_sum[k] += cs.packed.col_sum[k];
   };
   if (!conv) {
