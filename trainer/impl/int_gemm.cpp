@@ -250,12 +250,28 @@ void raw_gemm(GemmKernel kernel, std::int64_t M, std::int64_t N, std::int64_t Kp
   }
 }
 
+namespace {
+
 // Four stored codes c (one per byte) to the packed bytes c - half, without
 // carries between bytes: c + 128 - half lies in [0, 256), and xor 0x80
 // then subtracts 128 modulo 256.
 inline std::uint32_t to_packed(std::uint32_t word, std::uint32_t add) {
   return (word + add) ^ 0x80808080u;
 }
+
+// Sum of n bytes (psadbw against zero: eight bytes to one 64-bit lane).
+std::int64_t sum_bytes(const std::uint8_t* p, std::int64_t n) {
+  __m128i acc = _mm_setzero_si128();
+  std::int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    acc = _mm_add_epi64(acc, _mm_sad_epu8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i)),
+                                          _mm_setzero_si128()));
+  std::int64_t sum = _mm_cvtsi128_si64(acc) + _mm_cvtsi128_si64(_mm_unpackhi_epi64(acc, acc));
+  for (; i < n; ++i) sum += p[i];
+  return sum;
+}
+
+}  // namespace
 
 void pack_b(PackedB& out, std::int64_t K, std::int64_t N, const std::uint8_t* b, std::int64_t ldb,
             bool transposed, int bits, int zero) {
@@ -266,6 +282,16 @@ void pack_b(PackedB& out, std::int64_t K, std::int64_t N, const std::uint8_t* b,
   out.data.resize(static_cast<std::size_t>(Kp * N));
   out.col_sum.resize(static_cast<std::size_t>(N));
   std::int8_t* d = out.data.data();
+  // to_packed on 16 bytes: a byte-wise add never carries (see to_packed).
+  const __m128i vadd = _mm_set1_epi32(static_cast<int>(add));
+  const __m128i vsign = _mm_set1_epi32(static_cast<int>(0x80808080u));
+  auto store16 = [d, vadd, vsign](std::int64_t at, __m128i v) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d + at),
+                     _mm_xor_si128(_mm_add_epi8(v, vadd), vsign));
+  };
+  auto load16 = [](const std::uint8_t* p) {
+    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  };
   auto store = [d](std::int64_t at, std::uint32_t w) { std::memcpy(d + at, &w, 4); };
   auto tail = [&](std::int64_t n, auto code_at) {  // the last K % 4 codes, the rest 0
     if (Kp == K) return;
@@ -273,29 +299,64 @@ void pack_b(PackedB& out, std::int64_t K, std::int64_t N, const std::uint8_t* b,
     for (std::int64_t r = 0; r < 4; ++r)
       g[r] = 4 * K4 + r < K ? static_cast<std::int8_t>(code_at(4 * K4 + r) - half) : 0;
   };
-  if (transposed) {  // b[n * ldb + k]: four k of a column are contiguous
+  if (transposed) {  // b[n * ldb + k]: four k of a column are one 32-bit word
     for (std::int64_t n = 0; n < N; ++n) {
       const std::uint8_t* src = b + n * ldb;
-      std::int32_t sum = 0;
-      for (std::int64_t k = 0; k < K; ++k) sum += src[k];
-      out.col_sum[static_cast<std::size_t>(n)] = sum - K * zero;
-      for (std::int64_t k4 = 0; k4 < K4; ++k4) {
-        std::uint32_t w;
-        std::memcpy(&w, src + 4 * k4, 4);
-        store((k4 * N + n) * 4, to_packed(w, add));
-      }
+      out.col_sum[static_cast<std::size_t>(n)] = sum_bytes(src, K) - K * zero;
       tail(n, [src](std::int64_t k) { return src[k]; });
     }
+    std::int64_t n0 = 0;
+    for (; n0 + 4 <= N; n0 += 4) {  // 4 columns x 4 words: a 4 x 4 transpose of words
+      const std::uint8_t* r0 = b + n0 * ldb;
+      const std::uint8_t *r1 = r0 + ldb, *r2 = r1 + ldb, *r3 = r2 + ldb;
+      std::int64_t k4 = 0;
+      for (; k4 + 4 <= K4; k4 += 4) {
+        const __m128i x0 = load16(r0 + 4 * k4), x1 = load16(r1 + 4 * k4);
+        const __m128i x2 = load16(r2 + 4 * k4), x3 = load16(r3 + 4 * k4);
+        const __m128i t0 = _mm_unpacklo_epi32(x0, x1), t1 = _mm_unpacklo_epi32(x2, x3);
+        const __m128i t2 = _mm_unpackhi_epi32(x0, x1), t3 = _mm_unpackhi_epi32(x2, x3);
+        store16((k4 * N + n0) * 4, _mm_unpacklo_epi64(t0, t1));
+        store16(((k4 + 1) * N + n0) * 4, _mm_unpackhi_epi64(t0, t1));
+        store16(((k4 + 2) * N + n0) * 4, _mm_unpacklo_epi64(t2, t3));
+        store16(((k4 + 3) * N + n0) * 4, _mm_unpackhi_epi64(t2, t3));
+      }
+      for (; k4 < K4; ++k4)
+        for (std::int64_t j = 0; j < 4; ++j) {
+          std::uint32_t w;
+          std::memcpy(&w, b + (n0 + j) * ldb + 4 * k4, 4);
+          store((k4 * N + n0 + j) * 4, to_packed(w, add));
+        }
+    }
+    for (; n0 < N; ++n0)
+      for (std::int64_t k4 = 0; k4 < K4; ++k4) {
+        std::uint32_t w;
+        std::memcpy(&w, b + n0 * ldb + 4 * k4, 4);
+        store((k4 * N + n0) * 4, to_packed(w, add));
+      }
     return;
   }
-  std::vector<std::int32_t> sums(static_cast<std::size_t>(N), 0);
+  thread_local std::vector<std::int32_t> sums;  // < K * 255 < 2^24
+  sums.assign(static_cast<std::size_t>(N), 0);
   for (std::int64_t k = 0; k < K; ++k) {
     const std::uint8_t* src = b + k * ldb;
-    for (std::int64_t n = 0; n < N; ++n) sums[static_cast<std::size_t>(n)] += src[n];
+    std::int32_t* sp = sums.data();
+    for (std::int64_t n = 0; n < N; ++n) sp[n] += src[n];
   }
   for (std::int64_t k4 = 0; k4 < K4; ++k4) {
     const std::uint8_t *s0 = b + 4 * k4 * ldb, *s1 = s0 + ldb, *s2 = s1 + ldb, *s3 = s2 + ldb;
-    for (std::int64_t n = 0; n < N; ++n) {
+    std::int64_t n = 0;
+    for (; n + 16 <= N; n += 16) {  // interleave the four rows' bytes
+      const __m128i a0 = load16(s0 + n), a1 = load16(s1 + n);
+      const __m128i a2 = load16(s2 + n), a3 = load16(s3 + n);
+      const __m128i l01 = _mm_unpacklo_epi8(a0, a1), h01 = _mm_unpackhi_epi8(a0, a1);
+      const __m128i l23 = _mm_unpacklo_epi8(a2, a3), h23 = _mm_unpackhi_epi8(a2, a3);
+      const std::int64_t at = (k4 * N + n) * 4;
+      store16(at, _mm_unpacklo_epi16(l01, l23));
+      store16(at + 16, _mm_unpackhi_epi16(l01, l23));
+      store16(at + 32, _mm_unpacklo_epi16(h01, h23));
+      store16(at + 48, _mm_unpackhi_epi16(h01, h23));
+    }
+    for (; n < N; ++n) {
       const std::uint32_t w =
           static_cast<std::uint32_t>(s0[n]) | static_cast<std::uint32_t>(s1[n]) << 8 |
           static_cast<std::uint32_t>(s2[n]) << 16 | static_cast<std::uint32_t>(s3[n]) << 24;

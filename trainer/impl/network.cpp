@@ -8,6 +8,7 @@
 
 #include <cblas.h>
 #include <fmt/format.h>
+#include <immintrin.h>
 
 #include <algorithm>
 #include <cmath>
@@ -26,6 +27,9 @@ struct Node {
   Layer layer;
   std::vector<int> inputs;  // positions in Network::nodes_
   bool has_grad = false;    // a parameter lies at or before this node
+  // Its only consumer writes every element of `grad` as 0.0f + (its term),
+  // the bits that += into a zeroed gradient gives, so it is not zeroed first.
+  bool grad_overwritten = false;
   std::int64_t out_elems = 0;
   std::vector<float> out, grad;
 
@@ -109,15 +113,20 @@ void relu_forward(const float* __restrict x, float* __restrict y, std::size_t n,
     y[i] = v > 0.0f ? t : 0.0f;
   }
 }
+// dx += term, or (overwrite) dx = 0.0f + term: the same bits as adding to
+// a zeroed dx (0.0f + -0.0f is +0.0f).
+template <bool kOverwrite>
 void relu_backward(const float* __restrict x, const float* __restrict dy, float* __restrict dx,
                    std::size_t n, float clip) {
   for (std::size_t i = 0; i < n; ++i) {
     const float v = x[i];
-    dx[i] += (v > 0.0f && v < clip) ? dy[i] : 0.0f;
+    const float term = (v > 0.0f && v < clip) ? dy[i] : 0.0f;
+    dx[i] = (kOverwrite ? 0.0f : dx[i]) + term;
   }
 }
+template <bool kOverwrite>
 void add_to(const float* __restrict x, float* __restrict y, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) y[i] += x[i];
+  for (std::size_t i = 0; i < n; ++i) y[i] = (kOverwrite ? 0.0f : y[i]) + x[i];
 }
 
 // Zeroes the gradient of every node that can receive one, in parallel;
@@ -130,6 +139,7 @@ void zero_grads(impl::ThreadPool& pool, std::vector<std::unique_ptr<Node>>& node
       continue;
     }
     n.grad.resize(n.out.size());
+    if (n.grad_overwritten) continue;
     float* g = n.grad.data();
     for_blocks(pool, n.grad.size(),
                [g](std::size_t b, std::size_t e) { std::fill(g + b, g + e, 0.0f); });
@@ -222,6 +232,20 @@ void max_pool_2x2(const float* x, std::int64_t W, std::int64_t OH, std::int64_t 
   }
 }
 
+// The gradient of max_pool_2x2 when its windows tile the plane (H = 2 OH,
+// W = 2 OW) and it is the plane's only consumer: every element written, the
+// window's argmax 0.0f + g, the others 0.0f + 0.0f.
+void max_pool_2x2_backward(const float* g, const std::int32_t* argmax, std::int64_t W,
+                           std::int64_t OH, std::int64_t OW, float* gx) {
+  for (std::int64_t oh = 0; oh < OH; ++oh)
+    for (std::int64_t ow = 0; ow < OW; ++ow) {
+      const std::int64_t o = oh * OW + ow;
+      const std::int64_t i00 = 2 * oh * W + 2 * ow;
+      const std::int64_t at[4] = {i00, i00 + 1, i00 + W, i00 + W + 1};
+      for (const std::int64_t i : at) gx[i] = 0.0f + (argmax[o] == i ? g[o] : 0.0f);
+    }
+}
+
 // db[o] += sum_p e[o][p] for one sample, each sum in p order from 0.0f (the
 // order that fixes the bits); eight channels at a time so the additions of
 // different channels overlap instead of waiting on one chain.
@@ -276,6 +300,66 @@ inline float affine_sum(double xs, double xo, double ys, double yo, std::int64_t
                             xo * ys * static_cast<double>(yv) + xo * yo * static_cast<double>(cnt));
 }
 
+// out[p] = affine_sum(xs, xo, ys, yo, t[p], xu[p], yv[p], cnt[p]) (+ *bias in
+// float) for p < n; xu and cnt are arrays when their flag is set, else one
+// value for all p. The AVX-512 body does the same double operations in the
+// same order, 8 lanes at a time (exact int64 -> double: all sums < 2^53).
+#define LPSIM_AVX512 __attribute__((target("avx512f,avx512dq,avx512vl")))
+// GCC 12's AVX-512 headers start some intrinsics from _mm512_undefined_*,
+// which -Wmaybe-uninitialized reports falsely once they are inlined.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+bool have_avx512dq() {
+  static const bool yes = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512vl");
+  }();
+  return yes;
+}
+LPSIM_AVX512 std::int64_t affine_row_avx512(std::int64_t n, double A, double B, double C, double D,
+                                            const std::int64_t* t, const std::int64_t* xu,
+                                            bool xu_vec, const std::int64_t* yv,
+                                            const std::int64_t* cnt, bool cnt_vec,
+                                            const float* bias, float* out) {
+  const __m512d vA = _mm512_set1_pd(A), vB = _mm512_set1_pd(B), vC = _mm512_set1_pd(C),
+                vD = _mm512_set1_pd(D);
+  const __m512d xu1 = _mm512_set1_pd(static_cast<double>(*xu));
+  const __m512d cnt1 = _mm512_set1_pd(static_cast<double>(*cnt));
+  const __m256 vb = _mm256_set1_ps(bias ? *bias : 0.0f);
+  std::int64_t p = 0;
+  for (; p + 8 <= n; p += 8) {
+    const __m512d tt = _mm512_cvtepi64_pd(_mm512_loadu_si512(t + p));
+    const __m512d uu = xu_vec ? _mm512_cvtepi64_pd(_mm512_loadu_si512(xu + p)) : xu1;
+    const __m512d vv = _mm512_cvtepi64_pd(_mm512_loadu_si512(yv + p));
+    const __m512d cc = cnt_vec ? _mm512_cvtepi64_pd(_mm512_loadu_si512(cnt + p)) : cnt1;
+    const __m512d sum =
+        _mm512_add_pd(_mm512_add_pd(_mm512_add_pd(_mm512_mul_pd(vA, tt), _mm512_mul_pd(vB, uu)),
+                                    _mm512_mul_pd(vC, vv)),
+                      _mm512_mul_pd(vD, cc));
+    __m256 f = _mm512_cvtpd_ps(sum);
+    if (bias) f = _mm256_add_ps(f, vb);
+    _mm256_storeu_ps(out + p, f);
+  }
+  return p;
+}
+#pragma GCC diagnostic pop
+
+void affine_row(std::int64_t n, double xs, double xo, double ys, double yo, const std::int64_t* t,
+                const std::int64_t* xu, bool xu_vec, const std::int64_t* yv,
+                const std::int64_t* cnt, bool cnt_vec, const float* bias, float* out) {
+  std::int64_t p = 0;
+  if (have_avx512dq())
+    p = affine_row_avx512(n, xs * ys, xs * yo, xo * ys, xo * yo, t, xu, xu_vec, yv, cnt, cnt_vec,
+                          bias, out);
+  for (; p < n; ++p) {
+    const float v =
+        affine_sum(xs, xo, ys, yo, t[p], xu[xu_vec ? p : 0], yv[p], cnt[cnt_vec ? p : 0]);
+    out[p] = bias ? v + *bias : v;
+  }
+}
+
 inline double scale_of(const QuantCodes& c, std::int64_t row) {
   return c.scale[c.scale.size() == 1 ? 0 : static_cast<std::size_t>(row)];
 }
@@ -328,16 +412,13 @@ void conv_forward_codes(Node& n, impl::GemmKernel kernel, std::int64_t s, Node::
   impl::code_gemm(kernel, n.Cout, n.w_left.data(), impl::pad4(n.K), w.bits, w.zero, cs.packed,
                   cs.t.data(), n.P);
   const double ys = a.scale[0], yo = a.offset[0];
+  const std::int64_t K = n.K;
   for (std::int64_t o = 0; o < n.Cout; ++o) {
     const double xs = scale_of(w, o), xo = offset_of(w, o);
-    for (std::int64_t p = 0; p < n.P; ++p) {
-      const std::size_t i = static_cast<std::size_t>(o * n.P + p);
-      const std::int64_t xu = n.pad > 0 ? n.w_mask[i] : n.w_mask[static_cast<std::size_t>(o)];
-      const std::int64_t cnt = n.pad > 0 ? n.mask_cols[static_cast<std::size_t>(p)] : n.K;
-      const float v = affine_sum(xs, xo, ys, yo, cs.t[i], xu,
-                                 cs.packed.col_sum[static_cast<std::size_t>(p)], cnt);
-      out[i] = bias ? v + bias[o] : v;
-    }
+    const std::int64_t* xu = n.pad > 0 ? n.w_mask.data() + o * n.P : n.w_mask.data() + o;
+    const std::int64_t* cnt = n.pad > 0 ? n.mask_cols.data() : &K;
+    affine_row(n.P, xs, xo, ys, yo, cs.t.data() + o * n.P, xu, n.pad > 0, cs.packed.col_sum.data(),
+               cnt, n.pad > 0, bias ? bias + o : nullptr, out + o * n.P);
   }
 }
 
@@ -591,6 +672,23 @@ Network::Network(const Graph& graph, std::uint64_t seed, int threads) : graph_(g
       throw InputError(unsupported(l, "more than one input"));
     position[static_cast<std::size_t>(gi)] = static_cast<int>(nodes_.size());
     nodes_.push_back(std::move(node));
+  }
+  // Gradients that their only consumer overwrites whole (grad_overwritten).
+  std::vector<int> consumers(nodes_.size(), 0), consumer(nodes_.size(), -1);
+  for (std::size_t c = 0; c < nodes_.size(); ++c)
+    for (int in : nodes_[c]->inputs) {
+      ++consumers[static_cast<std::size_t>(in)];
+      consumer[static_cast<std::size_t>(in)] = static_cast<int>(c);
+    }
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    if (consumers[i] != 1) continue;
+    const Node& c = *nodes_[static_cast<std::size_t>(consumer[i])];
+    const LayerKind k = c.layer.kind;
+    const bool tiling_pool = k == LayerKind::Pool && c.layer.pool_max && !c.layer.pool_global &&
+                             c.KH == 2 && c.KW == 2 && c.stride == 2 && c.pad == 0 &&
+                             c.H == 2 * c.OH && c.W == 2 * c.OW;
+    nodes_[i]->grad_overwritten =
+        k == LayerKind::Activation || k == LayerKind::Flatten || tiling_pool;
   }
   if (softmax_count != 1 || nodes_.back()->layer.kind != LayerKind::Softmax)
     throw InputError(
@@ -910,8 +1008,12 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
         const float* x = in->out.data();
         const float* dy = n.grad.data();
         float* dx = in->grad.data();
+        const bool overwrite = in->grad_overwritten;
         for_blocks(*pool_, n.grad.size(), [=](std::size_t b, std::size_t e) {
-          relu_backward(x + b, dy + b, dx + b, e - b, clip);
+          if (overwrite)
+            relu_backward<true>(x + b, dy + b, dx + b, e - b, clip);
+          else
+            relu_backward<false>(x + b, dy + b, dx + b, e - b, clip);
         });
         break;
       }
@@ -919,8 +1021,13 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
         if (!to_input) break;
         const float* dy = n.grad.data();
         float* dx = in->grad.data();
-        for_blocks(*pool_, n.grad.size(),
-                   [=](std::size_t b, std::size_t e) { add_to(dy + b, dx + b, e - b); });
+        const bool overwrite = in->grad_overwritten;
+        for_blocks(*pool_, n.grad.size(), [=](std::size_t b, std::size_t e) {
+          if (overwrite)
+            add_to<true>(dy + b, dx + b, e - b);
+          else
+            add_to<false>(dy + b, dx + b, e - b);
+        });
         break;
       }
       case LayerKind::BatchNorm: {
@@ -964,6 +1071,17 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
         if (!to_input) break;
         const bool is_max = l.pool_max;
         const float inv_area = 1.0f / static_cast<float>(n.KH * n.KW);
+        if (in->grad_overwritten) {  // 2 x 2 windows tile the input (see the constructor)
+          pool_->parallel_for(chunks, [&](std::int64_t c) {
+            for (std::int64_t s = c * kChunk; s < std::min(batch, (c + 1) * kChunk); ++s)
+              for (std::int64_t ch = 0; ch < n.C; ++ch) {
+                const std::int64_t obase = (s * n.C + ch) * n.OH * n.OW;
+                max_pool_2x2_backward(n.grad.data() + obase, n.argmax.data() + obase, n.W, n.OH,
+                                      n.OW, in->grad.data() + (s * n.C + ch) * n.H * n.W);
+              }
+          });
+          break;
+        }
         pool_->parallel_for(chunks, [&](std::int64_t c) {
           for (std::int64_t s = c * kChunk; s < std::min(batch, (c + 1) * kChunk); ++s)
             for (std::int64_t ch = 0; ch < n.C; ++ch) {
