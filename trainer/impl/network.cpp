@@ -53,6 +53,7 @@ struct Node {
     impl::PackedB packed;
     std::vector<std::uint8_t> left;
     std::vector<std::int64_t> t, dw, e_sum, a_sum;
+    std::vector<std::int32_t> e_sum32;
   };
   std::vector<CodeScratch> code_scratch;  // one per chunk
 
@@ -119,9 +120,9 @@ template <bool kOverwrite>
 void relu_backward(const float* __restrict x, const float* __restrict dy, float* __restrict dx,
                    std::size_t n, float clip) {
   for (std::size_t i = 0; i < n; ++i) {
-    const float v = x[i];
-    const float term = (v > 0.0f && v < clip) ? dy[i] : 0.0f;
-    dx[i] = (kOverwrite ? 0.0f : dx[i]) + term;
+    const float v = x[i], d = dy[i];  // both loaded and & (not &&): vectorises
+    const bool keep = (v > 0.0f) & (v < clip);
+    dx[i] = (kOverwrite ? 0.0f : dx[i]) + (keep ? d : 0.0f);
   }
 }
 template <bool kOverwrite>
@@ -235,15 +236,24 @@ void max_pool_2x2(const float* x, std::int64_t W, std::int64_t OH, std::int64_t 
 // The gradient of max_pool_2x2 when its windows tile the plane (H = 2 OH,
 // W = 2 OW) and it is the plane's only consumer: every element written, the
 // window's argmax 0.0f + g, the others 0.0f + 0.0f.
-void max_pool_2x2_backward(const float* g, const std::int32_t* argmax, std::int64_t W,
-                           std::int64_t OH, std::int64_t OW, float* gx) {
-  for (std::int64_t oh = 0; oh < OH; ++oh)
+void max_pool_2x2_backward(const float* __restrict g, const std::int32_t* __restrict argmax,
+                           std::int64_t W, std::int64_t OH, std::int64_t OW, float* __restrict gx) {
+  const auto w = static_cast<std::int32_t>(W);
+  for (std::int64_t oh = 0; oh < OH; ++oh) {
+    float* r0 = gx + 2 * oh * W;
+    float* r1 = r0 + W;
+    const float* go = g + oh * OW;
+    const std::int32_t* ao = argmax + oh * OW;
+    const auto base = static_cast<std::int32_t>(2 * oh * W);
     for (std::int64_t ow = 0; ow < OW; ++ow) {
-      const std::int64_t o = oh * OW + ow;
-      const std::int64_t i00 = 2 * oh * W + 2 * ow;
-      const std::int64_t at[4] = {i00, i00 + 1, i00 + W, i00 + W + 1};
-      for (const std::int64_t i : at) gx[i] = 0.0f + (argmax[o] == i ? g[o] : 0.0f);
+      const std::int32_t i00 = base + 2 * static_cast<std::int32_t>(ow), a = ao[ow];
+      const float v = go[ow];
+      r0[2 * ow] = 0.0f + (a == i00 ? v : 0.0f);
+      r0[2 * ow + 1] = 0.0f + (a == i00 + 1 ? v : 0.0f);
+      r1[2 * ow] = 0.0f + (a == i00 + w ? v : 0.0f);
+      r1[2 * ow + 1] = 0.0f + (a == i00 + w + 1 ? v : 0.0f);
     }
+  }
 }
 
 // db[o] += sum_p e[o][p] for one sample, each sum in p order from 0.0f (the
@@ -488,6 +498,7 @@ void weight_grad_codes(Node& n, bool conv, impl::GemmKernel kernel, std::int64_t
     return;
   }
   const std::int64_t Pp = impl::pad4(n.P);
+  if (masked) cs.e_sum32.assign(cs.e_sum.size(), 0);
   for (std::int64_t s = s0; s < s1; ++s) {
     const std::uint8_t* es = e.code.data() + s * n.out_elems;
     const std::uint8_t* left = es;
@@ -497,9 +508,9 @@ void weight_grad_codes(Node& n, bool conv, impl::GemmKernel kernel, std::int64_t
         std::copy_n(es + o * n.P, n.P, cs.left.data() + o * Pp);
       left = cs.left.data();
     }
-    if (masked) {
-      std::int64_t* sum = cs.e_sum.data();
-      for (std::int64_t i = 0; i < n.Cout * n.P; ++i) sum[i] += es[i] - e.zero;
+    if (masked) {  // int32 within the chunk (< kChunk * 255), int64 at its end
+      std::int32_t* sum = cs.e_sum32.data();
+      for (std::int64_t i = 0; i < n.Cout * n.P; ++i) sum[i] += es[i];
     } else {
       for (std::int64_t o = 0; o < n.Cout; ++o) {
         std::int32_t sum = 0;  // < P * 255: exact
@@ -511,6 +522,9 @@ void weight_grad_codes(Node& n, bool conv, impl::GemmKernel kernel, std::int64_t
     impl::pack_b(cs.packed, n.P, n.K, n.colq.data() + s * n.K * n.P, n.P, true, a.bits, a.zero);
     accumulate(left, Pp);
   }
+  if (masked)
+    for (std::size_t i = 0; i < cs.e_sum.size(); ++i)
+      cs.e_sum[i] = cs.e_sum32[i] - (s1 - s0) * e.zero;
 }
 
 // The weight gradient from the chunks' exact sums (summed in any order).
