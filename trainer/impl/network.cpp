@@ -176,9 +176,44 @@ inline void valid_columns(const Node& n, std::int64_t kw, std::int64_t& lo, std:
   lo = std::min(lo, hi);
 }
 
-// `fill` is what the padding reads: 0.0f for floats, the code of 0 for codes.
+// Copies `bytes` bytes between arrays that do not overlap, with 16-, 8- or
+// 4-byte moves (the last one overlapping the previous): im2col's rows are a
+// few dozen bytes, where a call to memmove costs more than the copy.
+inline void copy_short(void* dst_v, const void* src_v, std::int64_t bytes) {
+  auto* dst = static_cast<unsigned char*>(dst_v);
+  const auto* src = static_cast<const unsigned char*>(src_v);
+  if (bytes >= 16) {
+    std::int64_t i = 0;
+    for (; i + 16 <= bytes; i += 16)
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i),
+                       _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i)));
+    if (i < bytes)
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + bytes - 16),
+                       _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + bytes - 16)));
+  } else if (bytes >= 8) {
+    std::uint64_t a, b;
+    std::memcpy(&a, src, 8);
+    std::memcpy(&b, src + bytes - 8, 8);
+    std::memcpy(dst, &a, 8);
+    std::memcpy(dst + bytes - 8, &b, 8);
+  } else if (bytes >= 4) {
+    std::uint32_t a, b;
+    std::memcpy(&a, src, 4);
+    std::memcpy(&b, src + bytes - 4, 4);
+    std::memcpy(dst, &a, 4);
+    std::memcpy(dst + bytes - 4, &b, 4);
+  } else {
+    for (std::int64_t i = 0; i < bytes; ++i) dst[i] = src[i];
+  }
+}
+
+// `fill` is what the padding reads: 0.0f for floats, the code of 0 for
+// codes. With padding, the whole [K x P] block is filled first (one pass)
+// and only the image's segments are copied over it.
 template <typename T>
 void im2col(const Node& n, const T* x, T* col, T fill = T{}) {
+  const bool prefilled = n.pad > 0;
+  if (prefilled) std::fill(col, col + n.K * n.P, fill);
   for (std::int64_t c = 0; c < n.C; ++c)
     for (std::int64_t kh = 0; kh < n.KH; ++kh)
       for (std::int64_t kw = 0; kw < n.KW; ++kw) {
@@ -190,17 +225,17 @@ void im2col(const Node& n, const T* x, T* col, T fill = T{}) {
           const std::int64_t ih = oh * n.stride - n.pad + kh;
           T* dst = row + oh * n.OW;
           if (ih < 0 || ih >= n.H) {
-            std::fill(dst, dst + n.OW, fill);
+            if (!prefilled) std::fill(dst, dst + n.OW, fill);
             continue;
           }
           const T* src = x + (c * n.H + ih) * n.W + off;
-          std::fill(dst, dst + lo, fill);
+          if (!prefilled) std::fill(dst, dst + lo, fill);
           if (n.stride == 1) {
-            std::copy(src + lo, src + hi, dst + lo);
+            copy_short(dst + lo, src + lo, (hi - lo) * static_cast<std::int64_t>(sizeof(T)));
           } else {
             for (std::int64_t ow = lo; ow < hi; ++ow) dst[ow] = src[ow * n.stride];
           }
-          std::fill(dst + hi, dst + n.OW, fill);
+          if (!prefilled) std::fill(dst + hi, dst + n.OW, fill);
         }
       }
 }
