@@ -107,8 +107,17 @@ void for_blocks(impl::ThreadPool& pool, std::size_t n, const Fn& fn) {
 
 // ReLU (clip = +inf) or ReLU6 (clip = 6), written so that it vectorises:
 // y = v > 0 ? min(v, clip) : 0 (NaN gives 0).
+// In SSE2 (every x86-64), 4 lanes: min_ps(v, clip) is v < clip ? v : clip
+// and cmpgt/cmplt are false for NaN, as the scalar selects; the scalar loops
+// do the tails and are the definition.
 void relu_forward(const float* __restrict x, float* __restrict y, std::size_t n, float clip) {
-  for (std::size_t i = 0; i < n; ++i) {
+  const __m128 zero = _mm_setzero_ps(), vclip = _mm_set1_ps(clip);
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const __m128 v = _mm_loadu_ps(x + i);
+    _mm_storeu_ps(y + i, _mm_and_ps(_mm_cmpgt_ps(v, zero), _mm_min_ps(v, vclip)));
+  }
+  for (; i < n; ++i) {
     const float v = x[i];
     const float t = v < clip ? v : clip;
     y[i] = v > 0.0f ? t : 0.0f;
@@ -119,9 +128,17 @@ void relu_forward(const float* __restrict x, float* __restrict y, std::size_t n,
 template <bool kOverwrite>
 void relu_backward(const float* __restrict x, const float* __restrict dy, float* __restrict dx,
                    std::size_t n, float clip) {
-  for (std::size_t i = 0; i < n; ++i) {
-    const float v = x[i], d = dy[i];  // both loaded and & (not &&): vectorises
-    const bool keep = (v > 0.0f) & (v < clip);
+  const __m128 zero = _mm_setzero_ps(), vclip = _mm_set1_ps(clip);
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const __m128 v = _mm_loadu_ps(x + i);
+    const __m128 keep = _mm_and_ps(_mm_cmpgt_ps(v, zero), _mm_cmplt_ps(v, vclip));
+    const __m128 term = _mm_and_ps(keep, _mm_loadu_ps(dy + i));
+    _mm_storeu_ps(dx + i, _mm_add_ps(kOverwrite ? zero : _mm_loadu_ps(dx + i), term));
+  }
+  for (; i < n; ++i) {
+    const float v = x[i], d = dy[i];
+    const bool keep = v > 0.0f && v < clip;
     dx[i] = (kOverwrite ? 0.0f : dx[i]) + (keep ? d : 0.0f);
   }
 }
@@ -274,13 +291,32 @@ void max_pool_2x2(const float* x, std::int64_t W, std::int64_t OH, std::int64_t 
 void max_pool_2x2_backward(const float* __restrict g, const std::int32_t* __restrict argmax,
                            std::int64_t W, std::int64_t OH, std::int64_t OW, float* __restrict gx) {
   const auto w = static_cast<std::int32_t>(W);
+  const __m128 zero = _mm_setzero_ps();
   for (std::int64_t oh = 0; oh < OH; ++oh) {
     float* r0 = gx + 2 * oh * W;
     float* r1 = r0 + W;
     const float* go = g + oh * OW;
     const std::int32_t* ao = argmax + oh * OW;
     const auto base = static_cast<std::int32_t>(2 * oh * W);
-    for (std::int64_t ow = 0; ow < OW; ++ow) {
+    std::int64_t ow = 0;
+    for (; ow + 4 <= OW; ow += 4) {  // four windows: 8 columns of both rows
+      const auto i0 = base + 2 * static_cast<std::int32_t>(ow);
+      const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(ao + ow));
+      const __m128 v = _mm_loadu_ps(go + ow);
+      const __m128i i00 = _mm_add_epi32(_mm_set1_epi32(i0), _mm_set_epi32(6, 4, 2, 0));
+      const __m128i one = _mm_set1_epi32(1), wv = _mm_set1_epi32(w);
+      auto pick = [&](__m128i at) {
+        return _mm_add_ps(zero, _mm_and_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(a, at)), v));
+      };
+      const __m128 t00 = pick(i00), t01 = pick(_mm_add_epi32(i00, one));
+      const __m128 t10 = pick(_mm_add_epi32(i00, wv)),
+                   t11 = pick(_mm_add_epi32(_mm_add_epi32(i00, wv), one));
+      _mm_storeu_ps(r0 + 2 * ow, _mm_unpacklo_ps(t00, t01));
+      _mm_storeu_ps(r0 + 2 * ow + 4, _mm_unpackhi_ps(t00, t01));
+      _mm_storeu_ps(r1 + 2 * ow, _mm_unpacklo_ps(t10, t11));
+      _mm_storeu_ps(r1 + 2 * ow + 4, _mm_unpackhi_ps(t10, t11));
+    }
+    for (; ow < OW; ++ow) {
       const std::int32_t i00 = base + 2 * static_cast<std::int32_t>(ow), a = ao[ow];
       const float v = go[ow];
       r0[2 * ow] = 0.0f + (a == i00 ? v : 0.0f);
