@@ -371,7 +371,7 @@ void pack_b(PackedB& out, std::int64_t K, std::int64_t N, const std::uint8_t* b,
 
 void code_gemm(GemmKernel kernel, std::int64_t M, const std::uint8_t* a, std::int64_t lda,
                int a_bits, int za, const PackedB& b, std::int64_t* c, std::int64_t ldc) {
-  const std::int64_t K = b.K, N = b.N, Kp = pad4(K);
+  const std::int64_t K = b.K, N = b.N;
   if (K >= (std::int64_t{1} << 16))
     throw InternalError(fmt::format("code_gemm: K = {} past the int32 accumulators", K));
   const std::int64_t cb = (std::int64_t{1} << (b.bits - 1)) - b.zero;  // true b = packed + cb
@@ -396,23 +396,39 @@ void code_gemm(GemmKernel kernel, std::int64_t M, const std::uint8_t* a, std::in
     return;
   }
   thread_local std::vector<std::int32_t> raw;
+  thread_local std::vector<std::int64_t> row_term, col_term;
   raw.resize(static_cast<std::size_t>(M * N));
-  raw_gemm(kernel, M, N, Kp, a, lda, b.data.data(), raw.data(), N, a_bits, b.bits);
-  // sum (a - za)(b' + cb) = sum a b' - za sum b' + cb sum (a - za), b' = packed:
-  // a per-column and a per-row term, added to the int32 sums.
-  thread_local std::vector<std::int64_t> col_term;
+  row_term.resize(static_cast<std::size_t>(M));
   col_term.resize(static_cast<std::size_t>(N));
+  code_gemm_parts(kernel, M, a, lda, a_bits, za, b, raw.data(), row_term.data(), col_term.data());
+  for (std::int64_t i = 0; i < M; ++i) {
+    const std::int32_t* ri = raw.data() + i * N;
+    const std::int64_t* ct = col_term.data();
+    const std::int64_t rt = row_term[static_cast<std::size_t>(i)];
+    std::int64_t* ci = c + i * ldc;
+    for (std::int64_t n = 0; n < N; ++n) ci[n] = (ri[n] + ct[n]) + rt;
+  }
+}
+
+void code_gemm_parts(GemmKernel kernel, std::int64_t M, const std::uint8_t* a, std::int64_t lda,
+                     int a_bits, int za, const PackedB& b, std::int32_t* raw,
+                     std::int64_t* row_term, std::int64_t* col_term) {
+  const std::int64_t K = b.K, N = b.N, Kp = pad4(K);
+  if (K >= (std::int64_t{1} << 16))
+    throw InternalError(fmt::format("code_gemm: K = {} past the int32 accumulators", K));
+  if (kernel == GemmKernel::Reference || kernel == GemmKernel::Auto)
+    throw InternalError("code_gemm_parts: an integer kernel only");
+  const std::int64_t cb = (std::int64_t{1} << (b.bits - 1)) - b.zero;  // true b = packed + cb
+  raw_gemm(kernel, M, N, Kp, a, lda, b.data.data(), raw, N, a_bits, b.bits);
+  // sum (a - za)(b' + cb) = sum a b' - za sum b' + cb sum (a - za), b' = packed:
+  // a per-column and a per-row term beside the int32 sums.
   for (std::int64_t n = 0; n < N; ++n)
-    col_term[static_cast<std::size_t>(n)] = -za * (b.col_sum[static_cast<std::size_t>(n)] - K * cb);
+    col_term[n] = -za * (b.col_sum[static_cast<std::size_t>(n)] - K * cb);
   for (std::int64_t i = 0; i < M; ++i) {
     const std::uint8_t* ai = a + i * lda;
     std::int32_t row = 0;  // < K * 255 < 2^24
     for (std::int64_t k = 0; k < K; ++k) row += ai[k];
-    const std::int64_t row_term = cb * (row - K * za);
-    const std::int32_t* ri = raw.data() + i * N;
-    const std::int64_t* ct = col_term.data();
-    std::int64_t* ci = c + i * ldc;
-    for (std::int64_t n = 0; n < N; ++n) ci[n] = (ri[n] + ct[n]) + row_term;
+    row_term[i] = cb * (row - K * za);
   }
 }
 

@@ -32,19 +32,26 @@ inline std::int64_t pad4(std::int64_t k) { return (k + 3) / 4 * 4; }
 
 struct PackedB {
   std::int64_t K = 0, N = 0;
-  int bits = 8, zero = 0;         // of the codes packed
-  std::vector<std::int8_t> data;  // [Kp/4][N][4], k >= K is 0
+  int bits = 8, zero = 0;             // of the codes packed
+  std::vector<std::int8_t> data;      // [Kp/4][N][4], k >= K is 0
   std::vector<std::int64_t> col_sum;  // sum_k of the true codes, per column
 };
 // B given row-major [K x N] (b[k * ldb + n]) or transposed, [N x K]
 // (b[n * ldb + k]); stored codes, true = code - zero.
-void pack_b(PackedB& out, std::int64_t K, std::int64_t N, const std::uint8_t* b,
-            std::int64_t ldb, bool transposed, int bits, int zero);
+void pack_b(PackedB& out, std::int64_t K, std::int64_t N, const std::uint8_t* b, std::int64_t ldb,
+            bool transposed, int bits, int zero);
 
 // c[i * ldc + j] = sum_{k < K} (a[i * lda + k] - za) * (b[k][j] - b.zero), exact.
 // a[i * lda + k] must be 0 for K <= k < pad4(K). K < 2^16 (int32 accumulators).
 void code_gemm(GemmKernel kernel, std::int64_t M, const std::uint8_t* a, std::int64_t lda,
                int a_bits, int za, const PackedB& b, std::int64_t* c, std::int64_t ldc);
+
+// The same sums left in parts, for an epilogue that adds them itself:
+// c[i][j] = raw[i * N + j] + col_term[j] + row_term[i] (raw [M x N] int32).
+// Integer kernels only (Scalar, Avx2, Vnni); InternalError for the others.
+void code_gemm_parts(GemmKernel kernel, std::int64_t M, const std::uint8_t* a, std::int64_t lda,
+                     int a_bits, int za, const PackedB& b, std::int32_t* raw,
+                     std::int64_t* row_term, std::int64_t* col_term);
 
 // The raw kernels (for the benchmark): c = sum over Kp of a * packed b (int32).
 // a_bits, b_bits <= 4 selects the narrow AVX2 kernel (int16 partial sums).

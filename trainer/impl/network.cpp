@@ -53,7 +53,8 @@ struct Node {
     impl::PackedB packed;
     std::vector<std::uint8_t> left;
     std::vector<std::int64_t> t, dw, e_sum, a_sum;
-    std::vector<std::int32_t> e_sum32;
+    std::vector<std::int32_t> e_sum32, raw;
+    std::vector<std::int64_t> row_term, col_term;
   };
   std::vector<CodeScratch> code_scratch;  // one per chunk
 
@@ -383,8 +384,17 @@ inline float affine_sum(double xs, double xo, double ys, double yo, std::int64_t
 
 // out[p] = affine_sum(xs, xo, ys, yo, t[p], xu[p], yv[p], cnt[p]) (+ *bias in
 // float) for p < n; xu and cnt are arrays when their flag is set, else one
-// value for all p. The AVX-512 body does the same double operations in the
-// same order, 8 lanes at a time (exact int64 -> double: all sums < 2^53).
+// value for all p. t is given whole (`t`) or in code_gemm_parts' parts,
+// t[p] = raw[p] + col_term[p] + row_term (exact integers either way). The
+// AVX-512 body does the same double operations in the same order, 8 lanes
+// at a time (exact int64 -> double: all sums < 2^53).
+struct IntSum {
+  const std::int64_t* t = nullptr;  // whole, or:
+  const std::int32_t* raw = nullptr;
+  const std::int64_t* col_term = nullptr;
+  std::int64_t row_term = 0;
+  std::int64_t at(std::int64_t p) const { return t ? t[p] : (raw[p] + col_term[p]) + row_term; }
+};
 #define LPSIM_AVX512 __attribute__((target("avx512f,avx512dq,avx512vl")))
 // GCC 12's AVX-512 headers start some intrinsics from _mm512_undefined_*,
 // which -Wmaybe-uninitialized reports falsely once they are inlined.
@@ -400,10 +410,9 @@ bool have_avx512dq() {
   return yes;
 }
 LPSIM_AVX512 std::int64_t affine_row_avx512(std::int64_t n, double A, double B, double C, double D,
-                                            const std::int64_t* t, const std::int64_t* xu,
-                                            bool xu_vec, const std::int64_t* yv,
-                                            const std::int64_t* cnt, bool cnt_vec,
-                                            const float* bias, float* out) {
+                                            const IntSum& t, const std::int64_t* xu, bool xu_vec,
+                                            const std::int64_t* yv, const std::int64_t* cnt,
+                                            bool cnt_vec, const float* bias, float* out) {
   const __m512d vA = _mm512_set1_pd(A), vB = _mm512_set1_pd(B), vC = _mm512_set1_pd(C),
                 vD = _mm512_set1_pd(D);
   const __m512d xu1 = _mm512_set1_pd(static_cast<double>(*xu));
@@ -411,7 +420,15 @@ LPSIM_AVX512 std::int64_t affine_row_avx512(std::int64_t n, double A, double B, 
   const __m256 vb = _mm256_set1_ps(bias ? *bias : 0.0f);
   std::int64_t p = 0;
   for (; p + 8 <= n; p += 8) {
-    const __m512d tt = _mm512_cvtepi64_pd(_mm512_loadu_si512(t + p));
+    __m512i ti;
+    if (t.t) {
+      ti = _mm512_loadu_si512(t.t + p);
+    } else {
+      ti = _mm512_cvtepi32_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(t.raw + p)));
+      ti = _mm512_add_epi64(_mm512_add_epi64(ti, _mm512_loadu_si512(t.col_term + p)),
+                            _mm512_set1_epi64(t.row_term));
+    }
+    const __m512d tt = _mm512_cvtepi64_pd(ti);
     const __m512d uu = xu_vec ? _mm512_cvtepi64_pd(_mm512_loadu_si512(xu + p)) : xu1;
     const __m512d vv = _mm512_cvtepi64_pd(_mm512_loadu_si512(yv + p));
     const __m512d cc = cnt_vec ? _mm512_cvtepi64_pd(_mm512_loadu_si512(cnt + p)) : cnt1;
@@ -427,7 +444,7 @@ LPSIM_AVX512 std::int64_t affine_row_avx512(std::int64_t n, double A, double B, 
 }
 #pragma GCC diagnostic pop
 
-void affine_row(std::int64_t n, double xs, double xo, double ys, double yo, const std::int64_t* t,
+void affine_row(std::int64_t n, double xs, double xo, double ys, double yo, const IntSum& t,
                 const std::int64_t* xu, bool xu_vec, const std::int64_t* yv,
                 const std::int64_t* cnt, bool cnt_vec, const float* bias, float* out) {
   std::int64_t p = 0;
@@ -436,7 +453,7 @@ void affine_row(std::int64_t n, double xs, double xo, double ys, double yo, cons
                           bias, out);
   for (; p < n; ++p) {
     const float v =
-        affine_sum(xs, xo, ys, yo, t[p], xu[xu_vec ? p : 0], yv[p], cnt[cnt_vec ? p : 0]);
+        affine_sum(xs, xo, ys, yo, t.at(p), xu[xu_vec ? p : 0], yv[p], cnt[cnt_vec ? p : 0]);
     out[p] = bias ? v + *bias : v;
   }
 }
@@ -489,17 +506,34 @@ void conv_forward_codes(Node& n, impl::GemmKernel kernel, std::int64_t s, Node::
   im2col<std::uint8_t>(n, a.code.data() + s * n.C * n.H * n.W, col,
                        static_cast<std::uint8_t>(a.zero));
   impl::pack_b(cs.packed, n.K, n.P, col, n.P, false, a.bits, a.zero);
-  cs.t.resize(static_cast<std::size_t>(n.Cout * n.P));
-  impl::code_gemm(kernel, n.Cout, n.w_left.data(), impl::pad4(n.K), w.bits, w.zero, cs.packed,
-                  cs.t.data(), n.P);
+  const bool parts = kernel != impl::GemmKernel::Reference;  // no int64 pass over C
+  if (parts) {
+    cs.raw.resize(static_cast<std::size_t>(n.Cout * n.P));
+    cs.row_term.resize(static_cast<std::size_t>(n.Cout));
+    cs.col_term.resize(static_cast<std::size_t>(n.P));
+    impl::code_gemm_parts(kernel, n.Cout, n.w_left.data(), impl::pad4(n.K), w.bits, w.zero,
+                          cs.packed, cs.raw.data(), cs.row_term.data(), cs.col_term.data());
+  } else {
+    cs.t.resize(static_cast<std::size_t>(n.Cout * n.P));
+    impl::code_gemm(kernel, n.Cout, n.w_left.data(), impl::pad4(n.K), w.bits, w.zero, cs.packed,
+                    cs.t.data(), n.P);
+  }
   const double ys = a.scale[0], yo = a.offset[0];
   const std::int64_t K = n.K;
   for (std::int64_t o = 0; o < n.Cout; ++o) {
     const double xs = scale_of(w, o), xo = offset_of(w, o);
     const std::int64_t* xu = n.pad > 0 ? n.w_mask.data() + o * n.P : n.w_mask.data() + o;
     const std::int64_t* cnt = n.pad > 0 ? n.mask_cols.data() : &K;
-    affine_row(n.P, xs, xo, ys, yo, cs.t.data() + o * n.P, xu, n.pad > 0, cs.packed.col_sum.data(),
-               cnt, n.pad > 0, bias ? bias + o : nullptr, out + o * n.P);
+    IntSum t;
+    if (parts) {
+      t.raw = cs.raw.data() + o * n.P;
+      t.col_term = cs.col_term.data();
+      t.row_term = cs.row_term[static_cast<std::size_t>(o)];
+    } else {
+      t.t = cs.t.data() + o * n.P;
+    }
+    affine_row(n.P, xs, xo, ys, yo, t, xu, n.pad > 0, cs.packed.col_sum.data(), cnt, n.pad > 0,
+               bias ? bias + o : nullptr, out + o * n.P);
   }
 }
 
