@@ -99,10 +99,11 @@ PrecisionSet PrecisionSet::fw_bw(Format fw, Format bw) {
 
 std::string PrecisionSet::label() const {
   const auto& s = *this;
+  const std::string master = s.master ? " Master " + s.master->name() : "";
   if (s[Role::W] == s[Role::A] && s[Role::E] == s[Role::G] && s[Role::Opt] == Format::fp32())
-    return s[Role::W].name() + "/" + s[Role::E].name();
-  return fmt::format("W{} A{} E{} G{} Opt{}", s[Role::W].name(), s[Role::A].name(),
-                     s[Role::E].name(), s[Role::G].name(), s[Role::Opt].name());
+    return s[Role::W].name() + "/" + s[Role::E].name() + master;
+  return fmt::format("W{} A{} E{} G{} Opt{}{}", s[Role::W].name(), s[Role::A].name(),
+                     s[Role::E].name(), s[Role::G].name(), s[Role::Opt].name(), master);
 }
 
 }  // namespace lpsim

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -48,11 +49,17 @@ std::string_view role_name(Role);
 struct PrecisionSet {
   std::array<Format, kNumRoles> by_role{Format::fp32(), Format::fp32(), Format::fp32(),
                                         Format::fp32(), Format::fp32()};
+  // The master weights that the update (Phase::Update) reads and writes,
+  // when a producer records them (trace key "Master", docs/trace-format.md);
+  // unset: the update's weight traffic is at W's format, as traces without
+  // the key have always been costed.
+  std::optional<Format> master;
   const Format& operator[](Role r) const { return by_role[static_cast<int>(r)]; }
   Format& operator[](Role r) { return by_role[static_cast<int>(r)]; }
   // CPT-style FW/BW: W and A at `fw`, E and G at `bw`, optimizer state fp32.
   static PrecisionSet fw_bw(Format fw, Format bw);
-  // "W8 A8 E8 G8 Opt fp32"-style short label; "8/8" when it is plain FW/BW.
+  // "W8 A8 E8 G8 Opt fp32"-style short label; "8/8" when it is plain FW/BW;
+  // " Master bf16" appended when `master` is set.
   std::string label() const;
   friend bool operator==(const PrecisionSet&, const PrecisionSet&) = default;
   friend auto operator<=>(const PrecisionSet&, const PrecisionSet&) = default;

@@ -131,6 +131,8 @@ class Expander {
     op.conv.kernel_w = l.kernel_w;
     op.conv.stride = l.stride;
     op.conv.channels = l.in_shapes[0].dims[0] / l.groups;
+    const Layer& src = g_.layer(g_.inputs(op.layer).at(0));
+    op.conv.from_input = src.kind == LayerKind::Input && !src.input_grad;
   }
 
   void elementwise(int layer, Phase phase, const char* label, std::int64_t elements,

@@ -41,6 +41,9 @@ enum class Im2col : std::uint8_t { None, Lhs, LhsTransposed, Out };
 struct ConvWindow {
   std::int64_t in_h = 0, in_w = 0, out_h = 0, out_w = 0;
   std::int64_t kernel_h = 1, kernel_w = 1, stride = 1, channels = 0;
+  // The input map is the network's input (an Input layer that takes no
+  // gradient): no layer of the accelerator produced it.
+  bool from_input = false;
   friend bool operator==(const ConvWindow&, const ConvWindow&) = default;
   // Elements of the raw input (or input-gradient) map that `pixels`
   // consecutive output pixels (raster order over batch x out_h x out_w) and

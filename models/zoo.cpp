@@ -2,6 +2,7 @@
 // (docs/models.md lists each with its forward MACs and parameters).
 #include "models/zoo.h"
 
+#include <array>
 #include <functional>
 
 #include "core/error.h"
@@ -93,20 +94,27 @@ Graph cifar_resnet(const std::string& name, const DatasetInfo& data, int n, bool
 // where stride 1 and input channels = output channels; no expansion conv when
 // t = 1 (as torchvision). CIFAR variant (32x32, as kuangliu/pytorch-cifar):
 // the first conv and the 24-channel stage use stride 1.
+struct MobileNetStage {
+  std::int64_t t, c, n, s;  // expansion, output channels, blocks, first block's stride
+};
+std::array<MobileNetStage, 7> mobilenet_v2_stages(bool cifar) {
+  return {{{1, 16, 1, 1},
+           {6, 24, 2, cifar ? 1 : 2},
+           {6, 32, 3, 2},
+           {6, 64, 4, 2},
+           {6, 96, 3, 1},
+           {6, 160, 3, 2},
+           {6, 320, 1, 1}}};
+}
+
 Graph mobilenet_v2(const std::string& name, const DatasetInfo& data) {
   const bool cifar = data.input_shape[1] == 32;
-  struct Stage {
-    std::int64_t t, c, n, s;
-  };
-  const Stage stages[] = {{1, 16, 1, 1}, {6, 24, 2, cifar ? 1 : 2},
-                          {6, 32, 3, 2}, {6, 64, 4, 2},
-                          {6, 96, 3, 1}, {6, 160, 3, 2},
-                          {6, 320, 1, 1}};
+  const auto stages = mobilenet_v2_stages(cifar);
   Builder b(name);
   int x = b.input("input", data.input_shape);
   x = b.conv_bn("stem", x, 32, 3, cifar ? 1 : 2, 1, "relu6");
   std::int64_t in_channels = 32;
-  for (int s = 0; s < 7; ++s) {
+  for (std::size_t s = 0; s < stages.size(); ++s) {
     for (std::int64_t i = 0; i < stages[s].n; ++i) {
       const std::string p = "stage" + std::to_string(s + 1) + ".block" + std::to_string(i);
       const std::int64_t stride = i == 0 ? stages[s].s : 1;
@@ -121,6 +129,44 @@ Graph mobilenet_v2(const std::string& name, const DatasetInfo& data) {
     }
   }
   x = b.conv_bn("head", x, 1280, 1, 1, 0, "relu6");
+  x = b.global_avg_pool("pool", x);
+  x = b.flatten("flatten", x);
+  x = b.linear("fc", x, data.classes);
+  b.softmax("loss", x);
+  return b.finish();
+}
+
+// CPT's CIFAR MobileNetV2 (Fu et al. 2021; github RICE-EIC/CPT, cpt_cifar/models.py,
+// classes Block and MobileNetV2, taken from kuangliu/pytorch-cifar): the stages
+// above with the CIFAR strides, but every block has its 1x1 expansion conv (also
+// at t = 1: 32 -> 32), a stride-1 block whose channels change adds a 1x1 conv +
+// BN shortcut (Block.shortcut / bn4), and the activation is ReLU. conv 1x1 1280
+// + BN + ReLU, 4x4 average pool (global at 32x32), classifier.
+Graph mobilenet_v2_cpt(const std::string& name, const DatasetInfo& data) {
+  const auto stages = mobilenet_v2_stages(true);
+  Builder b(name);
+  int x = b.input("input", data.input_shape);
+  x = b.conv_bn("stem", x, 32, 3, 1, 1, "relu");
+  std::int64_t in_channels = 32;
+  for (std::size_t s = 0; s < stages.size(); ++s) {
+    for (std::int64_t i = 0; i < stages[s].n; ++i) {
+      const std::string p = "stage" + std::to_string(s + 1) + ".block" + std::to_string(i);
+      const std::int64_t stride = i == 0 ? stages[s].s : 1;
+      const std::int64_t hidden = in_channels * stages[s].t;
+      int y = b.conv_bn(p + ".expand", x, hidden, 1, 1, 0, "relu");
+      y = b.conv_bn(p + ".dw", y, hidden, 3, stride, 1, "relu", hidden);
+      y = b.conv_bn(p + ".project", y, stages[s].c, 1, 1, 0, "");
+      if (stride == 1) {
+        const int shortcut = in_channels == stages[s].c
+                                 ? x
+                                 : b.conv_bn(p + ".shortcut", x, stages[s].c, 1, 1, 0, "");
+        y = b.add(p + ".add", {y, shortcut});
+      }
+      x = y;
+      in_channels = stages[s].c;
+    }
+  }
+  x = b.conv_bn("head", x, 1280, 1, 1, 0, "relu");
   x = b.global_avg_pool("pool", x);
   x = b.flatten("flatten", x);
   x = b.linear("fc", x, data.classes);
@@ -290,6 +336,9 @@ const std::vector<ZooModel>& models() {
       {{"resnet110", "cifar10", "CIFAR ResNet-110, basic blocks, n=18 (He et al. 2016)"},
        {kCifar},
        resnet(18, false)},
+      {{"resnet152", "cifar100", "CIFAR ResNet-152, basic blocks, n=25 (as CPT, Fu et al. 2021)"},
+       {kCifar},
+       resnet(25, false)},
       {{"resnet164", "cifar100",
         "CIFAR ResNet-164, basic blocks, n=27 (6n+2, as CPT's code names it)"},
        {kCifar},
@@ -302,6 +351,11 @@ const std::vector<ZooModel>& models() {
         "MobileNetV2 (Sandler et al. 2018); CIFAR: stride 1 in the first conv and 24-ch stage"},
        {kCifar, kImageNet},
        mobilenet_v2},
+      {{"mobilenetv2-cpt", "cifar100",
+        "MobileNetV2 as CPT's CIFAR code builds it: expansion conv in every block, 1x1 conv "
+        "shortcuts where a stride-1 block changes width"},
+       {kCifar},
+       mobilenet_v2_cpt},
       {{"alexnet", "imagenet", "AlexNet as torchvision (Krizhevsky 2014 one-GPU variant)"},
        {kImageNet},
        alexnet},

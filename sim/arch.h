@@ -27,6 +27,10 @@ struct PeConfig {
   int pass_bits = 16;                  // multi_pass: native width of the MAC
   double energy_pj_per_mac = 0;        // optional override at the native/max width (0 = from table)
   double area_um2 = 0;                 // optional override (0 = from table)
+  // Bits a partial sum keeps between folds (in the accumulators or the output
+  // buffer, and on a DRAM spill); 0 = the energy table's accumulator width
+  // (integer a + b + 8 unless the table sets int_accumulator_bits).
+  int psum_bits = 0;
   // fixed: extra formats, or native ones at another rate, with their MACs per
   // cycle per PE (YAML pe.packing, e.g. {4: 2} = INT4 at 2x on an INT8 datapath).
   std::vector<std::pair<Format, double>> packed_rates;
@@ -36,6 +40,8 @@ struct PeConfig {
   friend bool operator==(const PeConfig&, const PeConfig&) = default;
 };
 
+enum class ConvMapping : std::uint8_t { Window, Channels };
+
 struct ArrayConfig {
   std::int64_t rows = 0;
   std::int64_t cols = 0;
@@ -44,6 +50,14 @@ struct ArrayConfig {
   // per-unit weight buffers), so folds follow each other with no preload and
   // a tile pays the array's skew and drain once (docs/simulator.md).
   bool pipelined_folds = false;
+  // YAML `array.conv_mapping`: what a fold's rows take of a convolution's
+  // window (ws and is; docs/simulator.md, "Convolution mapping").
+  //   Window:   consecutive entries of the whole window channels x kh x kw.
+  //   Channels: the input channels at one kernel position, positions in turn
+  //             (Bit Fusion's hardware), so each position's channels fill
+  //             whole folds; the network's input (a few channels) arrives
+  //             im2col-expanded from the host instead, its window contiguous.
+  ConvMapping conv_mapping = ConvMapping::Window;
   std::int64_t pes() const { return rows * cols; }
   friend bool operator==(const ArrayConfig&, const ArrayConfig&) = default;
 };

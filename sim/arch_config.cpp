@@ -50,8 +50,8 @@ const std::vector<std::string> kTopKeys = {
 const std::vector<std::string> kPeKeys = {
     "type",       "native_formats", "packing",   "serial_operand",       "serial_max_bits",
     "brick_bits", "fusion_bits",    "pass_bits", "pass_energy_overhead", "energy_pj_per_mac",
-    "area_um2"};
-const std::vector<std::string> kArrayKeys = {"rows", "cols", "pipelined_folds"};
+    "area_um2",   "psum_bits"};
+const std::vector<std::string> kArrayKeys = {"rows", "cols", "pipelined_folds", "conv_mapping"};
 const std::vector<std::string> kBufferKeys = {
     "name",      "capacity_bytes",      "capacity_kb",          "banks",
     "port_bits", "read_bits_per_cycle", "write_bits_per_cycle", "holds", "cells"};
@@ -288,6 +288,7 @@ PeConfig parse_pe(const Checker& c, const YAML::Node& root) {
   if (auto v = c.opt_double(node, "energy_pj_per_mac", "pe", 0, true, kMaxMacPj))
     pe.energy_pj_per_mac = *v;
   if (auto v = c.opt_double(node, "area_um2", "pe", 0, true, kMaxPeAreaUm2)) pe.area_um2 = *v;
+  if (auto v = c.opt_int(node, "psum_bits", "pe", 1, kMaxBits)) pe.psum_bits = int(*v);
   return pe;
 }
 
@@ -300,6 +301,10 @@ ArrayConfig parse_array(const Checker& c, const YAML::Node& root) {
   a.rows = c.req_int(node, "rows", "array", 1, kMaxPes);
   a.cols = c.req_int(node, "cols", "array", 1, kMaxPes);
   a.pipelined_folds = c.opt_bool(node, "pipelined_folds", "array").value_or(false);
+  if (node["conv_mapping"].IsDefined() && !node["conv_mapping"].IsNull())
+    a.conv_mapping = c.req_choice(node, "conv_mapping", "array", {"window", "channels"}) == "channels"
+                         ? ConvMapping::Channels
+                         : ConvMapping::Window;
   if (a.rows * a.cols > kMaxPes)
     c.fail("array.rows x array.cols", fmt::format("{} x {}", a.rows, a.cols),
            fmt::format("at most {} PEs", kMaxPes));
@@ -789,11 +794,14 @@ std::string arch_to_yaml(const ArchConfig& a) {
   if (a.pe.energy_pj_per_mac > 0)
     out << YAML::Key << "energy_pj_per_mac" << YAML::Value << a.pe.energy_pj_per_mac;
   if (a.pe.area_um2 > 0) out << YAML::Key << "area_um2" << YAML::Value << a.pe.area_um2;
+  if (a.pe.psum_bits > 0) out << YAML::Key << "psum_bits" << YAML::Value << a.pe.psum_bits;
   out << YAML::EndMap;
   out << YAML::Key << "array" << YAML::Value << YAML::Flow << YAML::BeginMap;
   out << YAML::Key << "rows" << YAML::Value << a.array.rows;
   out << YAML::Key << "cols" << YAML::Value << a.array.cols;
   if (a.array.pipelined_folds) out << YAML::Key << "pipelined_folds" << YAML::Value << true;
+  if (a.array.conv_mapping == ConvMapping::Channels)
+    out << YAML::Key << "conv_mapping" << YAML::Value << "channels";
   out << YAML::EndMap;
   out << YAML::Key << "dataflow" << YAML::Value << std::string(dataflow_name(a.dataflow));
   out << YAML::Key << "buffers" << YAML::Value << YAML::BeginSeq;

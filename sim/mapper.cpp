@@ -195,6 +195,9 @@ struct GemmContext {
   const MachineParams& mp;
   const PeThroughput& pe;
   int acc_bits;
+  // Real k over the k the array maps (MappedGemm): scales every operand
+  // element count along k back from the padded k.
+  double k_density;
   // out_buf: where partial sums live (MachineParams::psum_buffer): the
   // accumulators when the design has them, else the output role's buffer.
   int lhs_buf, rhs_buf, out_buf;
@@ -236,6 +239,44 @@ std::int64_t k_rows(const MachineParams& mp, double rate) {
 // Streamed rows per cycle.
 double stream_rate(const MachineParams& mp, double rate) { return fuses_k(mp, rate) ? 1.0 : rate; }
 
+// A GEMM as the array maps it (ArrayConfig::conv_mapping; docs/simulator.md,
+// "Convolution mapping"). With channel mapping on ws or is, a convolution's k
+// (channels x kernel positions) is padded so that each position's channels
+// fill whole folds of k_rows, and k_density (real k / padded k) scales every
+// operand's elements along k back to the data; the network's input arrives
+// from the host as an im2col matrix (its k contiguous, moved as a matrix).
+struct MappedGemm {
+  GemmWork work;
+  double k_density = 1;
+};
+MappedGemm mapped_gemm(const GemmWork& w, const MachineParams& mp, const PeThroughput& pe) {
+  MappedGemm g{w, 1.0};
+  if (mp.conv_mapping != ConvMapping::Channels || w.im2col != Im2col::Lhs) return g;
+  if (w.conv.from_input) {
+    g.work.im2col = Im2col::None;
+    return g;
+  }
+  const std::int64_t positions = w.conv.kernel_h * w.conv.kernel_w, c = w.conv.channels;
+  if (mp.dataflow == Dataflow::OutputStationary || positions * c != w.k) return g;
+  const std::int64_t kr = k_rows(mp, pe.macs_per_cycle);
+  g.work.k = positions * ceil_div(c, kr) * kr;
+  g.k_density = double(w.k) / double(g.work.k);
+  return g;
+}
+
+GemmContext context_of(const MappedGemm& mg, const MachineParams& mp, const PeThroughput& pe,
+                       int acc_bits) {
+  const GemmWork& w = mg.work;
+  return {w,
+          mp,
+          pe,
+          acc_bits,
+          mg.k_density,
+          mp.buffer_of(w.lhs_role),
+          mp.buffer_of(w.rhs_role),
+          mp.psum_buffer(w.out_role)};
+}
+
 // One SRAM tile of mt x nt x kt on the array (docs/simulator.md, "GEMM"):
 // folds and streamed rows by dataflow, then where each operand's bits go.
 TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, const Block& bk,
@@ -245,6 +286,7 @@ TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, cons
   const auto KR = k_rows(g.mp, g.pe.macs_per_cycle);  // k per fold where k maps onto the rows
   const double rate = stream_rate(g.mp, g.pe.macs_per_cycle);
   const double mt = double(bm.size), nt = double(bn.size), kt = double(bk.size);
+  const double kd = kt * g.k_density;  // k entries that hold data (kt when unpadded)
   const bool nmk = tiling.order == LoopOrder::NMK;
   std::int64_t folds = 0, stream = 0;
   // A tile of a single fold whose stationary block is the previous tile's
@@ -261,8 +303,8 @@ TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, cons
       folds = fk * fn;
       stream = bm.size;
       continues = folds == 1 && nb_k == 1 && !bm.first && (nmk || nb_n == 1);
-      lhs_arr = mt * kt * double(fn);
-      rhs_arr = continues ? 0 : kt * nt;
+      lhs_arr = mt * kd * double(fn);
+      rhs_arr = continues ? 0 : kd * nt;
       out_w = mt * nt * double(fk);
       out_r = mt * nt * (double(fk - 1) + reread);
       break;
@@ -272,8 +314,8 @@ TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, cons
       folds = fm * fn;
       stream = bk.size;
       continues = folds == 1 && !bk.first;
-      lhs_arr = mt * kt * double(fn);
-      rhs_arr = kt * nt * double(fm);
+      lhs_arr = mt * kd * double(fn);
+      rhs_arr = kd * nt * double(fm);
       // A single fold keeps its sums in the PEs across k-blocks and writes
       // them once, at the last; several folds park partial sums in SRAM.
       out_w = folds == 1 ? (bk.last ? mt * nt : 0) : mt * nt;
@@ -285,8 +327,8 @@ TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, cons
       folds = fk * fm;
       stream = bn.size;
       continues = folds == 1 && nb_k == 1 && !bn.first && (!nmk || nb_m == 1);
-      lhs_arr = continues ? 0 : kt * mt;
-      rhs_arr = kt * nt * double(fm);
+      lhs_arr = continues ? 0 : kd * mt;
+      rhs_arr = kd * nt * double(fm);
       out_w = mt * nt * double(fk);
       out_r = mt * nt * (double(fk - 1) + reread);
       break;
@@ -300,7 +342,7 @@ TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, cons
     c.compute = folds * streamed + R + C - 2;
   else
     c.compute = folds * fold_cycles(g.mp, stream, rate);
-  c.macs = mt * nt * kt;
+  c.macs = mt * nt * kd;
 
   bool loads_lhs = true, loads_rhs = true;
   if (tiling.order == LoopOrder::NMK) {  // for n { for m { for k } }
@@ -314,14 +356,14 @@ TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, cons
   const double lb = g.w.lhs.bits, rb = g.w.rhs.bits, ob = g.w.out.bits, ab = g.acc_bits;
 
   if (g.lhs_buf >= 0) {
-    const double fill = loads_lhs && !g.w.lhs_resident ? lhs_fill_elements(g.w, mt, kt) * lb : 0;
+    const double fill = loads_lhs && !g.w.lhs_resident ? lhs_fill_elements(g.w, mt, kd) * lb : 0;
     c.dram_read += fill;
     c.touch(g.lhs_buf, lhs_arr * lb, fill);
   } else {
     c.dram_read += lhs_arr * lb;
   }
   if (g.rhs_buf >= 0) {
-    const double fill = loads_rhs ? kt * nt * rb : 0;
+    const double fill = loads_rhs ? kd * nt * rb : 0;
     c.dram_read += fill;
     c.touch(g.rhs_buf, rhs_arr * rb, fill);
   } else {
@@ -346,9 +388,10 @@ TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, cons
 void tile_need(const GemmContext& g, std::int64_t mt, std::int64_t nt, std::int64_t kt,
                std::vector<double>& need) {
   need.assign(g.mp.buffers.size(), 0.0);
+  const double kd = double(kt) * g.k_density;
   if (g.lhs_buf >= 0)
-    need[std::size_t(g.lhs_buf)] += lhs_fill_elements(g.w, double(mt), double(kt)) * g.w.lhs.bits;
-  if (g.rhs_buf >= 0) need[std::size_t(g.rhs_buf)] += double(kt) * double(nt) * g.w.rhs.bits;
+    need[std::size_t(g.lhs_buf)] += lhs_fill_elements(g.w, double(mt), kd) * g.w.lhs.bits;
+  if (g.rhs_buf >= 0) need[std::size_t(g.rhs_buf)] += kd * double(nt) * g.w.rhs.bits;
   if (g.out_buf >= 0) need[std::size_t(g.out_buf)] += double(mt) * double(nt) * g.acc_bits;
 }
 
@@ -438,6 +481,7 @@ MachineParams machine_params(const ArchConfig& arch) {
   mp.dataflow = arch.dataflow;
   mp.buffering = arch.buffering;
   mp.pipelined_folds = arch.array.pipelined_folds;
+  mp.conv_mapping = arch.array.conv_mapping;
   const double inf = std::numeric_limits<double>::infinity();
   mp.dram_bits_per_cycle = arch.ideal_memory ? inf : arch.dram.bandwidth_gbps * 8 / arch.clock_ghz;
   mp.dram_latency_cycles =
@@ -490,8 +534,13 @@ VectorWork vector_work(const Op& op, const PrecisionSet& p) {
   VectorWork w;
   w.elements = op.elements;
   w.ops_per_element = op.ops_per_element;
-  for (const auto& a : op.reads) w.reads.push_back({a.role, a.elements, p[a.role]});
-  for (const auto& a : op.writes) w.writes.push_back({a.role, a.elements, p[a.role]});
+  // The update reads and writes the master weights: at their own format when
+  // the trace records it (PrecisionSet::master), else at W's.
+  auto format_of = [&](Role r) {
+    return op.phase == Phase::Update && r == Role::W && p.master ? *p.master : p[r];
+  };
+  for (const auto& a : op.reads) w.reads.push_back({a.role, a.elements, format_of(a.role)});
+  for (const auto& a : op.writes) w.writes.push_back({a.role, a.elements, format_of(a.role)});
   return w;
 }
 
@@ -531,13 +580,8 @@ OpSchedule schedule_gemm(const GemmWork& w, const GemmTiling& tiling, const Mach
                          const PeThroughput& pe, int acc_bits) {
   OpSchedule s;
   if (w.m > 0 && w.n > 0 && w.k > 0 && w.repeat > 0) {
-    const GemmContext g{w,
-                        mp,
-                        pe,
-                        acc_bits,
-                        mp.buffer_of(w.lhs_role),
-                        mp.buffer_of(w.rhs_role),
-                        mp.psum_buffer(w.out_role)};
+    const MappedGemm mg = mapped_gemm(w, mp, pe);
+    const GemmContext g = context_of(mg, mp, pe, acc_bits);
     auto classes = gemm_classes(g, tiling);
     for (const auto& c : classes) s.tiles += c.count;
     s.runs = to_runs(classes, mp);
@@ -574,14 +618,9 @@ GemmTiling choose_gemm_tiling(const GemmWork& w, const MachineParams& mp, const 
       gm = mp.cols;
       break;
   }
-  const auto cm = candidates(w.m, gm), cn = candidates(w.n, gn), ck = candidates(w.k, gk);
-  const GemmContext g{w,
-                      mp,
-                      pe,
-                      acc_bits,
-                      mp.buffer_of(w.lhs_role),
-                      mp.buffer_of(w.rhs_role),
-                      mp.psum_buffer(w.out_role)};
+  const MappedGemm mg = mapped_gemm(w, mp, pe);
+  const GemmContext g = context_of(mg, mp, pe, acc_bits);
+  const auto cm = candidates(w.m, gm), cn = candidates(w.n, gn), ck = candidates(mg.work.k, gk);
   const double db = double(mp.buffering);
   std::vector<double> need(mp.buffers.size());
   auto fits = [&](std::int64_t mt, std::int64_t nt, std::int64_t kt) {

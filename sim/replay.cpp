@@ -344,8 +344,10 @@ class Replayer {
       for (const auto& [layer, ps] : key.overrides)
         if (layer == op.layer) p = &ps;
       precision.push_back(p);
-      ids.push_back(op_id(op, *p, ids.empty() ? nullptr : &step_ops[ids.size() - 1]));
     }
+    const Stash stash = stash_of(step_ops, precision);
+    for (std::size_t i = 0; i < step_ops.size(); ++i)
+      ids.push_back(op_id(step_ops[i], *precision[i], i == 0 ? nullptr : &step_ops[i - 1], stash));
     const std::vector<OpCost>* costs = nullptr;
     std::vector<OpCost> analytic;
     if (timing_ == Timing::SystemC) {
@@ -373,9 +375,73 @@ class Replayer {
     return s;
   }
 
+  // The forward tensors kept on chip for backward (docs/simulator.md,
+  // "Stashed activations"): by layer, the forward output (its last write,
+  // role A) and whether it stays in the activations' buffer until backward.
+  struct Stash {
+    std::vector<std::int64_t> elements;  // -1: the layer writes no A tensor forward
+    std::vector<bool> kept;
+  };
+
+  // The newest forward outputs are kept, newest first (backward reads them
+  // first), while they fit the half of the buffer that working tiles leave,
+  // less room for the largest tensor residency may hold beside them.
+  Stash stash_of(const std::vector<Op>& step_ops,
+                 const std::vector<const PrecisionSet*>& precision) const {
+    const auto layers = static_cast<std::size_t>(graph_.size());
+    Stash s{std::vector<std::int64_t>(layers, -1), std::vector<bool>(layers, false)};
+    std::vector<double> bits(layers, 0.0);
+    double largest = 0;
+    for (std::size_t i = 0; i < step_ops.size(); ++i) {
+      const Op& op = step_ops[i];
+      if (op.phase != Phase::Fwd || op.layer < 0) continue;
+      const TensorAccess out = output_of(op);
+      if (out.role != Role::A || out.elements < 0) continue;
+      const auto l = static_cast<std::size_t>(op.layer);
+      s.elements[l] = out.elements;
+      bits[l] = double(out.elements) * (*precision[i])[Role::A].bits;
+      largest = std::max(largest, bits[l]);
+    }
+    const int b = mp_.buffer_of(Role::A);
+    if (forward_only_ || b < 0) return s;
+    const double half = mp_.buffers[static_cast<std::size_t>(b)].capacity_bits / 2;
+    double budget = half - std::min(largest, half);
+    for (const int l : reverse_forward_order()) {
+      const auto u = static_cast<std::size_t>(l);
+      if (s.elements[u] < 0) continue;
+      if (bits[u] > budget) break;
+      budget -= bits[u];
+      s.kept[u] = true;
+    }
+    return s;
+  }
+
+  std::vector<int> reverse_forward_order() const {
+    std::vector<int> order = graph_.topological_order();
+    std::reverse(order.begin(), order.end());
+    return order;
+  }
+
+  // Does backward op `op` read a kept forward tensor of `elements`: an
+  // input's output, or (`own`: element-wise ops, which read their forward
+  // output too) its layer's own?
+  bool stashed_on_chip(const Stash& s, const Op& op, std::int64_t elements, bool own) const {
+    if (op.phase != Phase::BwdData && op.phase != Phase::BwdWeight) return false;
+    if (op.layer < 0) return false;
+    auto holds = [&](int l) {
+      const auto u = static_cast<std::size_t>(l);
+      return s.kept[u] && s.elements[u] == elements;
+    };
+    if (own && holds(op.layer)) return true;
+    for (const int in : graph_.inputs(op.layer))
+      if (holds(in)) return true;
+    return false;
+  }
+
   // The op key's id in the cache, mapping the op on a miss. `previous`: the
-  // op before it in the step (nullptr for the first), for fusion.
-  std::size_t op_id(const Op& op, const PrecisionSet& p, const Op* previous) {
+  // op before it in the step (nullptr for the first), for fusion; `stash`:
+  // the forward tensors backward finds on chip.
+  std::size_t op_id(const Op& op, const PrecisionSet& p, const Op* previous, const Stash& stash) {
     OpKey key;
     key.design = design_;
     key.kind = op.kind;
@@ -388,9 +454,16 @@ class Replayer {
                                 double(out.elements) == lhs_tensor_elements(key.gemm) &&
                                 fits_resident(b, double(out.elements) * p[op.lhs_role].bits);
       }
+      if (op.lhs_role == Role::A &&
+          stashed_on_chip(stash, op, std::int64_t(lhs_tensor_elements(key.gemm)), false))
+        key.gemm.lhs_resident = true;
     } else {
       key.vector = vector_work(op, p);
       if (previous) reuse_read(*previous, op, p, key.vector);
+      for (std::size_t r = 0; r < op.reads.size(); ++r)
+        if (op.reads[r].role == Role::A && !key.vector.reads[r].fused &&
+            stashed_on_chip(stash, op, op.reads[r].elements, true))
+          key.vector.reads[r].resident = true;
     }
     std::size_t id = 0;
     if (auto it = cache_.index.find(key); it != cache_.index.end()) {
@@ -530,7 +603,8 @@ class Replayer {
         if (!(pe.macs_per_cycle > 0))
           throw InternalError(
               fmt::format("{}: the PE answered {} MACs per cycle", where(op), pe.macs_per_cycle));
-        const int acc = table_.accumulator_format(pe.run_a, pe.run_b).bits;
+        const int acc = arch_.pe.psum_bits > 0 ? arch_.pe.psum_bits
+                                               : table_.accumulator_format(pe.run_a, pe.run_b).bits;
         m.schedule = map_gemm(key.gemm, mp_, pe, acc);
         m.pj_per_mac = pe.energy_pj_per_mac;
       } else {

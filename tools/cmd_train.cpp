@@ -14,6 +14,8 @@
 #include "tools/commands.h"
 #include "traces/bitops.h"
 #include "trainer/loss_scale.h"
+#include "trainer/lr_policy.h"
+#include "trainer/svrg.h"
 #include "trainer/trainer.h"
 
 namespace lpsim::cli {
@@ -25,8 +27,30 @@ std::string eta_text(double s) {
                    : fmt::format("{}m{:02}s", t / 60, t % 60);
 }
 
-// --loss-scale: "S" (static), "dynamic" (from 2^16) or "dynamic:S".
-void parse_loss_scale(const std::string& text, trainer::TrainOptions& o) {
+// --loss-scale: "S" (static), "dynamic" (from 2^16) or "dynamic:S";
+// "enhanced" / "enhanced:S" (dynamic with a growing floor); "adaptive:" in
+// front of any of the static / dynamic forms, or alone ("adaptive" = S 1),
+// adds per-layer adaptive scales.
+void parse_loss_scale(const std::string& full, trainer::TrainOptions& o) {
+  std::string text = full;
+  o.adaptive_loss_scale = false;
+  o.enhanced_loss_scale = false;
+  if (text == "adaptive") text = "1";
+  if (text.rfind("adaptive:", 0) == 0) {
+    o.adaptive_loss_scale = true;
+    text = text.substr(9);
+  } else if (full == "adaptive") {
+    o.adaptive_loss_scale = true;
+  }
+  if (text == "enhanced" || text.rfind("enhanced:", 0) == 0) {
+    o.enhanced_loss_scale = true;
+    text = text == "enhanced" ? "dynamic" : "dynamic:" + text.substr(9);
+  }
+  const std::string allowed =
+      "must be a number in 1..2^64 (static), dynamic, dynamic:<initial scale>, "
+      "enhanced[:<initial scale>], or adaptive[:<static or dynamic form>]";
+  if (o.adaptive_loss_scale && o.enhanced_loss_scale)
+    throw InputError(fmt::format("--loss-scale {}: {}", full, allowed));
   std::string number = text;
   o.dynamic_loss_scale = false;
   if (text == "dynamic") {
@@ -45,10 +69,25 @@ void parse_loss_scale(const std::string& text, trainer::TrainOptions& o) {
     used = 0;
   }
   if (used == 0 || used != number.size())
-    throw InputError(
-        fmt::format("--loss-scale {}: must be a number in 1..2^64 (static), "
-                    "dynamic, or dynamic:<initial scale>",
-                    text));
+    throw InputError(fmt::format("--loss-scale {}: {}", full, allowed));
+}
+
+// --lr: a number (CLI11's own conversion, so "0.05" gives the same double as
+// before policies existed) or an LRBench policy "KIND:KEY=VALUE,...".
+void parse_lr(const std::string& text, trainer::TrainOptions& o) {
+  double value = 0;
+  if (CLI::detail::lexical_cast(text, value)) {
+    o.lr = value;
+    o.lr_policy.clear();
+    return;
+  }
+  if (text.find(':') == std::string::npos)
+    throw InputError(fmt::format(
+        "--lr {}: must be a number > 0 or an LRBench policy KIND:KEY=VALUE,... (fix, step, "
+        "nstep, exp, inv, poly, tri, tri2, triexp, sin, sin2, sinexp, cos, cos2, cosexp)",
+        text));
+  trainer::parse_lr_policy(text);  // fails here, before any data is read
+  o.lr_policy = text;
 }
 
 std::string opt_num(const std::optional<double>& v, int digits) {
@@ -71,6 +110,7 @@ Action add_train(CLI::App& app) {
   auto dump_dir = std::make_shared<std::string>();
   auto checkpoint = std::make_shared<std::string>();
   auto loss_scale = std::make_shared<std::string>("1");
+  auto lr = std::make_shared<std::string>("0.05");
   sub->add_option("--model", o->model, "Zoo model: lenet5, mlp or resnet8-w8")
       ->default_val("lenet5");
   sub->add_option("--dataset", o->dataset, "Dataset (fashion-mnist)")->default_val("fashion-mnist");
@@ -78,12 +118,18 @@ Action add_train(CLI::App& app) {
       ->default_val(trainer::kFashionMnistDir);
   sub->add_option("--epochs", o->epochs, "Training epochs")->default_val(10);
   sub->add_option("--batch", o->batch, "Batch size")->default_val(128);
-  sub->add_option("--lr", o->lr, "Initial learning rate")->default_val(0.05);
-  sub->add_option("--momentum", o->momentum, "SGD momentum")->default_val(0.9);
+  sub->add_option("--lr", *lr,
+                  "Learning rate: a number (the start of --lr-schedule), or an LRBench policy "
+                  "KIND:KEY=VALUE,... e.g. tri:k0=0.01,k1=0.1,l=500 (fix, step, nstep, exp, inv, "
+                  "poly, tri, tri2, triexp, sin, sin2, sinexp, cos, cos2, cosexp)")
+      ->default_val("0.05");
+  auto* momentum_opt =
+      sub->add_option("--momentum", o->momentum, "SGD momentum (svrg, halp: default 0)")
+          ->default_val(0.9);
   sub->add_option("--weight-decay", o->weight_decay, "L2 weight decay")->default_val(5e-4);
-  sub->add_option(
-         "--lr-schedule", o->lr_schedule,
-         "auto | cosine | step | constant | muppet (auto: muppet for muppet:, else cosine)")
+  sub->add_option("--lr-schedule", o->lr_schedule,
+                  "With a number --lr: auto | cosine | step | constant | muppet (auto: muppet "
+                  "for muppet:, else cosine)")
       ->default_val("auto");
   sub->add_option("--lr-step", o->lr_step, "step: epochs between drops (0: epochs/3)")
       ->default_val(0);
@@ -106,11 +152,27 @@ Action add_train(CLI::App& app) {
       ->default_val("auto");
   sub->add_option("--loss-scale", *loss_scale,
                   "Loss scale for minifloat E/G: a number (static), dynamic (from 2^16) or "
-                  "dynamic:S (skip a step on overflow and halve; double after a clean window)")
+                  "dynamic:S (skip a step on overflow and halve; double after a clean window), "
+                  "enhanced[:S] (dynamic with a floor growing per epoch), adaptive[:<form>] "
+                  "(per-layer scales on top)")
       ->default_val("1");
   sub->add_option("--loss-scale-window", o->loss_scale_window,
                   "dynamic: clean steps in a row before the scale doubles")
       ->default_val(2000);
+  sub->add_option("--loss-scale-floor", o->loss_scale_floor,
+                  "enhanced: lower bound of the scale in epoch 0 (1..2^64)")
+      ->default_val(1);
+  sub->add_option("--loss-scale-floor-growth", o->loss_scale_floor_growth,
+                  "enhanced: factor by which the lower bound grows each epoch (1..1024)")
+      ->default_val(2);
+  sub->add_option("--master-weights", o->master_weights,
+                  "Format of the master weights and momenta the update stores: fp32 | fp16 | "
+                  "bf16")
+      ->default_val("fp32");
+  sub->add_option("--master-rounding", o->master_rounding,
+                  "Rounding of the stored update with fp16 / bf16 master weights: nearest | "
+                  "stochastic")
+      ->default_val("nearest");
   sub->add_option("--bn-recalibrate", o->bn_recalibrate,
                   "Before each test pass, re-estimate batch norm statistics over the first N "
                   "training batches at the test precision (0: off)")
@@ -129,6 +191,20 @@ Action add_train(CLI::App& app) {
   sub->add_option("--range-test-threshold", o->range_test_threshold,
                   "Training-accuracy gain (0..1) below which the range test stops")
       ->default_val(0.01);
+  sub->add_option("--optimizer", o->optimizer,
+                  "sgd | svrg (Johnson & Zhang 2013) | halp (SVRG with bit centering, De Sa et "
+                  "al. 2018)")
+      ->default_val("sgd");
+  auto* epoch_length_opt =
+      sub->add_option("--halp-epoch-length", o->halp_epoch_length,
+                      "svrg, halp: steps between full-gradient anchors (0: half an epoch)")
+          ->default_val(0);
+  auto* bits_opt = sub->add_option("--halp-bits", o->halp_bits,
+                                   "halp: bits of the offset from the anchor")
+                       ->default_val(trainer::kHalpDefaultBits);
+  auto* mu_opt = sub->add_option("--halp-mu", o->halp_mu,
+                                 "halp: mu of the offset's scale ||g~|| / (mu (2^(b-1) - 1))")
+                     ->default_val(trainer::kHalpDefaultMu);
   sub->add_flag("--json", *json, "Print a JSON summary on stdout");
   sub->add_flag("-q,--quiet", *quiet, "No progress and no summary line");
   // Hidden: for tests and the PyTorch reference check.
@@ -138,8 +214,22 @@ Action add_train(CLI::App& app) {
   sub->add_option("--range-test-from", o->range_test_from, "")->group("")->default_val(2);
   sub->add_option("--dump-batch", *dump_dir, "")->group("");
 
-  return [o, out, json, quiet, dump_dir, checkpoint, loss_scale]() {
+  return [o, out, json, quiet, dump_dir, checkpoint, loss_scale, lr, momentum_opt,
+          epoch_length_opt, bits_opt, mu_opt]() {
     parse_loss_scale(*loss_scale, *o);
+    parse_lr(*lr, *o);
+    // Options of another optimizer are refused, not ignored.
+    const trainer::OptimizerKind kind = trainer::parse_optimizer(o->optimizer);
+    if (kind != trainer::OptimizerKind::Halp && (bits_opt->count() > 0 || mu_opt->count() > 0))
+      throw InputError(fmt::format("{}: applies to --optimizer halp only (this run: {})",
+                                   bits_opt->count() > 0 ? "--halp-bits" : "--halp-mu",
+                                   o->optimizer));
+    if (kind == trainer::OptimizerKind::Sgd && epoch_length_opt->count() > 0)
+      throw InputError(
+          "--halp-epoch-length: applies to --optimizer svrg or halp only (this run: sgd)");
+    // SVRG and HALP as published (Johnson & Zhang 2013; De Sa et al. 2018,
+    // torchhalp's examples) step without momentum.
+    if (kind != trainer::OptimizerKind::Sgd && momentum_opt->count() == 0) o->momentum = 0;
     if (!dump_dir->empty()) {
       trainer::dump_batch(*o, *dump_dir);
       if (!*quiet) std::cout << fmt::format("wrote one batch's tensors to {}\n", *dump_dir);
@@ -185,14 +275,17 @@ Action add_train(CLI::App& app) {
     for (const auto& m : r.trace.metrics) wall += m.wall_s.value_or(0);
     if (*json) {
       nlohmann::json epochs = nlohmann::json::array();
-      for (const auto& m : r.trace.metrics) {
-        nlohmann::json e = {{"epoch", m.epoch},
+      const bool passes = o->optimizer != "sgd";
+      for (std::size_t k = 0; k < r.trace.metrics.size(); ++k) {
+        const auto& m = r.trace.metrics[k];
+        nlohmann::json e = {{"epoch", k},
                             {"train_loss", m.train_loss.value_or(NAN)},
                             {"train_accuracy", m.train_accuracy.value_or(NAN)},
                             {"test_accuracy", m.test_accuracy.value_or(NAN)},
                             {"wall_s", m.wall_s.value_or(NAN)}};
         if (m.loss_scale) e["loss_scale"] = *m.loss_scale;
         if (m.skipped_steps) e["skipped_steps"] = *m.skipped_steps;
+        if (passes) e["data_passes"] = m.epoch + 1;  // the trace's epochs so far
         epochs.push_back(e);
       }
       nlohmann::json j = {{"output", *out},
@@ -201,9 +294,17 @@ Action add_train(CLI::App& app) {
                           {"schedule", o->schedule},
                           {"seed", o->seed},
                           {"threads", r.threads},
+                          {"optimizer", o->optimizer},
                           {"iterations", r.trace.header.total_iterations},
+                          {"steps", o->epochs * r.trace.header.iterations_per_epoch()},
+                          {"data_passes", r.trace.header.epochs},
                           {"segments", r.trace.segments.size()},
                           {"test_accuracy", last.test_accuracy.value_or(NAN)},
+                          {"final_test",
+                           {{"loss", r.final_test.loss},
+                            {"confidence_mean", r.final_test.confidence.mean},
+                            {"confidence_sd", r.final_test.confidence.sd},
+                            {"cdac", r.final_test.confidence.cdac}}},
                           {"total_gbitops", bits.total_bitops / 1e9},
                           {"total_gmacs", bits.total_macs / 1e9},
                           {"wall_s", wall},
@@ -218,6 +319,8 @@ Action add_train(CLI::App& app) {
         j["range_test"] = {
             {"b_min", r.range_test->b_min}, {"schedule", r.range_test->schedule}, {"curve", curve}};
       }
+      if (!o->lr_policy.empty())
+        j["lr_policy"] = trainer::to_string(trainer::parse_lr_policy(o->lr_policy));
       print_json(j, info);
     } else if (!*quiet) {
       for (const auto& ev : r.events) info << ev << "\n";
@@ -229,8 +332,12 @@ Action add_train(CLI::App& app) {
             last.loss_scale.value_or(1));
       }
       info << fmt::format(
-          "{} {} {} epochs, schedule {}: test accuracy {}, train loss {}, {} GBitOPs, {} -> {}\n",
-          o->model, o->dataset, o->epochs, o->schedule, opt_num(last.test_accuracy, 4),
+          "{} {} {} epochs, schedule {}{}: test accuracy {}, train loss {}, {} GBitOPs, {} -> {}\n",
+          o->model, o->dataset, o->epochs, o->schedule,
+          o->optimizer == "sgd" ? std::string()
+                                : fmt::format(", optimizer {} ({} passes over the data)",
+                                              o->optimizer, r.trace.header.epochs),
+          opt_num(last.test_accuracy, 4),
           opt_num(last.train_loss, 4), sig(bits.total_bitops / 1e9), seconds(wall), *out);
     }
     return 0;

@@ -96,9 +96,13 @@ CostModel gemm_model(const Graph& graph) {
   return model;
 }
 
-// CPT's profiler convention: per image and layer, its forward conv/linear
-// MACs plus 2 ops per batch-norm output element, charged once per pass at
-// that pass's operand widths.
+// CPT's convention (docs/bitops.md, each rule with its source): per image and
+// layer, its forward GEMM MACs (every conv, depthwise ones at Cin/groups, the
+// 1x1 shortcuts, the first layer and the classifier) plus 2 ops per
+// batch-norm output element (the group's profiler, FracTrain's
+// compute_flops.py bn_hook), charged once per pass at that pass's widths
+// (CPT's train.py: fw_cost, eb_cost, gc_cost). Activations, pooling and adds
+// cost nothing.
 CostModel cpt_model(const Graph& graph) {
   CostModel model;
   model.terms.resize(static_cast<std::size_t>(graph.size()));

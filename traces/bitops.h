@@ -18,7 +18,8 @@ namespace lpsim {
 //  Gemm: every GEMM op of the expanded training step (models/training_step.h),
 //        each at its operands' widths; first layer's backward-data omitted.
 //        What the simulator charges.
-//  Cpt:  the CPT paper's profiler convention: per image, forward conv/linear
+//  Cpt:  how CPT's figures count (Fu et al. 2021; its code and its group's
+//        profiler): per image, forward conv (depthwise included) and linear
 //        MACs plus 2 ops per batch-norm output element, charged once per pass
 //        (fwd W x A, bwd-data E x W, bwd-weight E x A), every layer at the
 //        scheduled precision.

@@ -256,7 +256,7 @@ TraceHeader parse_header(const Json& j, const std::string& where) {
 
 Segment parse_segment(const Json& j, const std::string& where) {
   RecordReader r(j, where);
-  r.only({"seg", "W", "A", "E", "G", "Opt", "layer"});
+  r.only({"seg", "W", "A", "E", "G", "Opt", "Master", "layer"});
   const Json& range = r.need("seg");
   if (!range.is_array() || range.size() != 2 || !range[0].is_number_integer() ||
       !range[1].is_number_integer())
@@ -273,6 +273,7 @@ Segment parse_segment(const Json& j, const std::string& where) {
   s.precision[Role::E] = r.format("E");
   s.precision[Role::G] = r.format("G");
   s.precision[Role::Opt] = r.find("Opt") ? r.format("Opt") : Format::fp32();
+  if (r.find("Master")) s.precision.master = r.format("Master");
   return s;
 }
 
@@ -448,6 +449,7 @@ void write_trace(const std::string& path, const Trace& trace) {
     out += fmt::format("{{\"seg\":[{},{}],\"W\":{},\"A\":{},\"E\":{},\"G\":{},\"Opt\":{}", s.begin,
                        s.end, format_json(p[Role::W]), format_json(p[Role::A]),
                        format_json(p[Role::E]), format_json(p[Role::G]), format_json(p[Role::Opt]));
+    if (p.master) out += ",\"Master\":" + format_json(*p.master);
     if (!s.layer.empty()) out += ",\"layer\":" + Json(s.layer).dump();
     out += "}\n";
     ++records;

@@ -38,6 +38,19 @@ struct QuantPolicy {
   // Loss scaling: dL scaled by S, gradients unscaled after G quantization.
   // The trainer changes it between iterations under dynamic loss scaling.
   float loss_scale = 1.0f;
+  // Layer-wise adaptive loss scaling (adaptive_loss_scale.h): each conv /
+  // linear layer multiplies the error entering its backward GEMMs by its own
+  // power-of-two scale; weight gradients are divided by the whole product.
+  bool adaptive = false;
+};
+
+// What one backward pass saw at the E quantizers of the conv / linear
+// layers (for reports): errors quantized, how many were non-zero, how many
+// of those the quantizer flushed to zero (underflow), and each layer's
+// adaptive scale (1 when off), in backward order.
+struct BackwardReport {
+  std::int64_t e_values = 0, e_nonzero = 0, e_flushed = 0;
+  std::vector<double> layer_scales;
 };
 
 enum class Mode : std::uint8_t { Train, Eval };  // Eval: batch norm uses running statistics
@@ -87,6 +100,7 @@ class Network {
   // gradients of unquantized parameters: non-zero means the step must be
   // skipped under dynamic loss scaling.
   std::int64_t backward(const PrecisionSet& p, const QuantPolicy& q, std::uint64_t iteration);
+  const BackwardReport& last_backward() const { return report_; }
   // SGD with momentum and weight decay (PyTorch's form):
   // v = momentum v + (g + wd w);  w -= lr v.
   void sgd_step(float lr, float momentum, float weight_decay);
@@ -124,6 +138,7 @@ class Network {
   double bn_momentum_ = kBnMomentum;
   impl::GemmKernel gemm_kernel_{};
   std::vector<std::uint8_t> labels_;
+  BackwardReport report_;
 };
 
 // Samples per parallel task: the fixed unit of work that makes results

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <numbers>
+#include <optional>
 #include <regex>
 
 #include <fmt/format.h>
@@ -15,10 +16,14 @@
 #include "core/error.h"
 #include "models/zoo.h"
 #include "traces/schedule.h"
+#include "trainer/confidence.h"
 #include "trainer/impl/checkpoint.h"
 #include "trainer/loss_scale.h"
+#include "trainer/lr_policy.h"
+#include "trainer/master_weights.h"
 #include "trainer/muppet.h"
 #include "trainer/network.h"
+#include "trainer/svrg.h"
 
 namespace lpsim::trainer {
 namespace {
@@ -28,6 +33,7 @@ using Clock = std::chrono::steady_clock;
 constexpr std::uint64_t kShuffleStream = 0x5eed5eedULL;
 constexpr std::uint64_t kEvalIterationBase = std::uint64_t{1} << 62;
 constexpr std::uint64_t kRecalibrationIterationBase = (std::uint64_t{1} << 62) + (std::uint64_t{1} << 61);
+constexpr std::uint64_t kAnchorIterationBase = (std::uint64_t{1} << 62) + (std::uint64_t{1} << 60);
 
 void validate(const TrainOptions& o) {
   auto positive = [](const char* name, double v) {
@@ -62,6 +68,18 @@ void validate(const TrainOptions& o) {
     throw InputError(fmt::format("--lr-schedule {}: must be one of auto, cosine, step, "
                                  "constant, muppet",
                                  o.lr_schedule));
+  if (!o.lr_policy.empty()) {
+    // An LRBench policy carries its own LR, decay and step: the number-path
+    // options would be silently ignored.
+    if (o.lr_schedule != "auto")
+      throw InputError(fmt::format("--lr-schedule {}: cannot be combined with the LRBench "
+                                   "policy --lr {}; leave it at auto",
+                                   o.lr_schedule, o.lr_policy));
+    if (o.lr_step != 0 || o.lr_gamma != 0.1)
+      throw InputError(fmt::format("--lr-step / --lr-gamma: apply to --lr-schedule step only, "
+                                   "not to the LRBench policy --lr {} (give its gamma, l there)",
+                                   o.lr_policy));
+  }
   if (o.rounding != "auto" && o.rounding != "nearest" && o.rounding != "stochastic")
     throw InputError(fmt::format("--rounding {}: must be one of auto, nearest, stochastic",
                                  o.rounding));
@@ -73,8 +91,45 @@ void validate(const TrainOptions& o) {
                                  o.range_test_threshold));
   if (o.range_test_from < 1 || o.range_test_from > 16)
     throw InputError(fmt::format("--range-test-from = {}: must be in 1..16", o.range_test_from));
+  const Format master = parse_master_format(o.master_weights);
+  parse_master_rounding(o.master_rounding);
+  if (master == Format::fp32() && o.master_rounding != "nearest")
+    throw InputError(fmt::format("--master-rounding {}: needs --master-weights fp16 or bf16 "
+                                 "(an fp32 master copy is not rounded)",
+                                 o.master_rounding));
+  if (!o.enhanced_loss_scale && (o.loss_scale_floor != 1 || o.loss_scale_floor_growth != 2))
+    throw InputError("--loss-scale-floor / --loss-scale-floor-growth: only with --loss-scale "
+                     "enhanced");
+  if (!(o.loss_scale_floor >= 1 && o.loss_scale_floor <= kMaxLossScale))
+    throw InputError(fmt::format("--loss-scale-floor = {}: must be in 1..2^64", o.loss_scale_floor));
+  if (!(o.loss_scale_floor_growth >= 1 && o.loss_scale_floor_growth <= 1024))
+    throw InputError(fmt::format("--loss-scale-floor-growth = {}: must be in 1..1024 (per epoch)",
+                                 o.loss_scale_floor_growth));
   if (o.resume && o.checkpoint.empty())
     throw InputError("--resume needs a checkpoint file (-o sets it to <output>.ckpt)");
+  const OptimizerKind opt = parse_optimizer(o.optimizer);
+  if (o.halp_epoch_length < 0 || o.halp_epoch_length > 1000000000)
+    throw InputError(fmt::format("--halp-epoch-length = {}: must be in 1..1e9 iterations (0: half "
+                                 "an epoch)",
+                                 o.halp_epoch_length));
+  if (o.halp_bits < kHalpMinBits || o.halp_bits > kHalpMaxBits)
+    throw InputError(fmt::format("--halp-bits = {}: must be in {}..{}", o.halp_bits, kHalpMinBits,
+                                 kHalpMaxBits));
+  if (!(o.halp_mu > 0 && o.halp_mu <= 1e12))
+    throw InputError(fmt::format("--halp-mu = {}: must be in (0, 1e12]", o.halp_mu));
+  if (opt != OptimizerKind::Sgd && (master != Format::fp32() || o.adaptive_loss_scale ||
+                                    o.enhanced_loss_scale))
+    throw InputError(fmt::format("--optimizer {} with {}: not supported (SVRG and HALP keep an "
+                                 "fp32 anchor and one global loss scale)",
+                                 o.optimizer,
+                                 master != Format::fp32() ? "--master-weights " + o.master_weights
+                                 : o.adaptive_loss_scale  ? std::string("--loss-scale adaptive")
+                                                          : std::string("--loss-scale enhanced")));
+  if (opt != OptimizerKind::Sgd && o.dynamic_loss_scale)
+    throw InputError(fmt::format("--optimizer {} with --loss-scale dynamic: not supported (a "
+                                 "skipped step would leave the anchor's gradient unchecked); use "
+                                 "a static --loss-scale",
+                                 o.optimizer));
 }
 
 QuantPolicy make_policy(const TrainOptions& o, const Schedule& schedule) {
@@ -90,10 +145,28 @@ QuantPolicy make_policy(const TrainOptions& o, const Schedule& schedule) {
     q.w = q.a = q.e = q.g = Rounding::Stochastic;
   }
   q.loss_scale = static_cast<float>(o.loss_scale);
+  q.adaptive = o.adaptive_loss_scale;
   return q;
 }
 
+// The FP8-recipe options, only where they differ from their defaults, so
+// that checkpoints of runs without them keep their fingerprint.
+std::string fp8_fingerprint(const TrainOptions& o) {
+  std::string out;
+  if (o.adaptive_loss_scale) out += " adaptive=1";
+  if (o.enhanced_loss_scale)
+    out += fmt::format(" enhanced=1 floor={} floor_growth={}", o.loss_scale_floor,
+                       o.loss_scale_floor_growth);
+  if (o.master_weights != "fp32")
+    out += fmt::format(" master={} master_rounding={}", o.master_weights, o.master_rounding);
+  return out;
+}
+
 std::string fingerprint(const TrainOptions& o, std::int64_t train_n, std::int64_t test_n) {
+  // The LR policy is appended only when set, so checkpoints written before
+  // policies existed still resume.
+  const std::string policy =
+      o.lr_policy.empty() ? "" : " lr_policy=" + to_string(parse_lr_policy(o.lr_policy));
   return fmt::format(
       "model={} dataset={} train={} test={} epochs={} batch={} lr={} momentum={} wd={} "
       "lr_schedule={} lr_step={} lr_gamma={} schedule={} seed={} quantizer={} rounding={} "
@@ -102,7 +175,13 @@ std::string fingerprint(const TrainOptions& o, std::int64_t train_n, std::int64_
       o.model, o.dataset, train_n, test_n, o.epochs, o.batch, o.lr, o.momentum, o.weight_decay,
       o.lr_schedule, o.lr_step, o.lr_gamma, o.schedule, o.seed, o.quantizer, o.rounding,
       o.loss_scale, o.dynamic_loss_scale, o.loss_scale_window, o.bn_recalibrate, o.range_test,
-      o.range_test_threshold, o.range_test_from);
+      o.range_test_threshold, o.range_test_from) + policy +
+         // Only for svrg / halp, so SGD checkpoints of earlier versions still resume.
+         (o.optimizer == "sgd" ? std::string()
+                               : fmt::format(" optimizer={} T={} halp_bits={} halp_mu={}",
+                                             o.optimizer, o.halp_epoch_length, o.halp_bits,
+                                             o.halp_mu)) +
+         fp8_fingerprint(o);
 }
 
 // "key: checkpoint a, this run b; ..." for the keys whose values differ.
@@ -144,14 +223,15 @@ std::vector<std::uint32_t> shuffled(std::int64_t n, std::uint64_t seed, std::int
   return perm;
 }
 
-void append_segment(std::vector<Segment>& segs, std::int64_t it, const PrecisionSet& p) {
+void append_segment(std::vector<Segment>& segs, std::int64_t it, const PrecisionSet& p,
+                    std::int64_t count = 1) {
   if (!segs.empty() && segs.back().end == it && segs.back().precision == p) {
-    ++segs.back().end;
+    segs.back().end += count;
     return;
   }
   Segment s;
   s.begin = it;
-  s.end = it + 1;
+  s.end = it + count;
   s.precision = p;
   segs.push_back(s);
 }
@@ -182,10 +262,14 @@ struct Run {
   std::vector<PrecisionSet> levels;  // muppet
   QuantPolicy policy;
   std::unique_ptr<Network> net;
+  std::optional<LrPolicy> lr_policy;
   std::int64_t ipe = 0, total = 0;
+  OptimizerKind optimizer = OptimizerKind::Sgd;
+  std::int64_t vr_epoch_length = 0;  // svrg / halp: T
 
   explicit Run(const TrainOptions& opts) : o(opts) {
     validate(o);
+    if (!o.lr_policy.empty()) lr_policy = parse_lr_policy(o.lr_policy);
     schedule = parse_schedule(o.schedule);
     if (!schedule->layer_overrides().empty())
       throw InputError(fmt::format("--schedule {}: per-layer precisions are not supported by "
@@ -204,9 +288,27 @@ struct Run {
     net->set_gemm_kernel(o.gemm_kernel);
     ipe = (data.train.n + o.batch - 1) / o.batch;
     total = ipe * o.epochs;
+    optimizer = parse_optimizer(o.optimizer);
+    if (optimizer != OptimizerKind::Sgd) {
+      if (schedule->needs_training_state())
+        throw InputError(fmt::format("--optimizer {} with --schedule {}: MuPPET's switching reads "
+                                     "SGD's gradients; use a static, progressive or cyclic "
+                                     "schedule",
+                                     o.optimizer, o.schedule));
+      vr_epoch_length = o.halp_epoch_length > 0 ? o.halp_epoch_length : default_epoch_length(ipe);
+    }
+  }
+
+  // svrg / halp: passes over the training data before epoch `epoch` (the
+  // trace's epochs, docs/trace-format.md): per epoch, its anchors' FP32
+  // passes plus the passes at w and at w~; sgd: one per epoch.
+  std::int64_t passes_before(std::int64_t epoch) const {
+    if (optimizer == OptimizerKind::Sgd) return epoch;
+    return 2 * epoch + anchors_before(epoch * ipe, vr_epoch_length);
   }
 
   double lr_at(std::int64_t it, std::int64_t fp32_since_epoch) const {
+    if (lr_policy) return trainer::lr_at(*lr_policy, it, total);
     const std::int64_t epoch = it / ipe;
     std::string kind = o.lr_schedule;
     if (kind == "auto") kind = schedule->needs_training_state() ? "muppet" : "cosine";
@@ -241,9 +343,12 @@ struct Run {
     net->set_bn_momentum(kBnMomentum);
   }
 
-  double evaluate(const PrecisionSet& p, std::int64_t epoch) {
+  // Test accuracy; with `metrics`, also LRBench's loss and confidence figures.
+  double evaluate(const PrecisionSet& p, std::int64_t epoch, FinalTestMetrics* metrics = nullptr) {
     recalibrate_bn(p, epoch);
     std::int64_t correct = 0;
+    double loss_sum = 0;
+    ConfidenceTally tally;
     const ImageSet& t = data.test;
     const std::int64_t e = t.image_elements();
     for (std::int64_t s0 = 0; s0 < t.n; s0 += o.batch) {
@@ -252,8 +357,46 @@ struct Run {
                                    kEvalIterationBase + static_cast<std::uint64_t>(epoch),
                                    Mode::Eval);
       correct += st.correct;
+      loss_sum += st.loss_sum;
+      if (metrics) {
+        const std::vector<float> probs = net->tensors_of(net->layer_names().back()).out;
+        tally.add(probs.data(), t.labels.data() + s0, b, static_cast<std::int64_t>(probs.size()) / b);
+      }
+    }
+    if (metrics) {
+      metrics->confidence = tally.result();
+      metrics->loss = t.n > 0 ? loss_sum / static_cast<double>(t.n) : 0.0;
     }
     return t.n > 0 ? static_cast<double>(correct) / static_cast<double>(t.n) : 0.0;
+  }
+};
+
+// An epoch's steps with float (minifloat) errors: how many overflowed, how
+// many non-zero errors the E quantizers flushed to zero, the adaptive
+// scales of the epoch's last step. One event line per epoch.
+struct FloatErrorTally {
+  std::int64_t steps = 0, overflow_steps = 0, nonzero = 0, flushed = 0;
+  std::vector<double> last_scales;
+
+  void add(const Format& e, std::int64_t overflow, const BackwardReport& r) {
+    if (!e.is_float() || e == Format::fp32()) return;
+    ++steps;
+    overflow_steps += overflow > 0 ? 1 : 0;
+    nonzero += r.e_nonzero;
+    flushed += r.e_flushed;
+    last_scales = r.layer_scales;
+  }
+  std::string event(std::int64_t epoch) const {
+    std::string scales;
+    if (std::any_of(last_scales.begin(), last_scales.end(), [](double a) { return a != 1; }))
+      for (double a : last_scales)
+        scales += fmt::format("{}2^{}", scales.empty() ? "" : " ", std::ilogb(a));
+    return fmt::format(
+        "fp errors: epoch {} E underflow {:.4f}% ({} of {} non-zero errors flushed to zero), "
+        "{} of {} steps overflowed{}",
+        epoch, nonzero > 0 ? 100.0 * static_cast<double>(flushed) / static_cast<double>(nonzero) : 0.0,
+        flushed, nonzero, overflow_steps, steps,
+        scales.empty() ? "" : "; adaptive layer scales at the last step (output first): " + scales);
   }
 };
 
@@ -285,8 +428,23 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
   h.dataset = o.dataset;
   h.samples_per_epoch = tr.n;
   h.batch = o.batch;
-  h.epochs = o.epochs;
-  h.total_iterations = run.total;
+  // svrg / halp: one trace epoch per pass over the data (docs/trace-format.md).
+  h.epochs = run.passes_before(o.epochs);
+  h.total_iterations = h.epochs * run.ipe;
+  std::optional<VarianceReduced> vr;
+  if (run.optimizer != OptimizerKind::Sgd) {
+    VrConfig vc;
+    vc.kind = run.optimizer;
+    vc.epoch_length = run.vr_epoch_length;
+    vc.bits = o.halp_bits;
+    vc.mu = o.halp_mu;
+    vc.seed = o.seed;
+    vr.emplace(vc);
+    h.producer += run.optimizer == OptimizerKind::Halp
+                      ? fmt::format(" (halp: T={}, offset bits {}, mu {})", vc.epoch_length,
+                                    vc.bits, vc.mu)
+                      : fmt::format(" (svrg: T={})", vc.epoch_length);
+  }
   h.schedule = o.schedule;
   h.seed = o.seed;
 
@@ -295,6 +453,9 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
   scaler.dynamic = o.dynamic_loss_scale;
   scaler.scale = o.loss_scale;
   scaler.window = o.loss_scale_window;
+  MasterWeights master;
+  master.format = parse_master_format(o.master_weights);
+  master.rounding = parse_master_rounding(o.master_rounding);
   std::string schedule_spec = o.schedule;
   std::int64_t first_epoch = 0;
   if (o.resume) {
@@ -335,6 +496,26 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
     result.events = std::move(c.events);
     schedule_spec = c.schedule;
     if (schedule_spec != o.schedule) run.schedule = parse_schedule(schedule_spec);
+    if (vr) {
+      const VrState& v = c.vr;
+      const bool halp = run.optimizer == OptimizerKind::Halp;
+      bool fits = v.anchor.size() == params.size() && v.full_grad.size() == params.size() &&
+                  (!halp || (v.offset.size() == params.size() && v.scale.size() == params.size()));
+      for (std::size_t i = 0; fits && i < params.size(); ++i)
+        fits = v.anchor[i].size() == params[i]->value.size() &&
+               v.full_grad[i].size() == params[i]->value.size() &&
+               (!halp || v.offset[i].size() == params[i]->value.size());
+      if (!fits)
+        throw InputError(fmt::format("{}: checkpoint's {} state does not match the model's {} "
+                                     "parameter tensors",
+                                     o.checkpoint, o.optimizer, params.size()));
+      vr->state() = std::move(c.vr);
+    }
+    // The checkpoint stores W..Opt; the master format is an option of the run.
+    if (!master.is_fp32())
+      for (Segment& s : trace.segments) s.precision.master = master.format;
+  } else if (!master.is_fp32()) {
+    round_params_to_master(net.params(), master);
   }
 
   // Epoch at which MuPPET reached FP32 (-1: not yet), recovered from the segments.
@@ -371,6 +552,11 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
     double loss_sum = 0;
     std::int64_t correct = 0, samples = 0;
     std::vector<PrecisionSet> used;
+    if (o.enhanced_loss_scale) {
+      scaler.floor = enhanced_floor(o.loss_scale_floor, o.loss_scale_floor_growth, epoch);
+      scaler.scale = std::max(scaler.scale, scaler.floor);
+    }
+    FloatErrorTally tally;
     for (std::int64_t it = 0; it < run.ipe; ++it) {
       const std::int64_t global = epoch * run.ipe + it;
       PrecisionSet p;
@@ -384,6 +570,10 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
         p[Role::W] = Format::integer(rt_bits[rt_step]);
         p[Role::A] = Format::integer(rt_bits[rt_step]);
       }
+      if (!master.is_fp32()) {  // momenta are stored in the master format too
+        p.master = master.format;
+        p[Role::Opt] = master.format;
+      }
       const std::int64_t s0 = it * o.batch;
       const std::int64_t b = std::min(o.batch, tr.n - s0);
       for (std::int64_t i = 0; i < b; ++i) {
@@ -393,6 +583,9 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
         batch_labels[static_cast<std::size_t>(i)] = tr.labels[src];
       }
       run.policy.loss_scale = static_cast<float>(scaler.scale);
+      if (vr && vr->anchor_due(global))
+        vr->take_anchor(net, tr, o.batch, run.policy,
+                        kAnchorIterationBase + static_cast<std::uint64_t>(global));
       const BatchStats st = net.forward(batch_images.data(), batch_labels.data(), b, p,
                                         run.policy, static_cast<std::uint64_t>(global));
       if (!std::isfinite(st.loss_sum))
@@ -406,10 +599,26 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
             "training diverged: {} error / gradient values overflow E {} / G {} at loss scale 1 "
             "(epoch {} iteration {}): lower --lr or widen the formats",
             overflow, p[Role::E].name(), p[Role::G].name(), epoch, it));
-      if (scaler.step_ok(overflow))  // else skipped: weights and momenta stay as they were
-        net.sgd_step(static_cast<float>(run.lr_at(global, fp32_since)),
-                     static_cast<float>(o.momentum), static_cast<float>(o.weight_decay));
-      append_segment(trace.segments, global, p);
+      tally.add(p[Role::E], overflow, net.last_backward());
+      if (vr) {
+        vr->step(net, batch_images.data(), batch_labels.data(), b, p, run.policy,
+                 static_cast<std::uint64_t>(global),
+                 static_cast<float>(run.lr_at(global, fp32_since)),
+                 static_cast<float>(o.momentum), static_cast<float>(o.weight_decay));
+        // HALP's update reads and writes the b-bit offset: its optimizer state.
+        if (run.optimizer == OptimizerKind::Halp) p[Role::Opt] = Format::integer(o.halp_bits);
+      } else {
+        if (scaler.step_ok(overflow)) {  // else skipped: weights and momenta stay as they were
+          const auto lr = static_cast<float>(run.lr_at(global, fp32_since));
+          if (master.is_fp32())
+            net.sgd_step(lr, static_cast<float>(o.momentum), static_cast<float>(o.weight_decay));
+          else
+            sgd_step_master(net.params(), lr, static_cast<float>(o.momentum),
+                            static_cast<float>(o.weight_decay), master, o.seed,
+                            static_cast<std::uint64_t>(global));
+        }
+        append_segment(trace.segments, global, p);
+      }
       used.push_back(p);
       loss_sum += st.loss_sum;
       correct += st.correct;
@@ -481,8 +690,23 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
         fp32_since = epoch + 1;
     }
 
+    if (vr) {
+      // This epoch's passes, in the trace's order: its anchors' FP32 passes
+      // (all roles FP32), then the gradients at w, then those at w~ (the
+      // same minibatches at the same precisions).
+      std::int64_t at = run.passes_before(epoch) * run.ipe;
+      const std::int64_t anchors = anchors_before((epoch + 1) * run.ipe, run.vr_epoch_length) -
+                                   anchors_before(epoch * run.ipe, run.vr_epoch_length);
+      if (anchors > 0) append_segment(trace.segments, at, PrecisionSet{}, anchors * run.ipe);
+      at += anchors * run.ipe;
+      for (int pass = 0; pass < 2; ++pass)
+        for (const PrecisionSet& p : used) append_segment(trace.segments, at++, p);
+    }
+
+    if (tally.steps > 0) result.events.push_back(tally.event(epoch));
+
     EpochMetrics m;
-    m.epoch = epoch;
+    m.epoch = run.passes_before(epoch + 1) - 1;  // sgd: the epoch; svrg / halp: its last pass
     if (scaler.dynamic || scaler.scale != 1) m.loss_scale = scaler.scale;
     if (scaler.dynamic) {
       m.skipped_steps = scaler.skipped_epoch;
@@ -490,7 +714,8 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
     }
     m.train_loss = loss_sum / static_cast<double>(samples);
     m.train_accuracy = static_cast<double>(correct) / static_cast<double>(samples);
-    m.test_accuracy = run.evaluate(widest(used), epoch);
+    m.test_accuracy =
+        run.evaluate(widest(used), epoch, epoch + 1 == o.epochs ? &result.final_test : nullptr);
     m.wall_s = std::chrono::duration<double>(Clock::now() - t_epoch).count();
     trace.metrics.push_back(m);
 
@@ -511,6 +736,7 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
       c.range_test = result.range_test;
       c.schedule = schedule_spec;
       c.events = result.events;
+      if (vr) c.vr = vr->state();
       impl::save_checkpoint(o.checkpoint, c);
     }
   }

@@ -11,6 +11,7 @@
 
 #include "core/precision.h"
 #include "traces/trace.h"
+#include "trainer/confidence.h"
 #include "trainer/idx.h"
 
 namespace lpsim::trainer {
@@ -22,6 +23,10 @@ struct TrainOptions {
   std::int64_t epochs = 10;
   std::int64_t batch = 128;
   double lr = 0.05;
+  // An LRBench policy (trainer/lr_policy.h), e.g. "tri:k0=0.01,k1=0.1,l=500":
+  // when set it gives the LR of every iteration and `lr`, `lr_schedule`,
+  // `lr_step`, `lr_gamma` are not used (they must stay at their defaults).
+  std::string lr_policy;
   double momentum = 0.9;
   double weight_decay = 5e-4;
   // cosine (per iteration, to 0) | step (x lr_gamma every lr_step epochs) |
@@ -53,9 +58,29 @@ struct TrainOptions {
   // (file order) run forward at the test precision; weights are untouched.
   // 0 = off: test with the statistics training left.
   std::int64_t bn_recalibrate = 0;
+  // The FP8 recipe and adaptive loss scaling (docs/trainer.md):
+  // per-layer adaptive scales on top of the global S (adaptive_loss_scale.h)
+  bool adaptive_loss_scale = false;
+  // enhanced loss scaling (Sun et al. 2019): dynamic, S kept at or above
+  // loss_scale_floor x loss_scale_floor_growth^epoch
+  bool enhanced_loss_scale = false;
+  double loss_scale_floor = 1;
+  double loss_scale_floor_growth = 2;
+  std::string master_weights = "fp32";     // fp32 | fp16 | bf16 (master_weights.h)
+  std::string master_rounding = "nearest";  // nearest | stochastic (16-bit masters only)
   bool range_test = false;         // CPT precision range test in the first epoch
   double range_test_threshold = 0.01;  // accuracy gain (0..1) below which the test stops
   int range_test_from = 2;             // first width tried
+  // Optimizer (trainer/svrg.h, docs/trainer.md "SVRG and HALP"): sgd (the
+  // update above) | svrg | halp. svrg and halp take an FP32 full-gradient
+  // anchor every `halp_epoch_length` steps (0: half an epoch, rounded up);
+  // halp keeps the model as anchor + a `halp_bits`-bit offset whose scale is
+  // ||g~|| / (halp_mu (2^(bits-1) - 1)). The trace then counts every pass
+  // (docs/trace-format.md, "Variance-reduced runs").
+  std::string optimizer = "sgd";
+  std::int64_t halp_epoch_length = 0;
+  int halp_bits = 8;
+  double halp_mu = 20.0;
 };
 
 struct RangeTestStep {
@@ -70,8 +95,15 @@ struct RangeTestResult {
   std::string schedule;  // the schedule the rest of the run used
 };
 
+// The final model on the test set, for LRBench's metrics (docs/trainer.md).
+struct FinalTestMetrics {
+  double loss = 0;  // mean cross-entropy over the test images
+  Confidence confidence;
+};
+
 struct TrainResult {
   Trace trace;  // metrics cover the epochs run so far
+  FinalTestMetrics final_test;  // of the last epoch's test pass (finished runs)
   std::optional<RangeTestResult> range_test;
   std::vector<std::string> events;  // e.g. MuPPET switches, one line each
   bool finished = false;            // false when stop_after cut the run short

@@ -181,6 +181,17 @@ std::string one_conv_topology() {
                "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, "
                "Num Filter, Strides,\nconv1, 34, 34, 3, 3, 16, 16, 1,\n");
 }
+TEST_CASE("bad architecture: an unknown convolution mapping") {
+  const auto p = arch_file("conv_mapping.yaml", arch_with("array: {rows: 16, cols: 16}",
+                                                          "array: {rows: 16, cols: 16, conv_mapping: rows}"));
+  expect_refused("energy-table --arch " + p, {p, "array.conv_mapping = rows", "window | channels"});
+}
+
+TEST_CASE("bad architecture: a partial-sum width of 0 bits") {
+  const auto p = arch_file("psum_bits.yaml", arch_with("type: fixed", "type: fixed\n  psum_bits: 0"));
+  expect_refused("energy-table --arch " + p, {p, "pe.psum_bits = 0", "1"});
+}
+
 }  // namespace
 
 TEST_CASE("bad architecture: a buffer too small to hold one tile") {

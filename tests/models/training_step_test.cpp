@@ -264,6 +264,15 @@ TEST_CASE("phases have stable names") {
   CHECK(phase_name(Phase::Update) == "update");
 }
 
+// The first convolution of a graph: the layer that takes the Input layer.
+int g_first_conv(const Graph& g) {
+  for (int i = 0; i < g.size(); ++i)
+    if (g.layer(i).kind == LayerKind::Conv2d &&
+        g.layer(g.inputs(i).at(0)).kind == LayerKind::Input)
+      return i;
+  return -1;
+}
+
 TEST_CASE("conv GEMMs carry their im2col geometry: fwd and bwd_weight the lhs, bwd_data the output") {
   const auto ops = expand_training_step(tiny_cnn(), 2);
   int convs = 0;
@@ -278,6 +287,8 @@ TEST_CASE("conv GEMMs carry their im2col geometry: fwd and bwd_weight the lhs, b
     if (op.layer == 4) {
       CHECK(op.conv == ConvWindow{8, 8, 4, 4, 3, 3, 2, 2});
     }
+    // Only the first convolution reads the network's input.
+    CHECK(op.conv.from_input == (g_first_conv(tiny_cnn()) == op.layer));
   }
   CHECK(convs == 5);  // 2 fwd + 2 bwd_weight + 1 bwd_data (none for the first layer)
 }

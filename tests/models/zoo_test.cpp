@@ -68,6 +68,70 @@ TEST_CASE(
   CHECK(bottleneck.parameters == Approx(1.7e6).epsilon(0.03));
 }
 
+TEST_CASE("CPT's ResNet-152 is the basic-block CIFAR ResNet with n = 25") {
+  // github RICE-EIC/CPT, cpt_cifar/models.py: cifar100_resnet_152 = ResNet(BasicBlock, [25, 25, 25]).
+  CHECK(stats("resnet152").forward_macs == cifar_resnet_macs(25, 100));
+}
+
+namespace {
+
+// CPT's CIFAR MobileNetV2 (github RICE-EIC/CPT, cpt_cifar/models.py, Block and
+// MobileNetV2), counted block by block: every conv is followed by a batch norm
+// (2 parameters a channel); the depthwise conv has groups = its channels.
+struct Count {
+  std::int64_t macs = 0, params = 0;
+};
+Count cpt_mobilenet_v2(std::int64_t classes) {
+  Count n;
+  auto conv = [&n](std::int64_t cin, std::int64_t cout, std::int64_t k, std::int64_t hw,
+                   std::int64_t groups) {
+    n.macs += conv_macs(cin / groups, cout, k, hw);
+    n.params += cin / groups * cout * k * k + 2 * cout;
+  };
+  // (expansion, out_planes, num_blocks, stride), CIFAR strides.
+  const std::int64_t cfg[7][4] = {{1, 16, 1, 1},  {6, 24, 2, 1},  {6, 32, 3, 2},  {6, 64, 4, 2},
+                                  {6, 96, 3, 1},  {6, 160, 3, 2}, {6, 320, 1, 1}};
+  std::int64_t hw = 32, in = 32;
+  conv(3, 32, 3, hw, 1);
+  for (const auto& stage : cfg) {
+    for (std::int64_t i = 0; i < stage[2]; ++i) {
+      const std::int64_t stride = i == 0 ? stage[3] : 1, planes = stage[0] * in;
+      conv(in, planes, 1, hw, 1);
+      hw /= stride;
+      conv(planes, planes, 3, hw, planes);
+      conv(planes, stage[1], 1, hw, 1);
+      if (stride == 1 && in != stage[1]) conv(in, stage[1], 1, hw, 1);
+      in = stage[1];
+    }
+  }
+  conv(320, 1280, 1, hw, 1);
+  n.macs += 1280 * classes;
+  n.params += 1281 * classes;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("CPT's CIFAR MobileNetV2 counts every block's expansion and its conv shortcuts") {
+  for (const char* dataset : {"cifar10", "cifar100"}) {
+    INFO(dataset);
+    const auto s = stats("mobilenetv2-cpt", dataset);
+    const Count expected = cpt_mobilenet_v2(dataset == std::string("cifar10") ? 10 : 100);
+    CHECK(s.forward_macs == expected.macs);
+    CHECK(s.parameters == expected.params);
+    // Against the Sandler / torchvision layout of `mobilenetv2`: the t = 1 block's
+    // 32 -> 32 expansion at 32x32, and 1x1 shortcuts 32->16 and 16->24 (32x32),
+    // 64->96 (8x8), 160->320 (4x4).
+    const auto plain = stats("mobilenetv2", dataset);
+    CHECK(s.forward_macs - plain.forward_macs ==
+          conv_macs(32, 32, 1, 32) + conv_macs(32, 16, 1, 32) + conv_macs(16, 24, 1, 32) +
+              conv_macs(64, 96, 1, 8) + conv_macs(160, 320, 1, 4));
+    CHECK(s.parameters - plain.parameters ==
+          (32 * 32 + 64) + (32 * 16 + 32) + (16 * 24 + 48) + (64 * 96 + 192) + (160 * 320 + 640));
+  }
+  CHECK_THROWS_AS(make_model("mobilenetv2-cpt", "imagenet"), InputError);
+}
+
 TEST_CASE("ResNet-18 on ImageNet has about 1.8 GMACs and 11.7M parameters") {
   const auto s = stats("resnet18");
   // He et al. 2016, Table 1: 1.8e9 FLOPs (multiply-adds) for ResNet-18.

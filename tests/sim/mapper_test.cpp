@@ -312,4 +312,34 @@ TEST_CASE("with pipelined folds a tile pays the array's skew and drain once, and
         folds * (2 * R + C + M - 2));
 }
 
+TEST_CASE("channel mapping pads each kernel position's channels to whole folds") {
+  // array.conv_mapping: channels (Bit Fusion): a fold's R rows take channels
+  // at one kernel position, so a conv of C channels and KH x KW positions
+  // runs KH x KW x ceil(C / R) folds along k per column fold, where the
+  // window mapping runs ceil(C x KH x KW / R). Here C = 6, 3 x 3, R = 8:
+  // 9 x 1 = 9 folds against ceil(54 / 8) = 7. MACs and data do not change.
+  const std::int64_t R = 8, Cols = 16, C = 6, N = 16, M = 64;
+  ArchConfig a = test_arch(Dataflow::WeightStationary, R, Cols, 1e9, 1 << 30);
+  a.array.pipelined_folds = true;
+  GemmWork w = gemm(M, N, C * 9);
+  w.im2col = Im2col::Lhs;
+  w.conv = ConvWindow{10, 10, 8, 8, 3, 3, 1, C};  // 1 image of 10x10 -> 8x8 = 64 pixels
+  const auto window = machine_params(a);
+  a.array.conv_mapping = ConvMapping::Channels;
+  const auto channels = machine_params(a);
+  const OpStats sw = analytic_stats(map_gemm(w, window, rate(1.0), 24), window);
+  const OpStats sc = analytic_stats(map_gemm(w, channels, rate(1.0), 24), channels);
+  CHECK(sw.mac_array_busy_cycles == ceil_div(C * 9, R) * M + R + Cols - 2);
+  CHECK(sc.mac_array_busy_cycles == 9 * ceil_div(C, R) * M + R + Cols - 2);
+  CHECK(sc.macs == Approx(double(M * N * C * 9)));
+  CHECK(sc.dram_read_bits == Approx(sw.dram_read_bits));
+  // The network's input arrives im2col-expanded from the host: DRAM moves
+  // the M x K matrix (8 bits) instead of the raw 10 x 10 x C map, and the
+  // window is contiguous again.
+  w.conv.from_input = true;
+  const OpStats host = analytic_stats(map_gemm(w, channels, rate(1.0), 24), channels);
+  CHECK(host.mac_array_busy_cycles == sw.mac_array_busy_cycles);
+  CHECK(host.dram_read_bits == Approx(sw.dram_read_bits - 10.0 * 10 * C * 8 + double(M) * C * 9 * 8));
+}
+
 }  // namespace lpsim

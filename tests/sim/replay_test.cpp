@@ -330,6 +330,31 @@ TEST_CASE("AlexNet conv1-5 on the Eyeriss point take 0.8-1.25x the chip's measur
   CHECK(r.latency_s() <= 1.25 * 103.5e-3);
 }
 
+TEST_CASE("pe.psum_bits sets the width partial sums keep; unset, it is the table's accumulator") {
+  // 16 x 16-bit integer MACs: the energy table's accumulator is 16 + 16 + 8 =
+  // 40 bits (docs/energy.md), so psum_bits 40 must give the same report as
+  // leaving it unset; 16 (the Eyeriss chip's psum width) moves fewer bits.
+  test::TempDir dir;
+  const std::string csv = dir.write(
+      "conv.csv",
+      "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "
+      "Strides,\nconv3, 15, 15, 3, 3, 256, 384, 1,\n");
+  const Graph g = read_topology_csv(csv);
+  const PrecisionSet p = PrecisionSet::fw_bw(Format::integer(16), Format::integer(16));
+  auto run = [&](int psum_bits) {
+    ArchConfig arch = load_arch(resolve_arch_path("eyeriss_isca16"));
+    arch.pe.psum_bits = psum_bits;
+    return simulate_step(g, arch, energy_table_for(arch), p, 4, true).total;
+  };
+  const Totals table = run(0), forty = run(40), sixteen = run(16);
+  CHECK(forty.cycles == table.cycles);
+  CHECK(forty.dram_read_bits == table.dram_read_bits);
+  CHECK(forty.sram_write_bits == table.sram_write_bits);
+  CHECK(sixteen.macs == table.macs);
+  CHECK(sixteen.dram_read_bits + sixteen.dram_write_bits <
+        table.dram_read_bits + table.dram_write_bits);
+}
+
 TEST_CASE("a conv whose input the op before left in its buffer loads only its weights") {
   // relu -> conv, 2 images of 8 x 16 x 16 at 8 bits (4 KiB): with the 12 MiB
   // unified buffer the relu's output stays there for the conv (docs/simulator.md,
@@ -349,6 +374,46 @@ TEST_CASE("a conv whose input the op before left in its buffer loads only its we
   const double input_bits = 2.0 * 8 * 16 * 16 * 8, weight_bits = 8.0 * 8 * 9 * 8;
   CHECK(fwd({}).dram_read_bits == weight_bits);
   CHECK(fwd({"buffers.0.capacity_bytes=4096"}).dram_read_bits == input_bits + weight_bits);
+}
+
+TEST_CASE("backward reads the forward tensors it stashed from the buffer when they fit, newest first") {
+  // fc1 -> relu1 -> fc2 -> relu2 -> fc3 on 4 vectors of 64 at 8 bits: each
+  // hidden activation is 4 x 64 x 8 = 2048 bits (256 B). With the 12 MiB
+  // unified buffer every forward output stays for backward
+  // (docs/simulator.md, "Stashed activations"). With 1 KiB, the stash may use
+  // half the buffer less the largest tensor: 512 - 256 = 256 B, so only fc3's
+  // 40 B output fits, newest first, and relu2's output (fc3's input, and what
+  // relu2's backward reads) goes back to DRAM: 2048 more bits for each.
+  Graph g("mlp");
+  int x = add_input(g, {64});
+  for (const std::string n : {"1", "2"}) {
+    Layer fc = make_layer("fc" + n, LayerKind::Linear);
+    fc.out_features = 64;
+    x = g.add(make_layer("relu" + n, LayerKind::Activation), {g.add(fc, {x})});
+  }
+  Layer fc3 = make_layer("fc3", LayerKind::Linear);
+  fc3.out_features = 10;
+  const int last = g.add(fc3, {x});
+  g.infer_shapes();
+  const int relu2 = x;
+  const PrecisionSet p = PrecisionSet::fw_bw(Format::integer(8), Format::integer(8));
+  auto run = [&](std::vector<std::string> set) {
+    const ArchConfig arch = default_arch(set);
+    return simulate_step(g, arch, energy_table_for(arch), p, 4, false);
+  };
+  const SimReport big = run({}), small = run({"buffers.0.capacity_bytes=1024"});
+  auto dram_read = [](const SimReport& r, int layer, Phase ph) {
+    return r.layers[std::size_t(layer)].by_phase[std::size_t(ph)].dram_read_bits;
+  };
+  const double tensor = 4 * 64 * 8;
+  CHECK(dram_read(small, last, Phase::BwdWeight) - dram_read(big, last, Phase::BwdWeight) ==
+        tensor);
+  CHECK(dram_read(small, relu2, Phase::BwdData) - dram_read(big, relu2, Phase::BwdData) == tensor);
+  // The network's input is not a forward output: fc1's backward-weight reads
+  // it from DRAM either way.
+  const int fc1 = g.inputs(g.inputs(g.inputs(relu2).at(0)).at(0)).at(0);
+  CHECK(dram_read(small, fc1, Phase::BwdWeight) == dram_read(big, fc1, Phase::BwdWeight));
+  CHECK(small.total.macs == big.total.macs);
 }
 
 }  // namespace lpsim

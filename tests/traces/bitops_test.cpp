@@ -182,28 +182,55 @@ double gbitops(const std::string& model, const std::string& schedule, CountConve
 
 }  // namespace
 
-TEST_CASE("CPT Table 2 GBitOPs are reproduced within 5% and their ratios within 1%") {
-  // Fu et al., ICLR 2021, Table 2 (CIFAR-100), as REFERENCES.md quotes it;
-  // counted as the paper did: 64,000 iterations of batch 128, CPT convention.
+TEST_CASE("CPT's training GBitOPs are reproduced within 1% on all six of its CIFAR-100 networks") {
+  // Counted as the paper did: 64,000 iterations of batch 128, CPT convention,
+  // each network as CPT's code builds it (github RICE-EIC/CPT, cpt_cifar/models.py).
+  // Figures (GBitOPs) from two sources:
+  //  - Fu et al., ICLR 2021, Table 2 (CIFAR-100), as REFERENCES.md quotes it;
+  //  - the CIFAR-100 figure of CPT's README (imgs/exp_cifar100.png, x axis
+  //    "GBitOPs" x1e8), read off its pixels by scripts/cpt_figure_read.py
+  //    (good to about 0.2%; docs/validation.md section 2).
   struct Row {
     const char* model;
     double static8, cpt38, static6, cpt36;
   };
-  for (const Row& row : {Row{"resnet74", 2.67e8, 1.68e8, 1.50e8, 1.05e8},
-                         Row{"resnet164", 6.04e8, 3.8e8, 3.40e8, 2.37e8}}) {
+  const Row rows[] = {
+      {"resnet74", 2.67e8, 1.68e8, 1.50e8, 1.05e8},             // Table 2
+      {"resnet164", 6.04e8, 3.8e8, 3.40e8, 2.37e8},             // Table 2
+      {"resnet38", 1.322e8, 0.838e8, 0.744e8, 0.520e8},         // README figure
+      {"resnet110", 4.015e8, 2.545e8, 2.258e8, 1.580e8},        // README figure
+      {"resnet152", 5.588e8, 3.541e8, 3.145e8, 2.196e8},        // README figure
+      {"mobilenetv2-cpt", 1.491e8, 0.945e8, 0.838e8, 0.586e8},  // README figure
+  };
+  for (const Row& row : rows) {
     INFO(row.model);
     auto g = [&](const char* s) { return gbitops(row.model, s, CountConvention::Cpt, 64000, 1); };
     const double s8 = g("static:8/8"), c38 = g("cyclic:3-8/8"), s6 = g("static:6/6"),
                  c36 = g("cyclic:3-6/6");
-    CHECK(s8 == Approx(row.static8).epsilon(0.05));
-    CHECK(c38 == Approx(row.cpt38).epsilon(0.05));
-    CHECK(s6 == Approx(row.static6).epsilon(0.05));
-    CHECK(c36 == Approx(row.cpt36).epsilon(0.05));
+    CHECK(s8 == Approx(row.static8).epsilon(0.01));
+    CHECK(c38 == Approx(row.cpt38).epsilon(0.01));
+    CHECK(s6 == Approx(row.static6).epsilon(0.01));
+    CHECK(c36 == Approx(row.cpt36).epsilon(0.01));
     CHECK(c38 / s8 == Approx(row.cpt38 / row.static8).epsilon(0.01));
     CHECK(c36 / s6 == Approx(row.cpt36 / row.static6).epsilon(0.01));
-    // Plain GEMM MACs over 160 epochs of 50,000 images: REFERENCES.md says
-    // this lands a few percent low; still within 5%.
-    CHECK(gbitops(row.model, "static:8/8", CountConvention::Gemm, 0, 160) ==
-          Approx(row.static8).epsilon(0.05));
   }
+}
+
+TEST_CASE("plain GEMM MACs over 160 epochs land a few percent below CPT's figures") {
+  // REFERENCES.md: counting plain MACs over 160 x 50,000 images lands about 3%
+  // low (fewer images, no batch-norm term); within 5% of Table 2.
+  CHECK(gbitops("resnet74", "static:8/8", CountConvention::Gemm, 0, 160) ==
+        Approx(2.67e8).epsilon(0.05));
+  CHECK(gbitops("resnet164", "static:8/8", CountConvention::Gemm, 0, 160) ==
+        Approx(6.04e8).epsilon(0.05));
+}
+
+TEST_CASE("MobileNetV2 in the Sandler / torchvision layout is not the network CPT counted") {
+  // CPT's code adds a 1x1 expansion in the t = 1 block and 1x1 conv + BN
+  // shortcuts where a stride-1 block changes width (docs/models.md,
+  // tests/models/zoo_test.cpp): without them the count misses the README
+  // figure's 1.491e8 (static 8/8) by more than 3%, the finding.
+  const double plain = gbitops("mobilenetv2", "static:8/8", CountConvention::Cpt, 64000, 1);
+  CHECK(plain < 0.97 * 1.491e8);
+  CHECK(plain > 0.95 * 1.491e8);
 }

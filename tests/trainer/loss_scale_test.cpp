@@ -49,3 +49,22 @@ TEST_CASE("a static scaler always steps and never changes the scale") {
   CHECK_FALSE(s.diverged(1000));
   CHECK(s.skipped_epoch == 0);
 }
+
+TEST_CASE("an enhanced scaler halves on overflow but never below its floor") {
+  LossScaler s;
+  s.dynamic = true;
+  s.scale = 64;
+  s.floor = 32;
+  CHECK_FALSE(s.step_ok(1));
+  CHECK(s.scale == 32);
+  CHECK_FALSE(s.step_ok(1));  // still skipped, but the scale stays at the floor
+  CHECK(s.scale == 32);
+  CHECK_FALSE(s.diverged(1));  // above 1: not diverged
+}
+
+TEST_CASE("the enhanced floor grows by its factor each epoch, up to 2^64") {
+  CHECK(enhanced_floor(4, 2, 0) == 4);
+  CHECK(enhanced_floor(4, 2, 3) == 32);  // 4 x 2^3
+  CHECK(enhanced_floor(1, 1, 1000) == 1);
+  CHECK(enhanced_floor(2, 1024, 100) == kMaxLossScale);  // 2 x 2^1000 capped
+}

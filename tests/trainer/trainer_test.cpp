@@ -4,6 +4,8 @@
 
 #include <filesystem>
 
+#include <unistd.h>
+
 #include "core/error.h"
 #include "models/zoo.h"
 #include "traces/bitops.h"
@@ -30,7 +32,9 @@ TrainOptions tiny(const std::string& schedule, std::int64_t epochs) {
 }
 
 std::string temp_path(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / "lpsim_trainer_test";
+  // One directory per process: test runs of other build trees may share /tmp.
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("lpsim_trainer_test_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   std::filesystem::remove(dir / name);
   return (dir / name).string();

@@ -1,8 +1,12 @@
 // Checkpoint file: a private binary format (magic "LPSIMCKPT2"), written
 // whole-or-nothing; floats stored bit-exactly. Version 2 added batch norm
-// buffers and the loss scaler; version 1 files are refused by name.
+// buffers and the loss scaler; version 1 files are refused by name. An
+// svrg / halp run adds a section before the end marker ("VRS\n": anchor,
+// full gradient, HALP's offset codes and scales); an SGD checkpoint is the
+// same bytes as before it existed.
 #include "trainer/impl/checkpoint.h"
 
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -19,6 +23,7 @@ namespace {
 constexpr char kMagic[] = "LPSIMCKPT2\n";
 constexpr char kMagicV1[] = "LPSIMCKPT1\n";
 constexpr char kEnd[] = "END\n";
+constexpr char kVrSection[] = "VRS\n";  // as long as kEnd
 
 class Writer {
  public:
@@ -178,6 +183,20 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
   w.str(c.schedule);
   w.i64(static_cast<std::int64_t>(c.events.size()));
   for (const auto& e : c.events) w.str(e);
+  if (!c.vr.empty()) {
+    w.raw(kVrSection, sizeof kVrSection - 1);
+    w.i64(static_cast<std::int64_t>(c.vr.anchor.size()));
+    for (std::size_t i = 0; i < c.vr.anchor.size(); ++i) {
+      w.floats(c.vr.anchor[i]);
+      w.floats(c.vr.full_grad[i]);
+    }
+    w.i64(static_cast<std::int64_t>(c.vr.offset.size()));
+    for (std::size_t i = 0; i < c.vr.offset.size(); ++i) {
+      // Codes fit a double exactly (|q| <= 2^23).
+      w.doubles(std::vector<double>(c.vr.offset[i].begin(), c.vr.offset[i].end()));
+      w.f64(c.vr.scale[i]);
+    }
+  }
   w.raw(kEnd, sizeof kEnd - 1);
   write_file_atomic(path, w.bytes());
 }
@@ -259,6 +278,25 @@ Checkpoint load_checkpoint(const std::string& path) {
   for (std::int64_t i = 0; i < ev; ++i) c.events.push_back(r.str());
   char end[sizeof kEnd - 1];
   r.raw(end, sizeof end);
+  if (std::memcmp(end, kVrSection, sizeof end) == 0) {
+    const std::int64_t n = r.count(16);
+    for (std::int64_t i = 0; i < n; ++i) {
+      c.vr.anchor.push_back(r.floats());
+      c.vr.full_grad.push_back(r.floats());
+    }
+    const std::int64_t m = r.count(16);
+    for (std::int64_t i = 0; i < m; ++i) {
+      std::vector<std::int32_t> code;
+      for (double q : r.doubles()) {
+        if (!(std::abs(q) <= 16777216.0) || q != std::floor(q))
+          throw InputError(fmt::format("{}: checkpoint corrupt (HALP offset code {})", path, q));
+        code.push_back(static_cast<std::int32_t>(q));
+      }
+      c.vr.offset.push_back(std::move(code));
+      c.vr.scale.push_back(r.f64());
+    }
+    r.raw(end, sizeof end);
+  }
   if (std::memcmp(end, kEnd, sizeof end) != 0 || !r.at_end())
     throw InputError(fmt::format("{}: checkpoint corrupt (bad end marker)", path));
   return c;

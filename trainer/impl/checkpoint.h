@@ -11,6 +11,7 @@
 #include "trainer/loss_scale.h"
 #include "trainer/muppet.h"
 #include "trainer/network.h"
+#include "trainer/svrg.h"
 #include "trainer/trainer.h"
 
 namespace lpsim::trainer::impl {
@@ -28,6 +29,7 @@ struct Checkpoint {
   std::optional<RangeTestResult> range_test;
   std::string schedule;  // the schedule in force (after a range test)
   std::vector<std::string> events;
+  VrState vr;  // svrg / halp only; written only when not empty
 };
 
 void save_checkpoint(const std::string& path, const Checkpoint& c);

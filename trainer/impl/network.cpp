@@ -11,11 +11,14 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cassert>
 #include <cmath>
 #include <cstring>
 #include <limits>
 
 #include "core/error.h"
+#include "trainer/adaptive_loss_scale.h"
 #include "trainer/impl/int_gemm.h"
 #include "trainer/impl/parallel.h"
 
@@ -32,6 +35,9 @@ struct Node {
   bool grad_overwritten = false;
   std::int64_t out_elems = 0;
   std::vector<float> out, grad;
+  // The loss scale `grad` carries (backward): the global S times the
+  // adaptive scales of the layers above; 0 until something flows in.
+  double grad_scale = 0;
 
   // Conv2d / Linear
   std::unique_ptr<Param> weight, bias;
@@ -179,6 +185,44 @@ std::int64_t quantize_backward(const Format& format, IntMethod method, std::vect
   if (is_identity(format)) return count_nonfinite(x);
   return static_cast<std::int64_t>(
       quantize(format, method, x.data(), 1, x.size(), rounding, key, par));
+}
+
+// Before `scale`-carrying error flows into `to`: a node fed by branches of
+// different scales (adaptive scaling) keeps one, the latest, rescaling what it
+// already holds (powers of two: exact in FP32). Never rescales without
+// adaptive scaling, where every scale is the global S.
+// A grad_overwritten gradient has one consumer, so it is joined once, at
+// scale 0, and its stale values are never rescaled.
+void join_scale(Node& to, double scale) {
+  assert(!to.grad_overwritten || to.grad_scale == 0);
+  if (to.grad_scale != 0 && to.grad_scale != scale) {
+    const auto f = static_cast<float>(scale / to.grad_scale);
+    for (float& v : to.grad) v *= f;
+  }
+  to.grad_scale = scale;
+}
+
+// Counts into `r` the E values quantized, the non-zero ones among the errors
+// before quantization, and those the quantizer flushed to zero. Integer
+// counts, so the blocking cannot change them.
+void count_flushed(impl::ThreadPool& pool, const std::vector<float>& grad,
+                   const std::vector<float>& eq, BackwardReport& r) {
+  std::atomic<std::int64_t> nonzero{0}, flushed{0};
+  const float* g = grad.data();
+  const float* e = eq.data();
+  for_blocks(pool, eq.size(), [&, g, e](std::size_t b, std::size_t end) {
+    std::int64_t nz = 0, fl = 0;
+    for (std::size_t i = b; i < end; ++i) {
+      const bool z = g[i] != 0.0f;
+      nz += z ? 1 : 0;
+      fl += (z && e[i] == 0.0f) ? 1 : 0;
+    }
+    nonzero += nz;
+    flushed += fl;
+  });
+  r.e_nonzero += nonzero;
+  r.e_flushed += flushed;
+  r.e_values += static_cast<std::int64_t>(eq.size());
 }
 
 std::uint64_t tensor_id(const Node& n, Role role, int sub = 0) {
@@ -1095,9 +1139,16 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
   std::int64_t overflow = 0;
   const std::int64_t chunks = (batch + kChunk - 1) / kChunk;
   // Gradients accumulate (+=) from every consumer, so they start at zero;
-  // nodes without a parameter at or before them never receive one.
+  // nodes without a parameter at or before them never receive one. A
+  // grad_overwritten gradient keeps last step's values, but its scale starts
+  // at 0 like every other: its only consumer's join_scale finds nothing to
+  // rescale, then overwrites it whole.
   zero_grads(*pool_, nodes_);
-  const float unscale = 1.0f / q.loss_scale;
+  for (auto& np : nodes_) np->grad_scale = 0;
+  report_ = BackwardReport{};
+  auto scale_of = [&q](const Node& n) {
+    return n.grad_scale > 0 ? n.grad_scale : static_cast<double>(q.loss_scale);
+  };
   const ParallelFor par = [this](std::int64_t count, const std::function<void(std::int64_t)>& fn) {
     pool_->parallel_for(count, fn);
   };
@@ -1111,6 +1162,7 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
         break;
       case LayerKind::Softmax: {
         if (!to_input) break;
+        join_scale(*in, q.loss_scale);
         const std::int64_t classes = n.out_elems;
         const float scale = q.loss_scale / static_cast<float>(batch);
         for (std::int64_t s = 0; s < batch; ++s)
@@ -1123,6 +1175,7 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
       }
       case LayerKind::Activation: {
         if (!to_input) break;
+        join_scale(*in, scale_of(n));
         const float clip = n.clip;
         const float* x = in->out.data();
         const float* dy = n.grad.data();
@@ -1138,6 +1191,7 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
       }
       case LayerKind::Flatten: {
         if (!to_input) break;
+        join_scale(*in, scale_of(n));
         const float* dy = n.grad.data();
         float* dx = in->grad.data();
         const bool overwrite = in->grad_overwritten;
@@ -1156,6 +1210,8 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
         const float* gamma = n.weight->value.data();
         float* dgamma = n.weight->grad.data();
         float* dbeta = n.bias->grad.data();
+        const float unscale = 1.0f / static_cast<float>(scale_of(n));
+        if (to_input) join_scale(*in, scale_of(n));
         pool_->parallel_for(C, [&](std::int64_t c) {
           double sdy = 0, sdyx = 0;
           for (std::int64_t s = 0; s < batch; ++s) {
@@ -1183,11 +1239,13 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
         for (int ii : n.inputs) {
           Node& src = *nodes_[static_cast<std::size_t>(ii)];
           if (!src.has_grad) continue;
+          join_scale(src, scale_of(n));
           for (std::size_t i = 0; i < n.grad.size(); ++i) src.grad[i] += n.grad[i];
         }
         break;
       case LayerKind::Pool: {
         if (!to_input) break;
+        join_scale(*in, scale_of(n));
         const bool is_max = l.pool_max;
         const float inv_area = 1.0f / static_cast<float>(n.KH * n.KW);
         if (in->grad_overwritten) {  // 2 x 2 windows tile the input (see the constructor)
@@ -1229,16 +1287,47 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
       }
       case LayerKind::Conv2d:
       case LayerKind::Linear: {
+        double alpha = 1;
+        if (q.adaptive) {
+          const std::int64_t fan = l.kind == LayerKind::Conv2d ? n.Cout * n.KH * n.KW : n.Cout;
+          alpha = adaptive_layer_scale(
+              measure_error_weight(n.grad.data(), n.grad.size(), n.wq.data(), n.wq.size(), fan),
+              scale_range_of(p[Role::E]));
+          // The scale carried on stays inside float32 (2^100 leaves room for sums).
+          alpha =
+              std::min(alpha, std::exp2(std::floor(std::log2(std::ldexp(1.0, 100) / scale_of(n)))));
+        }
+        report_.layer_scales.push_back(alpha);
+        const double carried = scale_of(n) * alpha;
+        if (to_input) join_scale(*in, carried);
+        // E = quantize(alpha grad); the codes, where the format has them,
+        // are those of the scaled E, so the integer weight-gradient GEMM
+        // sums what the float path would.
+        if (alpha != 1) {
+          n.eq.resize(n.grad.size());
+          const auto a = static_cast<float>(alpha);
+          const float* g = n.grad.data();
+          float* eq = n.eq.data();
+          for_blocks(*pool_, n.eq.size(), [=](std::size_t b, std::size_t e) {
+            for (std::size_t i = b; i < e; ++i) eq[i] = g[i] * a;
+          });
+        }
         if (is_identity(p[Role::E])) {
-          n.eq = n.grad;
+          if (alpha == 1) n.eq = n.grad;
           overflow += count_nonfinite(n.eq);
           n.e_codes.valid = false;
+        } else if (alpha != 1) {
+          overflow += static_cast<std::int64_t>(
+              quantize(p[Role::E], q.int_method, n.eq.data(), 1, n.eq.size(), q.e,
+                       RngKey{seed_, iteration, tensor_id(n, Role::E)}, par, &n.e_codes));
         } else {
           n.eq.resize(n.grad.size());
           overflow += static_cast<std::int64_t>(
               quantize_to(p[Role::E], q.int_method, n.grad.data(), n.eq.data(), 1, n.eq.size(), q.e,
                           RngKey{seed_, iteration, tensor_id(n, Role::E)}, par, &n.e_codes));
         }
+        count_flushed(*pool_, n.grad, n.eq, report_);
+        const float unscale = 1.0f / static_cast<float>(carried);
         // Weight gradient on codes when A (forward) and E both have them.
         const bool wgrad_codes = n.fwd_codes && n.e_codes.valid;
         const std::size_t wsize = n.weight->value.size();
@@ -1309,20 +1398,37 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
             for (std::size_t i = 0; i < wsize; ++i) gw[i] += part[i];
         }
         n.g_pre_w = gw;
-        overflow += quantize_backward(p[Role::G], q.int_method, gw, q.g,
-                                      RngKey{seed_, iteration, tensor_id(n, Role::G)}, {});
-        if (unscale != 1.0f)
-          for (auto& v : gw) v *= unscale;
         if (n.bias) {
           auto& gb = n.bias->grad;
           std::fill(gb.begin(), gb.end(), 0.0f);
           for (const auto& part : n.db_part)
             for (std::size_t i = 0; i < gb.size(); ++i) gb[i] += part[i];
           n.g_pre_b = gb;
+        }
+        float g_unscale = unscale;
+        if (q.adaptive) {  // the backward-weight GEMM's output kept inside G's range
+          double g_max = 0;
+          for (float v : gw) g_max = std::max(g_max, static_cast<double>(std::fabs(v)));
+          if (n.bias)
+            for (float v : n.bias->grad) g_max = std::max(g_max, static_cast<double>(std::fabs(v)));
+          const double gamma = gradient_scale(g_max, scale_range_of(p[Role::G]));
+          if (gamma != 1) {
+            for (auto& v : gw) v *= static_cast<float>(gamma);
+            if (n.bias)
+              for (auto& v : n.bias->grad) v *= static_cast<float>(gamma);
+            g_unscale = 1.0f / static_cast<float>(carried * gamma);
+          }
+        }
+        overflow += quantize_backward(p[Role::G], q.int_method, gw, q.g,
+                                      RngKey{seed_, iteration, tensor_id(n, Role::G)}, {});
+        if (g_unscale != 1.0f)
+          for (auto& v : gw) v *= g_unscale;
+        if (n.bias) {
+          auto& gb = n.bias->grad;
           overflow += quantize_backward(p[Role::G], q.int_method, gb, q.g,
                                         RngKey{seed_, iteration, tensor_id(n, Role::G, 1)}, {});
-          if (unscale != 1.0f)
-            for (auto& v : gb) v *= unscale;
+          if (g_unscale != 1.0f)
+            for (auto& v : gb) v *= g_unscale;
         }
         break;
       }
