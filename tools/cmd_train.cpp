@@ -177,6 +177,10 @@ Action add_train(CLI::App& app) {
                   "Before each test pass, re-estimate batch norm statistics over the first N "
                   "training batches at the test precision (0: off)")
       ->default_val(0);
+  sub->add_option("--gemm-kernel", o->gemm_kernel,
+                  "GEMMs of integer layers (<= 8 bits): auto | vnni | avx2 | scalar (integer "
+                  "kernels) | reference (FP64 BLAS on the codes); all give the same bits")
+      ->default_val("auto");
   sub->add_option("-o,--output", *out,
                   "Trace file to write (.lpt or .lpt.gz); - for standard output");
   sub->add_option("--checkpoint", *checkpoint, "Checkpoint file (default: <output>.ckpt)");

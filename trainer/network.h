@@ -27,6 +27,7 @@ namespace lpsim::trainer {
 namespace impl {
 class ThreadPool;
 struct Node;
+enum class GemmKernel : std::uint8_t;
 }  // namespace impl
 
 struct QuantPolicy {
@@ -120,6 +121,13 @@ class Network {
   // Weight of a batch's statistics in batch norm's running ones (PyTorch's
   // momentum; 1/k for the k-th batch gives the plain average of k batches).
   void set_bn_momentum(double momentum) { bn_momentum_ = momentum; }
+  // Which kernel runs the GEMMs of integer-quantized layers (<= 8 bits):
+  // "auto" (the fastest this CPU has), "vnni", "avx2", "scalar" (integer
+  // kernels), "reference" (FP64 BLAS on the codes). All give the same bits
+  // (docs/trainer.md, "Integer GEMMs"). InputError for other names or a
+  // kernel the CPU lacks.
+  void set_gemm_kernel(const std::string& name);
+  std::string gemm_kernel() const;
 
  private:
   Graph graph_;
@@ -128,6 +136,7 @@ class Network {
   std::unique_ptr<impl::ThreadPool> pool_;
   std::int64_t batch_ = 0;
   double bn_momentum_ = kBnMomentum;
+  impl::GemmKernel gemm_kernel_{};
   std::vector<std::uint8_t> labels_;
   BackwardReport report_;
 };

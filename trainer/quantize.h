@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "core/precision.h"
 #include "trainer/rng.h"
@@ -40,8 +41,7 @@ inline constexpr int kIdentityIntBits = 24;
 // Nearest rounds half to even; stochastic is floor(v + u), u ~ U[0,1) from
 // `key`, so it rounds up with probability equal to the remainder. A constant
 // tensor (hi == lo) is returned unchanged.
-std::size_t quantize_range(float* x, std::size_t n, int bits, Rounding rounding,
-                           const RngKey& key);
+std::size_t quantize_range(float* x, std::size_t n, int bits, Rounding rounding, const RngKey& key);
 
 // Same, one [min, max] range per row of a [rows x cols] array (weights: one
 // row per output channel). Random stream index = the flat element index.
@@ -53,8 +53,7 @@ std::size_t quantize_range_rows(float* x, std::size_t rows, std::size_t cols, in
 // zero denominator counts as +Inf), x' = clamp(round(x 2^sf), -2^(b-1),
 // 2^(b-1) - 1) / 2^sf. An all-zero tensor stays zero. Returns sf (0 when
 // the tensor holds no finite non-zero value).
-int quantize_dynamic_fixed(float* x, std::size_t n, int bits, Rounding rounding,
-                           const RngKey& key);
+int quantize_dynamic_fixed(float* x, std::size_t n, int bits, Rounding rounding, const RngKey& key);
 
 // Minifloat with `exp_bits` exponent and `man_bits` mantissa bits, IEEE-style
 // bias 2^(e-1) - 1 and gradual underflow (subnormals kept). Largest finite
@@ -79,8 +78,31 @@ bool is_identity(const Format& format);
 // element. Per-row quantization (weights, small) stays serial.
 using ParallelFor = std::function<void(std::int64_t, const std::function<void(std::int64_t)>&)>;
 inline constexpr std::size_t kQuantBlock = 32768;
+
+// The integer codes behind an integer format of at most kMaxCodeBits bits
+// (for the integer GEMMs, docs/trainer.md "Integer GEMMs"): element i of row
+// r is exactly scale[r] * (code[i] - zero) + offset[r] (its float32 rounding
+// is what quantize() writes to x). Stored codes lie in [0, 2^bits); zero is
+// 0 for range quantization (offset = the range's lo) and 2^(bits-1) for
+// dynamic fixed point (offset 0, scale 2^-sf). scale / offset hold one entry
+// per row, or one for a per-tensor quantizer. A constant row has scale 0.
+// valid is false (no codes) for float formats, wider integers, identity
+// widths and tensors holding NaN or +-Inf.
+inline constexpr int kMaxCodeBits = 8;
+struct QuantCodes {
+  bool valid = false;
+  int bits = 0, zero = 0;
+  std::vector<std::uint8_t> code;
+  std::vector<float> scale, offset;
+};
+bool has_codes(const Format& format);  // integer, bits <= kMaxCodeBits
+
 std::size_t quantize(const Format& format, IntMethod method, float* x, std::size_t rows,
                      std::size_t cols, Rounding rounding, const RngKey& key,
-                     const ParallelFor& parallel_for);
+                     const ParallelFor& parallel_for, QuantCodes* codes = nullptr);
+// The same out of place: dst = the quantized src (src is left as it is).
+std::size_t quantize_to(const Format& format, IntMethod method, const float* src, float* dst,
+                        std::size_t rows, std::size_t cols, Rounding rounding, const RngKey& key,
+                        const ParallelFor& parallel_for, QuantCodes* codes = nullptr);
 
 }  // namespace lpsim::trainer

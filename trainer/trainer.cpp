@@ -285,6 +285,7 @@ struct Run {
                                    data.train.height, data.train.width));
     policy = make_policy(o, *schedule);
     net = std::make_unique<Network>(graph, o.seed, o.threads);
+    net->set_gemm_kernel(o.gemm_kernel);
     ipe = (data.train.n + o.batch - 1) / o.batch;
     total = ipe * o.epochs;
     optimizer = parse_optimizer(o.optimizer);

@@ -38,6 +38,7 @@ struct TrainOptions {
   std::string schedule = "static:fp32";
   std::uint64_t seed = 1;
   int threads = 1;
+  std::string gemm_kernel = "auto";  // auto | vnni | avx2 | scalar | reference (same results)
   std::string quantizer = "auto";  // range | dfx | auto (dfx for muppet:, else range)
   std::string rounding = "auto";   // auto (W, A nearest; E, G stochastic) | nearest | stochastic
   // Loss scaling (for minifloat E / G): static S, or dynamic starting at S:

@@ -47,6 +47,11 @@ TEST_CASE("bad trainer option: a negative batch-norm recalibration count") {
   expect_refused(train("--bn-recalibrate -1"), {"--bn-recalibrate = -1", "0..1000000"});
 }
 
+TEST_CASE("bad trainer option: an unknown GEMM kernel") {
+  expect_refused(train("--gemm-kernel avx512"),
+                 {"--gemm-kernel avx512", "auto, reference, scalar, avx2, vnni"});
+}
+
 TEST_CASE("bad trainer option: an --lr that is neither a number nor a policy") {
   expect_refused(train("--lr banana"), {"--lr banana", "number > 0", "KIND:KEY=VALUE", "tri"});
 }

@@ -1,12 +1,14 @@
 // Quantizers against values worked by hand (formulas in trainer/quantize.h).
-#include <catch2/catch.hpp>
+#include "trainer/quantize.h"
 
+#include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <vector>
 
 #include "core/error.h"
-#include "trainer/quantize.h"
 
 using namespace lpsim;
 using namespace lpsim::trainer;
@@ -141,10 +143,10 @@ TEST_CASE("dynamic fixed point handles an all-negative tensor") {
 }
 
 TEST_CASE("minifloat e4m3 rounds to 3 mantissa bits, saturates at 448, keeps subnormals") {
-  std::vector<float> x = {1.0625f, 1.1f, 0.3f, 1000.0f, -1000.0f, kInf, 0.001f, 0.0009f, 0.0f,
-                          -0.3f, kNaN};
+  std::vector<float> x = {1.0625f, 1.1f,    0.3f, 1000.0f, -1000.0f, kInf,
+                          0.001f,  0.0009f, 0.0f, -0.3f,   kNaN};
   quantize_minifloat(x.data(), x.size(), 4, 3, Rounding::Nearest, kKey);
-  CHECK(x[0] == 1.0f);     // tie between 1 and 1.125: to even
+  CHECK(x[0] == 1.0f);  // tie between 1 and 1.125: to even
   CHECK(x[1] == 1.125f);
   CHECK(x[2] == 0.3125f);  // quantum 2^-5: 9.6 -> 10
   CHECK(x[3] == 448.0f);   // OCP FP8 E4M3 max
@@ -248,16 +250,94 @@ TEST_CASE("quantizers count overflow: NaN, Inf and values rounding past the larg
 TEST_CASE("the parallel quantizer counts the same overflow as the serial one") {
   const std::size_t n = 3 * kQuantBlock + 5;
   std::vector<float> a(n);
-  for (std::size_t i = 0; i < n; ++i) a[i] = (i % 997 == 0) ? 1e6f : std::sin(0.01f * static_cast<float>(i));
+  for (std::size_t i = 0; i < n; ++i)
+    a[i] = (i % 997 == 0) ? 1e6f : std::sin(0.01f * static_cast<float>(i));
   std::vector<float> b = a;
-  const ParallelFor serial_blocks = [](std::int64_t count, const std::function<void(std::int64_t)>& fn) {
+  const ParallelFor serial_blocks = [](std::int64_t count,
+                                       const std::function<void(std::int64_t)>& fn) {
     for (std::int64_t i = count - 1; i >= 0; --i) fn(i);  // any order
   };
   const Format e5m2 = Format::floating(5, 2);
-  const std::size_t serial = quantize(e5m2, IntMethod::Range, a.data(), 1, n, Rounding::Stochastic, kKey);
+  const std::size_t serial =
+      quantize(e5m2, IntMethod::Range, a.data(), 1, n, Rounding::Stochastic, kKey);
   const std::size_t blocked =
       quantize(e5m2, IntMethod::Range, b.data(), 1, n, Rounding::Stochastic, kKey, serial_blocks);
   CHECK(serial == (n + 996) / 997);  // every 1e6 is past 57344
   CHECK(blocked == serial);
   CHECK(a == b);
+}
+
+TEST_CASE("range and dfx quantizers give the element-wise formula bit for bit at any length") {
+  // The formulas of quantize.h evaluated one element at a time, against the
+  // quantizers (whose bodies run 16 elements at a time where the CPU can, and
+  // the rest one by one): lengths around the vector width, NaN and Inf inside.
+  for (const std::size_t n : {std::size_t{1}, std::size_t{15}, std::size_t{16}, std::size_t{17},
+                              std::size_t{100}, std::size_t{1000}})
+    for (const Rounding r : {Rounding::Nearest, Rounding::Stochastic})
+      for (const int bits : {2, 5, 8}) {
+        std::vector<float> x(n);
+        for (std::size_t i = 0; i < n; ++i) x[i] = std::sin(0.37f * static_cast<float>(i)) * 2.5f;
+        if (n > 20) x[3] = kNaN, x[19] = kInf, x[n - 1] = -kInf;
+        float lo = kInf, hi = -kInf;
+        for (float v : x)
+          if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
+        const std::uint64_t base = kKey.base();
+        // Range: s = (hi - lo) / L, v = (x - lo) / s (+ u), clamp to [0, L], round, q s + lo.
+        std::vector<float> want(n), got = x;
+        const float L = static_cast<float>((1 << bits) - 1), s = (hi - lo) / L;
+        for (std::size_t i = 0; i < n; ++i) {
+          float v = (x[i] - lo) / s;
+          if (r == Rounding::Stochastic) v += uniform01(base, i);
+          v = std::isnan(v) ? v : std::clamp(v, 0.0f, L);
+          const float q = r == Rounding::Nearest ? std::nearbyint(v) : std::floor(v);
+          want[i] = std::isnan(x[i]) ? x[i] : q * s + lo;
+        }
+        if (n > 1) {
+          quantize_range(got.data(), n, bits, r, kKey);
+          for (std::size_t i = 0; i < n; ++i)
+            CHECK((std::isnan(want[i]) ? std::isnan(got[i]) : got[i] == want[i]));
+        }
+        // Dynamic fixed point: x 2^sf (+ u), clamp to [-2^(b-1), 2^(b-1) - 1], round, / 2^sf.
+        got = x;
+        const int sf = quantize_dynamic_fixed(got.data(), n, bits, r, kKey);
+        const float qmax = std::ldexp(1.0f, bits - 1) - 1.0f, qmin = -qmax - 1.0f;
+        for (std::size_t i = 0; i < n; ++i) {
+          float v = x[i] * std::ldexp(1.0f, sf);
+          if (r == Rounding::Stochastic) v += uniform01(base, i);
+          v = std::isnan(v) ? v : std::clamp(v, qmin, qmax);
+          const float q = r == Rounding::Nearest ? std::nearbyint(v) : std::floor(v);
+          const float w = std::isnan(x[i]) ? x[i] : q * std::ldexp(1.0f, -sf);
+          CHECK((std::isnan(w) ? std::isnan(got[i]) : got[i] == w));
+        }
+      }
+}
+
+TEST_CASE("quantize_to leaves its source alone and writes what quantize writes in place") {
+  std::vector<float> x(3 * kQuantBlock + 5);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = 1.5f + std::cos(0.01f * static_cast<float>(i));
+  // The minimum is zero twice, with both signs: the first zero sets the
+  // offset's sign, as the serial min (v < lo ? v : lo) does.
+  for (const float first_zero : {0.0f, -0.0f})
+    for (std::size_t second = 8; second < 24; ++second) {  // every other lane of the same block
+      std::fill(x.begin() + 7, x.begin() + 24, 1.0f);
+      x[7] = first_zero;
+      x[second] = -first_zero;
+      for (const Format f : {Format::integer(4), Format::integer(8), Format::floating(5, 2)})
+        for (const Rounding r : {Rounding::Nearest, Rounding::Stochastic}) {
+          const std::vector<float> src = x;
+          std::vector<float> in_place = x, out(x.size());
+          QuantCodes a, b;
+          quantize(f, IntMethod::Range, in_place.data(), 1, x.size(), r, kKey, {}, &a);
+          quantize_to(f, IntMethod::Range, src.data(), out.data(), 1, x.size(), r, kKey, {}, &b);
+          CHECK(std::equal(src.begin(), src.end(), x.begin(),
+                           [](float p, float q) { return std::memcmp(&p, &q, sizeof p) == 0; }));
+          CHECK(out == in_place);
+          CHECK(a.code == b.code);
+          if (!f.is_float()) {
+            REQUIRE(b.valid);
+            CHECK(b.offset[0] == 0.0f);
+            CHECK(std::signbit(b.offset[0]) == std::signbit(first_zero));
+          }
+        }
+    }
 }

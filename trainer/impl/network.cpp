@@ -6,16 +6,20 @@
 // order, so results are the same bit for bit with any number of threads.
 #include "trainer/network.h"
 
+#include <cblas.h>
+#include <fmt/format.h>
+#include <immintrin.h>
+
 #include <algorithm>
+#include <atomic>
+#include <cassert>
 #include <cmath>
 #include <cstring>
 #include <limits>
 
-#include <cblas.h>
-#include <fmt/format.h>
-
 #include "core/error.h"
 #include "trainer/adaptive_loss_scale.h"
+#include "trainer/impl/int_gemm.h"
 #include "trainer/impl/parallel.h"
 
 namespace lpsim::trainer {
@@ -26,6 +30,9 @@ struct Node {
   Layer layer;
   std::vector<int> inputs;  // positions in Network::nodes_
   bool has_grad = false;    // a parameter lies at or before this node
+  // Its only consumer writes every element of `grad` as 0.0f + (its term),
+  // the bits that += into a zeroed gradient gives, so it is not zeroed first.
+  bool grad_overwritten = false;
   std::int64_t out_elems = 0;
   std::vector<float> out, grad;
   // The loss scale `grad` carries (backward): the global S times the
@@ -39,6 +46,23 @@ struct Node {
   std::int64_t C = 0, H = 0, W = 0, OH = 0, OW = 0, K = 0, P = 0, Cout = 0;
   std::int64_t KH = 1, KW = 1, stride = 1, pad = 0;
   std::int64_t rows_per_sample = 1;  // Linear: rows of the [rows x K] GEMM per sample
+  // Integer GEMMs (docs/trainer.md, "Integer GEMMs"): codes of A, W, E;
+  // A's im2col in codes (conv, [batch][K][P]); W as the forward GEMM's
+  // operand (conv: rows padded to pad4(K); linear: packed W^T); conv
+  // padding's mask [K x P] (1 = inside the image), packed, and per column.
+  QuantCodes a_codes, w_codes, e_codes;
+  bool fwd_codes = false;  // the last forward ran on codes (A and W valid)
+  std::vector<std::uint8_t> colq, w_left, mask;
+  impl::PackedB w_packed, mask_packed;
+  std::vector<std::int64_t> mask_cols, w_mask;  // [P]; [Cout x P] = sum_k W code x mask
+  struct CodeScratch {
+    impl::PackedB packed;
+    std::vector<std::uint8_t> left;
+    std::vector<std::int64_t> t, dw, e_sum, a_sum;
+    std::vector<std::int32_t> e_sum32, raw;
+    std::vector<std::int64_t> row_term, col_term;
+  };
+  std::vector<CodeScratch> code_scratch;  // one per chunk
 
   // BatchNorm (weight = gamma, bias = beta; C channels of `spatial` elements)
   std::unique_ptr<Buffer> running_mean, running_var;
@@ -76,6 +100,77 @@ double lane_sum(std::int64_t n, const Term& term) {
   return s;
 }
 
+// Element-wise work in fixed blocks over the pool (each element is computed
+// alone, so the blocking cannot change a bit).
+constexpr std::size_t kElementBlock = 16384;
+template <typename Fn>
+void for_blocks(impl::ThreadPool& pool, std::size_t n, const Fn& fn) {
+  const auto blocks = static_cast<std::int64_t>((n + kElementBlock - 1) / kElementBlock);
+  pool.parallel_for(blocks, [&](std::int64_t b) {
+    const std::size_t begin = static_cast<std::size_t>(b) * kElementBlock;
+    fn(begin, std::min(n, begin + kElementBlock));
+  });
+}
+
+// ReLU (clip = +inf) or ReLU6 (clip = 6), written so that it vectorises:
+// y = v > 0 ? min(v, clip) : 0 (NaN gives 0).
+// In SSE2 (every x86-64), 4 lanes: min_ps(v, clip) is v < clip ? v : clip
+// and cmpgt/cmplt are false for NaN, as the scalar selects; the scalar loops
+// do the tails and are the definition.
+void relu_forward(const float* __restrict x, float* __restrict y, std::size_t n, float clip) {
+  const __m128 zero = _mm_setzero_ps(), vclip = _mm_set1_ps(clip);
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const __m128 v = _mm_loadu_ps(x + i);
+    _mm_storeu_ps(y + i, _mm_and_ps(_mm_cmpgt_ps(v, zero), _mm_min_ps(v, vclip)));
+  }
+  for (; i < n; ++i) {
+    const float v = x[i];
+    const float t = v < clip ? v : clip;
+    y[i] = v > 0.0f ? t : 0.0f;
+  }
+}
+// dx += term, or (overwrite) dx = 0.0f + term: the same bits as adding to
+// a zeroed dx (0.0f + -0.0f is +0.0f).
+template <bool kOverwrite>
+void relu_backward(const float* __restrict x, const float* __restrict dy, float* __restrict dx,
+                   std::size_t n, float clip) {
+  const __m128 zero = _mm_setzero_ps(), vclip = _mm_set1_ps(clip);
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const __m128 v = _mm_loadu_ps(x + i);
+    const __m128 keep = _mm_and_ps(_mm_cmpgt_ps(v, zero), _mm_cmplt_ps(v, vclip));
+    const __m128 term = _mm_and_ps(keep, _mm_loadu_ps(dy + i));
+    _mm_storeu_ps(dx + i, _mm_add_ps(kOverwrite ? zero : _mm_loadu_ps(dx + i), term));
+  }
+  for (; i < n; ++i) {
+    const float v = x[i], d = dy[i];
+    const bool keep = v > 0.0f && v < clip;
+    dx[i] = (kOverwrite ? 0.0f : dx[i]) + (keep ? d : 0.0f);
+  }
+}
+template <bool kOverwrite>
+void add_to(const float* __restrict x, float* __restrict y, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) y[i] = (kOverwrite ? 0.0f : y[i]) + x[i];
+}
+
+// Zeroes the gradient of every node that can receive one, in parallel;
+// the others keep an all-zero gradient of the right size.
+void zero_grads(impl::ThreadPool& pool, std::vector<std::unique_ptr<Node>>& nodes) {
+  for (auto& np : nodes) {
+    Node& n = *np;
+    if (!n.has_grad) {
+      if (n.grad.size() != n.out.size()) n.grad.assign(n.out.size(), 0.0f);
+      continue;
+    }
+    n.grad.resize(n.out.size());
+    if (n.grad_overwritten) continue;
+    float* g = n.grad.data();
+    for_blocks(pool, n.grad.size(),
+               [g](std::size_t b, std::size_t e) { std::fill(g + b, g + e, 0.0f); });
+  }
+}
+
 std::int64_t count_nonfinite(const std::vector<float>& v) {
   std::int64_t n = 0;
   for (float x : v) n += std::isfinite(x) ? 0 : 1;
@@ -96,12 +191,38 @@ std::int64_t quantize_backward(const Format& format, IntMethod method, std::vect
 // different scales (adaptive scaling) keeps one, the latest, rescaling what it
 // already holds (powers of two: exact in FP32). Never rescales without
 // adaptive scaling, where every scale is the global S.
+// A grad_overwritten gradient has one consumer, so it is joined once, at
+// scale 0, and its stale values are never rescaled.
 void join_scale(Node& to, double scale) {
+  assert(!to.grad_overwritten || to.grad_scale == 0);
   if (to.grad_scale != 0 && to.grad_scale != scale) {
     const auto f = static_cast<float>(scale / to.grad_scale);
     for (float& v : to.grad) v *= f;
   }
   to.grad_scale = scale;
+}
+
+// Counts into `r` the E values quantized, the non-zero ones among the errors
+// before quantization, and those the quantizer flushed to zero. Integer
+// counts, so the blocking cannot change them.
+void count_flushed(impl::ThreadPool& pool, const std::vector<float>& grad,
+                   const std::vector<float>& eq, BackwardReport& r) {
+  std::atomic<std::int64_t> nonzero{0}, flushed{0};
+  const float* g = grad.data();
+  const float* e = eq.data();
+  for_blocks(pool, eq.size(), [&, g, e](std::size_t b, std::size_t end) {
+    std::int64_t nz = 0, fl = 0;
+    for (std::size_t i = b; i < end; ++i) {
+      const bool z = g[i] != 0.0f;
+      nz += z ? 1 : 0;
+      fl += (z && e[i] == 0.0f) ? 1 : 0;
+    }
+    nonzero += nz;
+    flushed += fl;
+  });
+  r.e_nonzero += nonzero;
+  r.e_flushed += flushed;
+  r.e_values += static_cast<std::int64_t>(eq.size());
 }
 
 std::uint64_t tensor_id(const Node& n, Role role, int sub = 0) {
@@ -117,31 +238,157 @@ inline void valid_columns(const Node& n, std::int64_t kw, std::int64_t& lo, std:
   lo = std::min(lo, hi);
 }
 
-void im2col(const Node& n, const float* x, float* col) {
+// Copies `bytes` bytes between arrays that do not overlap, with 16-, 8- or
+// 4-byte moves (the last one overlapping the previous): im2col's rows are a
+// few dozen bytes, where a call to memmove costs more than the copy.
+inline void copy_short(void* dst_v, const void* src_v, std::int64_t bytes) {
+  auto* dst = static_cast<unsigned char*>(dst_v);
+  const auto* src = static_cast<const unsigned char*>(src_v);
+  if (bytes >= 16) {
+    std::int64_t i = 0;
+    for (; i + 16 <= bytes; i += 16)
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i),
+                       _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i)));
+    if (i < bytes)
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + bytes - 16),
+                       _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + bytes - 16)));
+  } else if (bytes >= 8) {
+    std::uint64_t a, b;
+    std::memcpy(&a, src, 8);
+    std::memcpy(&b, src + bytes - 8, 8);
+    std::memcpy(dst, &a, 8);
+    std::memcpy(dst + bytes - 8, &b, 8);
+  } else if (bytes >= 4) {
+    std::uint32_t a, b;
+    std::memcpy(&a, src, 4);
+    std::memcpy(&b, src + bytes - 4, 4);
+    std::memcpy(dst, &a, 4);
+    std::memcpy(dst + bytes - 4, &b, 4);
+  } else {
+    for (std::int64_t i = 0; i < bytes; ++i) dst[i] = src[i];
+  }
+}
+
+// `fill` is what the padding reads: 0.0f for floats, the code of 0 for
+// codes. With padding, the whole [K x P] block is filled first (one pass)
+// and only the image's segments are copied over it.
+template <typename T>
+void im2col(const Node& n, const T* x, T* col, T fill = T{}) {
+  const bool prefilled = n.pad > 0;
+  if (prefilled) std::fill(col, col + n.K * n.P, fill);
   for (std::int64_t c = 0; c < n.C; ++c)
     for (std::int64_t kh = 0; kh < n.KH; ++kh)
       for (std::int64_t kw = 0; kw < n.KW; ++kw) {
-        float* row = col + ((c * n.KH + kh) * n.KW + kw) * n.P;
+        T* row = col + ((c * n.KH + kh) * n.KW + kw) * n.P;
         std::int64_t lo, hi;
         valid_columns(n, kw, lo, hi);
         const std::int64_t off = kw - n.pad;
         for (std::int64_t oh = 0; oh < n.OH; ++oh) {
           const std::int64_t ih = oh * n.stride - n.pad + kh;
-          float* dst = row + oh * n.OW;
+          T* dst = row + oh * n.OW;
           if (ih < 0 || ih >= n.H) {
-            std::fill(dst, dst + n.OW, 0.0f);
+            if (!prefilled) std::fill(dst, dst + n.OW, fill);
             continue;
           }
-          const float* src = x + (c * n.H + ih) * n.W + off;
-          std::fill(dst, dst + lo, 0.0f);
+          const T* src = x + (c * n.H + ih) * n.W + off;
+          if (!prefilled) std::fill(dst, dst + lo, fill);
           if (n.stride == 1) {
-            std::copy(src + lo, src + hi, dst + lo);
+            copy_short(dst + lo, src + lo, (hi - lo) * static_cast<std::int64_t>(sizeof(T)));
           } else {
             for (std::int64_t ow = lo; ow < hi; ++ow) dst[ow] = src[ow * n.stride];
           }
-          std::fill(dst + hi, dst + n.OW, 0.0f);
+          if (!prefilled) std::fill(dst + hi, dst + n.OW, fill);
         }
       }
+}
+
+// 2 x 2 max pooling, stride 2, no padding, of one H x W plane: the same
+// visit order and tie rule as the general loop (a later element wins only if
+// it is larger or NaN), as selects instead of branches (which mispredict on
+// data about half the time).
+void max_pool_2x2(const float* x, std::int64_t W, std::int64_t OH, std::int64_t OW, float* out,
+                  std::int32_t* argmax) {
+  for (std::int64_t oh = 0; oh < OH; ++oh) {
+    const float* r0 = x + 2 * oh * W;
+    const float* r1 = r0 + W;
+    const auto i0 = static_cast<std::int32_t>(2 * oh * W);
+    const auto i1 = static_cast<std::int32_t>(i0 + W);
+    for (std::int64_t ow = 0; ow < OW; ++ow) {
+      const auto c = static_cast<std::int32_t>(2 * ow);
+      float best = r0[2 * ow];
+      std::int32_t arg = i0 + c;
+      const float cand[3] = {r0[2 * ow + 1], r1[2 * ow], r1[2 * ow + 1]};
+      const std::int32_t at[3] = {i0 + c + 1, i1 + c, i1 + c + 1};
+      for (int k = 0; k < 3; ++k) {
+        const bool take = cand[k] > best || cand[k] != cand[k];
+        best = take ? cand[k] : best;
+        arg = take ? at[k] : arg;
+      }
+      out[oh * OW + ow] = best;
+      argmax[oh * OW + ow] = arg;
+    }
+  }
+}
+
+// The gradient of max_pool_2x2 when its windows tile the plane (H = 2 OH,
+// W = 2 OW) and it is the plane's only consumer: every element written, the
+// window's argmax 0.0f + g, the others 0.0f + 0.0f.
+void max_pool_2x2_backward(const float* __restrict g, const std::int32_t* __restrict argmax,
+                           std::int64_t W, std::int64_t OH, std::int64_t OW, float* __restrict gx) {
+  const auto w = static_cast<std::int32_t>(W);
+  const __m128 zero = _mm_setzero_ps();
+  for (std::int64_t oh = 0; oh < OH; ++oh) {
+    float* r0 = gx + 2 * oh * W;
+    float* r1 = r0 + W;
+    const float* go = g + oh * OW;
+    const std::int32_t* ao = argmax + oh * OW;
+    const auto base = static_cast<std::int32_t>(2 * oh * W);
+    std::int64_t ow = 0;
+    for (; ow + 4 <= OW; ow += 4) {  // four windows: 8 columns of both rows
+      const auto i0 = base + 2 * static_cast<std::int32_t>(ow);
+      const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(ao + ow));
+      const __m128 v = _mm_loadu_ps(go + ow);
+      const __m128i i00 = _mm_add_epi32(_mm_set1_epi32(i0), _mm_set_epi32(6, 4, 2, 0));
+      const __m128i one = _mm_set1_epi32(1), wv = _mm_set1_epi32(w);
+      auto pick = [&](__m128i at) {
+        return _mm_add_ps(zero, _mm_and_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(a, at)), v));
+      };
+      const __m128 t00 = pick(i00), t01 = pick(_mm_add_epi32(i00, one));
+      const __m128 t10 = pick(_mm_add_epi32(i00, wv)),
+                   t11 = pick(_mm_add_epi32(_mm_add_epi32(i00, wv), one));
+      _mm_storeu_ps(r0 + 2 * ow, _mm_unpacklo_ps(t00, t01));
+      _mm_storeu_ps(r0 + 2 * ow + 4, _mm_unpackhi_ps(t00, t01));
+      _mm_storeu_ps(r1 + 2 * ow, _mm_unpacklo_ps(t10, t11));
+      _mm_storeu_ps(r1 + 2 * ow + 4, _mm_unpackhi_ps(t10, t11));
+    }
+    for (; ow < OW; ++ow) {
+      const std::int32_t i00 = base + 2 * static_cast<std::int32_t>(ow), a = ao[ow];
+      const float v = go[ow];
+      r0[2 * ow] = 0.0f + (a == i00 ? v : 0.0f);
+      r0[2 * ow + 1] = 0.0f + (a == i00 + 1 ? v : 0.0f);
+      r1[2 * ow] = 0.0f + (a == i00 + w ? v : 0.0f);
+      r1[2 * ow + 1] = 0.0f + (a == i00 + w + 1 ? v : 0.0f);
+    }
+  }
+}
+
+// db[o] += sum_p e[o][p] for one sample, each sum in p order from 0.0f (the
+// order that fixes the bits); eight channels at a time so the additions of
+// different channels overlap instead of waiting on one chain.
+void bias_grad_add(const float* e, std::int64_t cout, std::int64_t P, float* db) {
+  constexpr std::int64_t kGroup = 8;
+  for (std::int64_t o0 = 0; o0 < cout; o0 += kGroup) {
+    const std::int64_t g = std::min(kGroup, cout - o0);
+    float acc[kGroup] = {};
+    if (g == kGroup) {
+      for (std::int64_t i = 0; i < P; ++i)
+        for (std::int64_t j = 0; j < kGroup; ++j) acc[j] += e[(o0 + j) * P + i];
+    } else {
+      for (std::int64_t i = 0; i < P; ++i)
+        for (std::int64_t j = 0; j < g; ++j) acc[j] += e[(o0 + j) * P + i];
+    }
+    for (std::int64_t j = 0; j < g; ++j) db[o0 + j] += acc[j];
+  }
 }
 
 void col2im_add(const Node& n, const float* col, float* x) {
@@ -157,9 +404,308 @@ void col2im_add(const Node& n, const float* col, float* x) {
           if (ih < 0 || ih >= n.H) continue;
           float* dst = x + (c * n.H + ih) * n.W + off;
           const float* src = row + oh * n.OW;
-          for (std::int64_t ow = lo; ow < hi; ++ow) dst[ow * n.stride] += src[ow];
+          if (n.stride == 1) {  // contiguous: vectorises, same additions per element
+            for (std::int64_t ow = lo; ow < hi; ++ow) dst[ow] += src[ow];
+          } else {
+            for (std::int64_t ow = lo; ow < hi; ++ow) dst[ow * n.stride] += src[ow];
+          }
         }
       }
+}
+
+// ---- Integer GEMMs on quantization codes (docs/trainer.md, "Integer GEMMs").
+// Every GEMM operand is q s + o, per row or per tensor, the im2col operand
+// times the padding mask m (1 inside the image). A GEMM's element
+// sum_k (xs qx + xo)(ys qy + yo m) is rebuilt from exact integer sums
+// t = sum qx qy, xu = sum qx m, yv = sum qy, cnt = sum m, in this order, in
+// double, rounded once to float. Every kernel (and the FP64 reference)
+// gives the same integers, hence the same floats.
+inline float affine_sum(double xs, double xo, double ys, double yo, std::int64_t t, std::int64_t xu,
+                        std::int64_t yv, std::int64_t cnt) {
+  return static_cast<float>(xs * ys * static_cast<double>(t) + xs * yo * static_cast<double>(xu) +
+                            xo * ys * static_cast<double>(yv) + xo * yo * static_cast<double>(cnt));
+}
+
+// out[p] = affine_sum(xs, xo, ys, yo, t[p], xu[p], yv[p], cnt[p]) (+ *bias in
+// float) for p < n; xu and cnt are arrays when their flag is set, else one
+// value for all p. t is given whole (`t`) or in code_gemm_parts' parts,
+// t[p] = raw[p] + col_term[p] + row_term (exact integers either way). The
+// AVX-512 body does the same double operations in the same order, 8 lanes
+// at a time (exact int64 -> double: all sums < 2^53).
+struct IntSum {
+  const std::int64_t* t = nullptr;  // whole, or:
+  const std::int32_t* raw = nullptr;
+  const std::int64_t* col_term = nullptr;
+  std::int64_t row_term = 0;
+  std::int64_t at(std::int64_t p) const { return t ? t[p] : (raw[p] + col_term[p]) + row_term; }
+};
+#define LPSIM_AVX512 __attribute__((target("avx512f,avx512dq,avx512vl")))
+// GCC 12's AVX-512 headers start some intrinsics from _mm512_undefined_*,
+// which -Wmaybe-uninitialized reports falsely once they are inlined.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+bool have_avx512dq() {
+  static const bool yes = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512vl");
+  }();
+  return yes;
+}
+LPSIM_AVX512 std::int64_t affine_row_avx512(std::int64_t n, double A, double B, double C, double D,
+                                            const IntSum& t, const std::int64_t* xu, bool xu_vec,
+                                            const std::int64_t* yv, const std::int64_t* cnt,
+                                            bool cnt_vec, const float* bias, float* out) {
+  const __m512d vA = _mm512_set1_pd(A), vB = _mm512_set1_pd(B), vC = _mm512_set1_pd(C),
+                vD = _mm512_set1_pd(D);
+  const __m512d xu1 = _mm512_set1_pd(static_cast<double>(*xu));
+  const __m512d cnt1 = _mm512_set1_pd(static_cast<double>(*cnt));
+  const __m256 vb = _mm256_set1_ps(bias ? *bias : 0.0f);
+  std::int64_t p = 0;
+  for (; p + 8 <= n; p += 8) {
+    __m512i ti;
+    if (t.t) {
+      ti = _mm512_loadu_si512(t.t + p);
+    } else {
+      ti = _mm512_cvtepi32_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(t.raw + p)));
+      ti = _mm512_add_epi64(_mm512_add_epi64(ti, _mm512_loadu_si512(t.col_term + p)),
+                            _mm512_set1_epi64(t.row_term));
+    }
+    const __m512d tt = _mm512_cvtepi64_pd(ti);
+    const __m512d uu = xu_vec ? _mm512_cvtepi64_pd(_mm512_loadu_si512(xu + p)) : xu1;
+    const __m512d vv = _mm512_cvtepi64_pd(_mm512_loadu_si512(yv + p));
+    const __m512d cc = cnt_vec ? _mm512_cvtepi64_pd(_mm512_loadu_si512(cnt + p)) : cnt1;
+    const __m512d sum =
+        _mm512_add_pd(_mm512_add_pd(_mm512_add_pd(_mm512_mul_pd(vA, tt), _mm512_mul_pd(vB, uu)),
+                                    _mm512_mul_pd(vC, vv)),
+                      _mm512_mul_pd(vD, cc));
+    __m256 f = _mm512_cvtpd_ps(sum);
+    if (bias) f = _mm256_add_ps(f, vb);
+    _mm256_storeu_ps(out + p, f);
+  }
+  return p;
+}
+#pragma GCC diagnostic pop
+
+void affine_row(std::int64_t n, double xs, double xo, double ys, double yo, const IntSum& t,
+                const std::int64_t* xu, bool xu_vec, const std::int64_t* yv,
+                const std::int64_t* cnt, bool cnt_vec, const float* bias, float* out) {
+  std::int64_t p = 0;
+  if (have_avx512dq())
+    p = affine_row_avx512(n, xs * ys, xs * yo, xo * ys, xo * yo, t, xu, xu_vec, yv, cnt, cnt_vec,
+                          bias, out);
+  for (; p < n; ++p) {
+    const float v =
+        affine_sum(xs, xo, ys, yo, t.at(p), xu[xu_vec ? p : 0], yv[p], cnt[cnt_vec ? p : 0]);
+    out[p] = bias ? v + *bias : v;
+  }
+}
+
+inline double scale_of(const QuantCodes& c, std::int64_t row) {
+  return c.scale[c.scale.size() == 1 ? 0 : static_cast<std::size_t>(row)];
+}
+inline double offset_of(const QuantCodes& c, std::int64_t row) {
+  return c.offset[c.offset.size() == 1 ? 0 : static_cast<std::size_t>(row)];
+}
+
+// Conv padding's mask, once per layer: im2col of an all-ones image.
+void build_mask(Node& n) {
+  if (n.pad == 0) return;
+  const std::vector<std::uint8_t> ones(static_cast<std::size_t>(n.C * n.H * n.W), 1);
+  n.mask.resize(static_cast<std::size_t>(n.K * n.P));
+  im2col<std::uint8_t>(n, ones.data(), n.mask.data(), 0);
+  impl::pack_b(n.mask_packed, n.K, n.P, n.mask.data(), n.P, false, 1, 0);
+  n.mask_cols = n.mask_packed.col_sum;
+}
+
+// Once per forward: W's codes as the left operand (conv) or packed W^T
+// (linear), and conv's sum_k qw m.
+void prepare_weight_codes(Node& n, bool conv, impl::GemmKernel kernel) {
+  const QuantCodes& w = n.w_codes;
+  if (!conv) {
+    impl::pack_b(n.w_packed, n.K, n.Cout, w.code.data(), n.K, true, w.bits, w.zero);
+    return;
+  }
+  const std::int64_t Kp = impl::pad4(n.K);
+  n.w_left.assign(static_cast<std::size_t>(n.Cout * Kp), 0);
+  n.w_mask.assign(static_cast<std::size_t>(n.pad > 0 ? n.Cout * n.P : n.Cout), 0);
+  for (std::int64_t o = 0; o < n.Cout; ++o) {
+    std::copy_n(w.code.data() + o * n.K, n.K, n.w_left.data() + o * Kp);
+    if (n.pad == 0)
+      for (std::int64_t k = 0; k < n.K; ++k)
+        n.w_mask[static_cast<std::size_t>(o)] +=
+            w.code[static_cast<std::size_t>(o * n.K + k)] - w.zero;
+  }
+  if (n.pad > 0)
+    impl::code_gemm(kernel, n.Cout, n.w_left.data(), Kp, w.bits, w.zero, n.mask_packed,
+                    n.w_mask.data(), n.P);
+}
+
+// Conv forward of sample s on codes: out[Cout x P] (+ bias).
+void conv_forward_codes(Node& n, impl::GemmKernel kernel, std::int64_t s, Node::CodeScratch& cs,
+                        const float* bias, float* out) {
+  const QuantCodes &a = n.a_codes, &w = n.w_codes;
+  std::uint8_t* col = n.colq.data() + s * n.K * n.P;
+  im2col<std::uint8_t>(n, a.code.data() + s * n.C * n.H * n.W, col,
+                       static_cast<std::uint8_t>(a.zero));
+  impl::pack_b(cs.packed, n.K, n.P, col, n.P, false, a.bits, a.zero);
+  const bool parts = kernel != impl::GemmKernel::Reference;  // no int64 pass over C
+  if (parts) {
+    cs.raw.resize(static_cast<std::size_t>(n.Cout * n.P));
+    cs.row_term.resize(static_cast<std::size_t>(n.Cout));
+    cs.col_term.resize(static_cast<std::size_t>(n.P));
+    impl::code_gemm_parts(kernel, n.Cout, n.w_left.data(), impl::pad4(n.K), w.bits, w.zero,
+                          cs.packed, cs.raw.data(), cs.row_term.data(), cs.col_term.data());
+  } else {
+    cs.t.resize(static_cast<std::size_t>(n.Cout * n.P));
+    impl::code_gemm(kernel, n.Cout, n.w_left.data(), impl::pad4(n.K), w.bits, w.zero, cs.packed,
+                    cs.t.data(), n.P);
+  }
+  const double ys = a.scale[0], yo = a.offset[0];
+  const std::int64_t K = n.K;
+  for (std::int64_t o = 0; o < n.Cout; ++o) {
+    const double xs = scale_of(w, o), xo = offset_of(w, o);
+    const std::int64_t* xu = n.pad > 0 ? n.w_mask.data() + o * n.P : n.w_mask.data() + o;
+    const std::int64_t* cnt = n.pad > 0 ? n.mask_cols.data() : &K;
+    IntSum t;
+    if (parts) {
+      t.raw = cs.raw.data() + o * n.P;
+      t.col_term = cs.col_term.data();
+      t.row_term = cs.row_term[static_cast<std::size_t>(o)];
+    } else {
+      t.t = cs.t.data() + o * n.P;
+    }
+    affine_row(n.P, xs, xo, ys, yo, t, xu, n.pad > 0, cs.packed.col_sum.data(), cnt, n.pad > 0,
+               bias ? bias + o : nullptr, out + o * n.P);
+  }
+}
+
+// Linear forward of rows [r0, r1) on codes: out[(r1 - r0) x Cout] (+ bias).
+void linear_forward_codes(Node& n, impl::GemmKernel kernel, std::int64_t r0, std::int64_t r1,
+                          Node::CodeScratch& cs, const float* bias, float* out) {
+  const QuantCodes &a = n.a_codes, &w = n.w_codes;
+  const std::int64_t rows = r1 - r0, Kp = impl::pad4(n.K);
+  const std::uint8_t* left = a.code.data() + r0 * n.K;
+  std::int64_t lda = n.K;
+  if (Kp != n.K) {  // rows padded to a multiple of 4 with code 0
+    cs.left.assign(static_cast<std::size_t>(rows * Kp), 0);
+    for (std::int64_t r = 0; r < rows; ++r)
+      std::copy_n(left + r * n.K, n.K, cs.left.data() + r * Kp);
+    left = cs.left.data(), lda = Kp;
+  }
+  cs.t.resize(static_cast<std::size_t>(rows * n.Cout));
+  impl::code_gemm(kernel, rows, left, lda, a.bits, a.zero, n.w_packed, cs.t.data(), n.Cout);
+  const double xs = a.scale[0], xo = a.offset[0];
+  for (std::int64_t r = 0; r < rows; ++r) {
+    std::int64_t xu = -n.K * a.zero;
+    for (std::int64_t k = 0; k < n.K; ++k) xu += left[r * lda + k];
+    for (std::int64_t o = 0; o < n.Cout; ++o) {
+      const std::size_t i = static_cast<std::size_t>(r * n.Cout + o);
+      const float v = affine_sum(xs, xo, scale_of(w, o), offset_of(w, o), cs.t[i], xu,
+                                 n.w_packed.col_sum[static_cast<std::size_t>(o)], n.K);
+      out[i] = bias ? v + bias[o] : v;
+    }
+  }
+}
+
+// Weight gradient of chunk [s0, s1) on codes, as exact sums in `cs`:
+// dw = sum qe qa, a_sum[k] = sum qa, e_sum = sum qe (per row o, or per
+// (o, p) when a conv has padding, for the mask term at the end).
+void weight_grad_codes(Node& n, bool conv, impl::GemmKernel kernel, std::int64_t s0,
+                       std::int64_t s1, Node::CodeScratch& cs) {
+  const QuantCodes &e = n.e_codes, &a = n.a_codes;
+  const bool masked = conv && n.pad > 0;
+  cs.dw.resize(static_cast<std::size_t>(n.Cout * n.K));  // the first GEMM writes it
+  cs.a_sum.assign(static_cast<std::size_t>(n.K), 0);
+  cs.e_sum.assign(static_cast<std::size_t>(masked ? n.Cout * n.P : n.Cout), 0);
+  cs.t.resize(cs.dw.size());
+  // One code GEMM: left = E as [Cout x red] (red padded to 4), right = A as [red x K].
+  bool first = true;
+  auto accumulate = [&](const std::uint8_t* left, std::int64_t lda) {
+    if (first) {
+      impl::code_gemm(kernel, n.Cout, left, lda, e.bits, e.zero, cs.packed, cs.dw.data(), n.K);
+      first = false;
+    } else {
+      impl::code_gemm(kernel, n.Cout, left, lda, e.bits, e.zero, cs.packed, cs.t.data(), n.K);
+      for (std::size_t i = 0; i < cs.dw.size(); ++i) cs.dw[i] += cs.t[i];
+    }
+    for (std::size_t k = 0; k < cs.a_sum.size(); ++k) cs.a_sum[k] += cs.packed.col_sum[k];
+  };
+  if (!conv) {
+    const std::int64_t r0 = s0 * n.rows_per_sample, rows = (s1 - s0) * n.rows_per_sample;
+    const std::int64_t rp = impl::pad4(rows);
+    cs.left.assign(static_cast<std::size_t>(n.Cout * rp), 0);
+    for (std::int64_t r = 0; r < rows; ++r)
+      for (std::int64_t o = 0; o < n.Cout; ++o) {
+        const std::uint8_t q = e.code[static_cast<std::size_t>((r0 + r) * n.Cout + o)];
+        cs.left[static_cast<std::size_t>(o * rp + r)] = q;
+        cs.e_sum[static_cast<std::size_t>(o)] += q - e.zero;
+      }
+    impl::pack_b(cs.packed, rows, n.K, a.code.data() + r0 * n.K, n.K, false, a.bits, a.zero);
+    accumulate(cs.left.data(), rp);
+    return;
+  }
+  const std::int64_t Pp = impl::pad4(n.P);
+  if (masked) cs.e_sum32.assign(cs.e_sum.size(), 0);
+  for (std::int64_t s = s0; s < s1; ++s) {
+    const std::uint8_t* es = e.code.data() + s * n.out_elems;
+    const std::uint8_t* left = es;
+    if (Pp != n.P) {
+      cs.left.assign(static_cast<std::size_t>(n.Cout * Pp), 0);
+      for (std::int64_t o = 0; o < n.Cout; ++o)
+        std::copy_n(es + o * n.P, n.P, cs.left.data() + o * Pp);
+      left = cs.left.data();
+    }
+    if (masked) {  // int32 within the chunk (< kChunk * 255), int64 at its end
+      std::int32_t* sum = cs.e_sum32.data();
+      for (std::int64_t i = 0; i < n.Cout * n.P; ++i) sum[i] += es[i];
+    } else {
+      for (std::int64_t o = 0; o < n.Cout; ++o) {
+        std::int32_t sum = 0;  // < P * 255: exact
+        for (std::int64_t p = 0; p < n.P; ++p) sum += es[o * n.P + p];
+        cs.e_sum[static_cast<std::size_t>(o)] += sum - n.P * e.zero;
+      }
+    }
+    // B[p][k] = col[k][p]: the im2col rows, transposed.
+    impl::pack_b(cs.packed, n.P, n.K, n.colq.data() + s * n.K * n.P, n.P, true, a.bits, a.zero);
+    accumulate(left, Pp);
+  }
+  if (masked)
+    for (std::size_t i = 0; i < cs.e_sum.size(); ++i)
+      cs.e_sum[i] = cs.e_sum32[i] - (s1 - s0) * e.zero;
+}
+
+// The weight gradient from the chunks' exact sums (summed in any order).
+void weight_grad_finish(Node& n, bool conv, std::int64_t batch, float* gw) {
+  const QuantCodes &e = n.e_codes, &a = n.a_codes;
+  const bool masked = conv && n.pad > 0;
+  auto& total = n.code_scratch.front();
+  for (std::size_t c = 1; c < n.code_scratch.size(); ++c) {
+    const auto& cs = n.code_scratch[c];
+    for (std::size_t i = 0; i < total.dw.size(); ++i) total.dw[i] += cs.dw[i];
+    for (std::size_t i = 0; i < total.a_sum.size(); ++i) total.a_sum[i] += cs.a_sum[i];
+    for (std::size_t i = 0; i < total.e_sum.size(); ++i) total.e_sum[i] += cs.e_sum[i];
+  }
+  const std::int64_t red = conv ? batch * n.P : batch * n.rows_per_sample;
+  const double xs = e.scale[0], xo = e.offset[0], ys = a.scale[0], yo = a.offset[0];
+  for (std::int64_t k = 0; k < n.K; ++k) {
+    const std::uint8_t* m = masked ? n.mask.data() + k * n.P : nullptr;
+    std::int64_t cnt = red;
+    if (masked) cnt = batch * std::count(m, m + n.P, std::uint8_t{1});
+    for (std::int64_t o = 0; o < n.Cout; ++o) {
+      std::int64_t xu = 0;
+      if (masked) {
+        const std::int64_t* es = total.e_sum.data() + o * n.P;
+        for (std::int64_t p = 0; p < n.P; ++p) xu += m[p] ? es[p] : 0;
+      } else {
+        xu = total.e_sum[static_cast<std::size_t>(o)];
+      }
+      const std::size_t i = static_cast<std::size_t>(o * n.K + k);
+      gw[i] = affine_sum(xs, xo, ys, yo, total.dw[i], xu, total.a_sum[static_cast<std::size_t>(k)],
+                         cnt);
+    }
+  }
 }
 
 std::unique_ptr<Param> constant_param(const std::string& name, std::int64_t count, float value) {
@@ -186,17 +732,18 @@ std::unique_ptr<Param> make_param(const std::string& name, std::int64_t count, f
 }
 
 std::string unsupported(const Layer& l, const std::string& why) {
-  return fmt::format("layer {} ({}): {}; the trainer runs conv2d (groups 1), linear, "
-                     "batchnorm, pool, activation (relu, relu6), flatten, add and a final "
-                     "softmax",
-                     l.name, layer_kind_name(l.kind), why);
+  return fmt::format(
+      "layer {} ({}): {}; the trainer runs conv2d (groups 1), linear, "
+      "batchnorm, pool, activation (relu, relu6), flatten, add and a final "
+      "softmax",
+      l.name, layer_kind_name(l.kind), why);
 }
 
 }  // namespace
 
-Network::Network(const Graph& graph, std::uint64_t seed, int threads)
-    : graph_(graph), seed_(seed) {
+Network::Network(const Graph& graph, std::uint64_t seed, int threads) : graph_(graph), seed_(seed) {
   openblas_set_num_threads(1);  // parallelism is ours, in fixed chunks (see top)
+  gemm_kernel_ = impl::resolve(impl::GemmKernel::Auto);
   pool_ = std::make_unique<impl::ThreadPool>(std::max(1, threads));
   std::vector<int> position(static_cast<std::size_t>(graph.size()), -1);
   int softmax_count = 0;
@@ -208,7 +755,8 @@ Network::Network(const Graph& graph, std::uint64_t seed, int threads)
     const Layer& l = n.layer;
     for (int in : graph.inputs(gi)) n.inputs.push_back(position[static_cast<std::size_t>(in)]);
     n.out_elems = l.out_shape.elements();
-    for (int in : n.inputs) n.has_grad = n.has_grad || nodes_[static_cast<std::size_t>(in)]->has_grad;
+    for (int in : n.inputs)
+      n.has_grad = n.has_grad || nodes_[static_cast<std::size_t>(in)]->has_grad;
     const auto& in_dims = l.in_shapes.empty() ? std::vector<std::int64_t>{} : l.in_shapes[0].dims;
     switch (l.kind) {
       case LayerKind::Input:
@@ -222,9 +770,11 @@ Network::Network(const Graph& graph, std::uint64_t seed, int threads)
         n.OH = l.out_shape.dims.at(1), n.OW = l.out_shape.dims.at(2);
         n.K = n.C * n.KH * n.KW;
         n.P = n.OH * n.OW;
+        build_mask(n);
         const float bound = 1.0f / std::sqrt(static_cast<float>(n.K));
         n.weight = make_param(l.name + ".weight", n.Cout * n.K, bound, seed, tensor_id(n, Role::W));
-        if (l.bias) n.bias = make_param(l.name + ".bias", n.Cout, bound, seed, tensor_id(n, Role::W, 1));
+        if (l.bias)
+          n.bias = make_param(l.name + ".bias", n.Cout, bound, seed, tensor_id(n, Role::W, 1));
         n.has_grad = true;
         break;
       }
@@ -235,20 +785,22 @@ Network::Network(const Graph& graph, std::uint64_t seed, int threads)
         n.rows_per_sample = l.in_shapes[0].elements() / n.K;
         const float bound = 1.0f / std::sqrt(static_cast<float>(n.K));
         n.weight = make_param(l.name + ".weight", n.Cout * n.K, bound, seed, tensor_id(n, Role::W));
-        if (l.bias) n.bias = make_param(l.name + ".bias", n.Cout, bound, seed, tensor_id(n, Role::W, 1));
+        if (l.bias)
+          n.bias = make_param(l.name + ".bias", n.Cout, bound, seed, tensor_id(n, Role::W, 1));
         n.has_grad = true;
         break;
       }
       case LayerKind::BatchNorm: {
-        if (in_dims.empty() || in_dims[0] < 1) throw InputError(unsupported(l, "input has no shape"));
+        if (in_dims.empty() || in_dims[0] < 1)
+          throw InputError(unsupported(l, "input has no shape"));
         n.C = in_dims[0];
         n.spatial = l.in_shapes[0].elements() / n.C;
         n.weight = constant_param(l.name + ".weight", n.C, 1.0f);
         n.bias = constant_param(l.name + ".bias", n.C, 0.0f);
-        n.running_mean = std::make_unique<Buffer>(
-            Buffer{l.name + ".running_mean", std::vector<float>(static_cast<std::size_t>(n.C), 0.0f)});
-        n.running_var = std::make_unique<Buffer>(
-            Buffer{l.name + ".running_var", std::vector<float>(static_cast<std::size_t>(n.C), 1.0f)});
+        n.running_mean = std::make_unique<Buffer>(Buffer{
+            l.name + ".running_mean", std::vector<float>(static_cast<std::size_t>(n.C), 0.0f)});
+        n.running_var = std::make_unique<Buffer>(Buffer{
+            l.name + ".running_var", std::vector<float>(static_cast<std::size_t>(n.C), 1.0f)});
         n.has_grad = true;
         break;
       }
@@ -263,8 +815,10 @@ Network::Network(const Graph& graph, std::uint64_t seed, int threads)
         }
         break;
       case LayerKind::Activation:
-        if (l.activation == "relu6") n.clip = 6.0f;
-        else if (l.activation != "relu") throw InputError(unsupported(l, "activation " + l.activation));
+        if (l.activation == "relu6")
+          n.clip = 6.0f;
+        else if (l.activation != "relu")
+          throw InputError(unsupported(l, "activation " + l.activation));
         break;
       case LayerKind::Flatten:
       case LayerKind::Add:
@@ -282,14 +836,37 @@ Network::Network(const Graph& graph, std::uint64_t seed, int threads)
     position[static_cast<std::size_t>(gi)] = static_cast<int>(nodes_.size());
     nodes_.push_back(std::move(node));
   }
+  // Gradients that their only consumer overwrites whole (grad_overwritten).
+  std::vector<int> consumers(nodes_.size(), 0), consumer(nodes_.size(), -1);
+  for (std::size_t c = 0; c < nodes_.size(); ++c)
+    for (int in : nodes_[c]->inputs) {
+      ++consumers[static_cast<std::size_t>(in)];
+      consumer[static_cast<std::size_t>(in)] = static_cast<int>(c);
+    }
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    if (consumers[i] != 1) continue;
+    const Node& c = *nodes_[static_cast<std::size_t>(consumer[i])];
+    const LayerKind k = c.layer.kind;
+    const bool tiling_pool = k == LayerKind::Pool && c.layer.pool_max && !c.layer.pool_global &&
+                             c.KH == 2 && c.KW == 2 && c.stride == 2 && c.pad == 0 &&
+                             c.H == 2 * c.OH && c.W == 2 * c.OW;
+    nodes_[i]->grad_overwritten =
+        k == LayerKind::Activation || k == LayerKind::Flatten || tiling_pool;
+  }
   if (softmax_count != 1 || nodes_.back()->layer.kind != LayerKind::Softmax)
-    throw InputError(fmt::format("model {}: the trainer needs exactly one softmax layer, last",
-                                 graph.name()));
+    throw InputError(
+        fmt::format("model {}: the trainer needs exactly one softmax layer, last", graph.name()));
 }
 
 Network::~Network() = default;
 
 int Network::threads() const { return pool_->threads(); }
+
+void Network::set_gemm_kernel(const std::string& name) {
+  gemm_kernel_ = impl::resolve(impl::parse_gemm_kernel(name));
+}
+
+std::string Network::gemm_kernel() const { return impl::to_string(gemm_kernel_); }
 
 std::vector<Param*> Network::params() {
   std::vector<Param*> out;
@@ -324,21 +901,41 @@ BatchStats Network::forward(const float* images, const std::uint8_t* labels, std
     Node& n = *np;
     n.out.resize(static_cast<std::size_t>(batch * n.out_elems));
     const Layer& l = n.layer;
-    const Node* in = n.inputs.empty() ? nullptr : nodes_[static_cast<std::size_t>(n.inputs[0])].get();
+    const Node* in =
+        n.inputs.empty() ? nullptr : nodes_[static_cast<std::size_t>(n.inputs[0])].get();
     switch (l.kind) {
       case LayerKind::Input:
         std::copy(images, images + batch * n.out_elems, n.out.begin());
         break;
       case LayerKind::Conv2d:
       case LayerKind::Linear: {
-        n.qin = in->out;
-        quantize(p[Role::A], q.int_method, n.qin.data(), 1, n.qin.size(), q.a,
-                 RngKey{seed_, iteration, tensor_id(n, Role::A)}, par);
+        n.qin.resize(in->out.size());
+        quantize_to(p[Role::A], q.int_method, in->out.data(), n.qin.data(), 1, n.qin.size(), q.a,
+                    RngKey{seed_, iteration, tensor_id(n, Role::A)}, par, &n.a_codes);
         n.wq = n.weight->value;
         quantize(p[Role::W], q.int_method, n.wq.data(), static_cast<std::size_t>(n.Cout),
-                 static_cast<std::size_t>(n.K), q.w, RngKey{seed_, iteration, tensor_id(n, Role::W)});
+                 static_cast<std::size_t>(n.K), q.w,
+                 RngKey{seed_, iteration, tensor_id(n, Role::W)}, {}, &n.w_codes);
         const float* bias = n.bias ? n.bias->value.data() : nullptr;
-        if (l.kind == LayerKind::Conv2d) {
+        const bool conv = l.kind == LayerKind::Conv2d;
+        n.fwd_codes = n.a_codes.valid && n.w_codes.valid;
+        n.code_scratch.resize(static_cast<std::size_t>(chunks));
+        if (n.fwd_codes) {
+          prepare_weight_codes(n, conv, gemm_kernel_);
+          if (conv) n.colq.resize(static_cast<std::size_t>(batch * n.K * n.P));
+          pool_->parallel_for(chunks, [&](std::int64_t c) {
+            auto& cs = n.code_scratch[static_cast<std::size_t>(c)];
+            const std::int64_t s0 = c * kChunk, s1 = std::min(batch, (c + 1) * kChunk);
+            if (!conv) {
+              const std::int64_t r0 = s0 * n.rows_per_sample;
+              linear_forward_codes(n, gemm_kernel_, r0, s1 * n.rows_per_sample, cs, bias,
+                                   n.out.data() + r0 * n.Cout);
+              return;
+            }
+            for (std::int64_t s = s0; s < s1; ++s)
+              conv_forward_codes(n, gemm_kernel_, s, cs, bias, n.out.data() + s * n.out_elems);
+          });
+        } else if (conv) {
           const std::int64_t in_elems = n.C * n.H * n.W;
           n.col.resize(static_cast<std::size_t>(batch * n.K * n.P));
           pool_->parallel_for(chunks, [&](std::int64_t c) {
@@ -380,11 +977,13 @@ BatchStats Network::forward(const float* images, const std::uint8_t* labels, std
         float* rv = n.running_var->value.data();
         if (mode == Mode::Eval) {
           for (std::int64_t c = 0; c < C; ++c) {
-            const float a = gamma[c] / static_cast<float>(std::sqrt(static_cast<double>(rv[c]) + kBnEps));
+            const float a =
+                gamma[c] / static_cast<float>(std::sqrt(static_cast<double>(rv[c]) + kBnEps));
             const float b = beta[c] - rm[c] * a;
             for (std::int64_t s = 0; s < batch; ++s) {
               const std::int64_t o = (s * C + c) * M;
-              for (std::int64_t i = 0; i < M; ++i) n.out[static_cast<std::size_t>(o + i)] = x[o + i] * a + b;
+              for (std::int64_t i = 0; i < M; ++i)
+                n.out[static_cast<std::size_t>(o + i)] = x[o + i] * a + b;
             }
           }
           break;
@@ -436,6 +1035,10 @@ BatchStats Network::forward(const float* images, const std::uint8_t* labels, std
             for (std::int64_t ch = 0; ch < n.C; ++ch) {
               const float* x = in->out.data() + (s * n.C + ch) * n.H * n.W;
               const std::int64_t obase = (s * n.C + ch) * n.OH * n.OW;
+              if (is_max && n.pad == 0 && n.KH == 2 && n.KW == 2 && n.stride == 2) {
+                max_pool_2x2(x, n.W, n.OH, n.OW, n.out.data() + obase, n.argmax.data() + obase);
+                continue;
+              }
               if (is_max && n.pad == 0) {  // the common case, without bounds checks
                 for (std::int64_t oh = 0; oh < n.OH; ++oh)
                   for (std::int64_t ow = 0; ow < n.OW; ++ow) {
@@ -480,15 +1083,19 @@ BatchStats Network::forward(const float* images, const std::uint8_t* labels, std
       }
       case LayerKind::Activation: {
         const float clip = n.clip;
-        for (std::size_t i = 0; i < n.out.size(); ++i) {
-          const float v = in->out[i];
-          n.out[i] = v > 0.0f ? (v < clip ? v : clip) : 0.0f;
-        }
+        const float* x = in->out.data();
+        float* y = n.out.data();
+        for_blocks(*pool_, n.out.size(),
+                   [=](std::size_t b, std::size_t e) { relu_forward(x + b, y + b, e - b, clip); });
         break;
       }
-      case LayerKind::Flatten:
-        std::copy(in->out.begin(), in->out.end(), n.out.begin());
+      case LayerKind::Flatten: {
+        const float* x = in->out.data();
+        float* y = n.out.data();
+        for_blocks(*pool_, n.out.size(),
+                   [=](std::size_t b, std::size_t e) { std::copy(x + b, x + e, y + b); });
         break;
+      }
       case LayerKind::Add: {
         std::fill(n.out.begin(), n.out.end(), 0.0f);
         for (int ii : n.inputs) {
@@ -510,8 +1117,8 @@ BatchStats Network::forward(const float* images, const std::uint8_t* labels, std
           for (std::int64_t k = 0; k < classes; ++k) sum += std::exp(static_cast<double>(x[k] - m));
           const std::uint8_t y = labels[s];
           if (y >= classes)
-            throw InputError(fmt::format("label {} of sample {}: must be below {} classes", y, s,
-                                         classes));
+            throw InputError(
+                fmt::format("label {} of sample {}: must be below {} classes", y, s, classes));
           for (std::int64_t k = 0; k < classes; ++k)
             prob[k] = static_cast<float>(std::exp(static_cast<double>(x[k] - m)) / sum);
           stats.loss_sum += std::log(sum) + static_cast<double>(m) - static_cast<double>(x[y]);
@@ -531,10 +1138,13 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
   const std::int64_t batch = batch_;
   std::int64_t overflow = 0;
   const std::int64_t chunks = (batch + kChunk - 1) / kChunk;
-  for (auto& np : nodes_) {
-    np->grad.assign(np->out.size(), 0.0f);
-    np->grad_scale = 0;
-  }
+  // Gradients accumulate (+=) from every consumer, so they start at zero;
+  // nodes without a parameter at or before them never receive one. A
+  // grad_overwritten gradient keeps last step's values, but its scale starts
+  // at 0 like every other: its only consumer's join_scale finds nothing to
+  // rescale, then overwrites it whole.
+  zero_grads(*pool_, nodes_);
+  for (auto& np : nodes_) np->grad_scale = 0;
   report_ = BackwardReport{};
   auto scale_of = [&q](const Node& n) {
     return n.grad_scale > 0 ? n.grad_scale : static_cast<double>(q.loss_scale);
@@ -563,19 +1173,36 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
           }
         break;
       }
-      case LayerKind::Activation:
+      case LayerKind::Activation: {
         if (!to_input) break;
         join_scale(*in, scale_of(n));
-        for (std::size_t i = 0; i < n.grad.size(); ++i) {
-          const float v = in->out[i];
-          in->grad[i] += (v > 0.0f && v < n.clip) ? n.grad[i] : 0.0f;
-        }
+        const float clip = n.clip;
+        const float* x = in->out.data();
+        const float* dy = n.grad.data();
+        float* dx = in->grad.data();
+        const bool overwrite = in->grad_overwritten;
+        for_blocks(*pool_, n.grad.size(), [=](std::size_t b, std::size_t e) {
+          if (overwrite)
+            relu_backward<true>(x + b, dy + b, dx + b, e - b, clip);
+          else
+            relu_backward<false>(x + b, dy + b, dx + b, e - b, clip);
+        });
         break;
-      case LayerKind::Flatten:
+      }
+      case LayerKind::Flatten: {
         if (!to_input) break;
         join_scale(*in, scale_of(n));
-        for (std::size_t i = 0; i < n.grad.size(); ++i) in->grad[i] += n.grad[i];
+        const float* dy = n.grad.data();
+        float* dx = in->grad.data();
+        const bool overwrite = in->grad_overwritten;
+        for_blocks(*pool_, n.grad.size(), [=](std::size_t b, std::size_t e) {
+          if (overwrite)
+            add_to<true>(dy + b, dx + b, e - b);
+          else
+            add_to<false>(dy + b, dx + b, e - b);
+        });
         break;
+      }
       case LayerKind::BatchNorm: {
         // dx = gamma invstd (dy - mean(dy) - xhat mean(dy xhat)), per channel.
         const std::int64_t C = n.C, M = n.spatial;
@@ -621,6 +1248,17 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
         join_scale(*in, scale_of(n));
         const bool is_max = l.pool_max;
         const float inv_area = 1.0f / static_cast<float>(n.KH * n.KW);
+        if (in->grad_overwritten) {  // 2 x 2 windows tile the input (see the constructor)
+          pool_->parallel_for(chunks, [&](std::int64_t c) {
+            for (std::int64_t s = c * kChunk; s < std::min(batch, (c + 1) * kChunk); ++s)
+              for (std::int64_t ch = 0; ch < n.C; ++ch) {
+                const std::int64_t obase = (s * n.C + ch) * n.OH * n.OW;
+                max_pool_2x2_backward(n.grad.data() + obase, n.argmax.data() + obase, n.W, n.OH,
+                                      n.OW, in->grad.data() + (s * n.C + ch) * n.H * n.W);
+              }
+          });
+          break;
+        }
         pool_->parallel_for(chunks, [&](std::int64_t c) {
           for (std::int64_t s = c * kChunk; s < std::min(batch, (c + 1) * kChunk); ++s)
             for (std::int64_t ch = 0; ch < n.C; ++ch) {
@@ -649,7 +1287,6 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
       }
       case LayerKind::Conv2d:
       case LayerKind::Linear: {
-        n.eq = n.grad;
         double alpha = 1;
         if (q.adaptive) {
           const std::int64_t fan = l.kind == LayerKind::Conv2d ? n.Cout * n.KH * n.KW : n.Cout;
@@ -657,22 +1294,42 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
               measure_error_weight(n.grad.data(), n.grad.size(), n.wq.data(), n.wq.size(), fan),
               scale_range_of(p[Role::E]));
           // The scale carried on stays inside float32 (2^100 leaves room for sums).
-          alpha = std::min(alpha, std::exp2(std::floor(std::log2(std::ldexp(1.0, 100) / scale_of(n)))));
-          if (alpha != 1)
-            for (float& v : n.eq) v *= static_cast<float>(alpha);
+          alpha =
+              std::min(alpha, std::exp2(std::floor(std::log2(std::ldexp(1.0, 100) / scale_of(n)))));
         }
         report_.layer_scales.push_back(alpha);
         const double carried = scale_of(n) * alpha;
         if (to_input) join_scale(*in, carried);
-        overflow += quantize_backward(p[Role::E], q.int_method, n.eq, q.e,
-                                      RngKey{seed_, iteration, tensor_id(n, Role::E)}, par);
-        for (std::size_t i = 0; i < n.eq.size(); ++i) {
-          const bool nonzero = n.grad[i] != 0.0f;
-          report_.e_nonzero += nonzero ? 1 : 0;
-          report_.e_flushed += (nonzero && n.eq[i] == 0.0f) ? 1 : 0;
+        // E = quantize(alpha grad); the codes, where the format has them,
+        // are those of the scaled E, so the integer weight-gradient GEMM
+        // sums what the float path would.
+        if (alpha != 1) {
+          n.eq.resize(n.grad.size());
+          const auto a = static_cast<float>(alpha);
+          const float* g = n.grad.data();
+          float* eq = n.eq.data();
+          for_blocks(*pool_, n.eq.size(), [=](std::size_t b, std::size_t e) {
+            for (std::size_t i = b; i < e; ++i) eq[i] = g[i] * a;
+          });
         }
-        report_.e_values += static_cast<std::int64_t>(n.eq.size());
+        if (is_identity(p[Role::E])) {
+          if (alpha == 1) n.eq = n.grad;
+          overflow += count_nonfinite(n.eq);
+          n.e_codes.valid = false;
+        } else if (alpha != 1) {
+          overflow += static_cast<std::int64_t>(
+              quantize(p[Role::E], q.int_method, n.eq.data(), 1, n.eq.size(), q.e,
+                       RngKey{seed_, iteration, tensor_id(n, Role::E)}, par, &n.e_codes));
+        } else {
+          n.eq.resize(n.grad.size());
+          overflow += static_cast<std::int64_t>(
+              quantize_to(p[Role::E], q.int_method, n.grad.data(), n.eq.data(), 1, n.eq.size(), q.e,
+                          RngKey{seed_, iteration, tensor_id(n, Role::E)}, par, &n.e_codes));
+        }
+        count_flushed(*pool_, n.grad, n.eq, report_);
         const float unscale = 1.0f / static_cast<float>(carried);
+        // Weight gradient on codes when A (forward) and E both have them.
+        const bool wgrad_codes = n.fwd_codes && n.e_codes.valid;
         const std::size_t wsize = n.weight->value.size();
         n.dw_part.resize(static_cast<std::size_t>(chunks));
         n.db_part.resize(static_cast<std::size_t>(chunks));
@@ -681,25 +1338,30 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
         pool_->parallel_for(chunks, [&](std::int64_t c) {
           auto& dw = n.dw_part[static_cast<std::size_t>(c)];
           auto& db = n.db_part[static_cast<std::size_t>(c)];
-          dw.assign(wsize, 0.0f);
+          dw.assign(wgrad_codes ? 0 : wsize, 0.0f);
           db.assign(static_cast<std::size_t>(n.Cout), 0.0f);
           const std::int64_t s0 = c * kChunk, s1 = std::min(batch, (c + 1) * kChunk);
+          if (wgrad_codes)
+            weight_grad_codes(n, conv, gemm_kernel_, s0, s1,
+                              n.code_scratch[static_cast<std::size_t>(c)]);
           if (conv) {
             const std::int64_t in_elems = n.C * n.H * n.W;
             auto& dcol = n.scratch[static_cast<std::size_t>(c)];
-            if (to_input) dcol.resize(static_cast<std::size_t>(n.K * n.P));
+            if (to_input || n.fwd_codes) dcol.resize(static_cast<std::size_t>(n.K * n.P));
             for (std::int64_t s = s0; s < s1; ++s) {
               const float* e = n.eq.data() + s * n.out_elems;
-              const float* col = n.col.data() + s * n.K * n.P;
-              cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n.Cout),
-                          static_cast<int>(n.K), static_cast<int>(n.P), 1.0f, e,
-                          static_cast<int>(n.P), col, static_cast<int>(n.P), 1.0f, dw.data(),
-                          static_cast<int>(n.K));
-              for (std::int64_t o = 0; o < n.Cout; ++o) {
-                float acc = 0.0f;
-                for (std::int64_t i = 0; i < n.P; ++i) acc += e[o * n.P + i];
-                db[static_cast<std::size_t>(o)] += acc;
+              if (!wgrad_codes) {
+                const float* col = n.col.data() + s * n.K * n.P;
+                if (n.fwd_codes) {  // the forward kept codes only: im2col of A here
+                  im2col(n, n.qin.data() + s * in_elems, dcol.data());
+                  col = dcol.data();
+                }
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n.Cout),
+                            static_cast<int>(n.K), static_cast<int>(n.P), 1.0f, e,
+                            static_cast<int>(n.P), col, static_cast<int>(n.P), 1.0f, dw.data(),
+                            static_cast<int>(n.K));
               }
+              bias_grad_add(e, n.Cout, n.P, db.data());
               if (to_input) {
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(n.K),
                             static_cast<int>(n.P), static_cast<int>(n.Cout), 1.0f, n.wq.data(),
@@ -711,10 +1373,11 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
           } else {
             const std::int64_t r0 = s0 * n.rows_per_sample, r1 = s1 * n.rows_per_sample;
             const float* e = n.eq.data() + r0 * n.Cout;
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(n.Cout),
-                        static_cast<int>(n.K), static_cast<int>(r1 - r0), 1.0f, e,
-                        static_cast<int>(n.Cout), n.qin.data() + r0 * n.K, static_cast<int>(n.K),
-                        0.0f, dw.data(), static_cast<int>(n.K));
+            if (!wgrad_codes)
+              cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(n.Cout),
+                          static_cast<int>(n.K), static_cast<int>(r1 - r0), 1.0f, e,
+                          static_cast<int>(n.Cout), n.qin.data() + r0 * n.K, static_cast<int>(n.K),
+                          0.0f, dw.data(), static_cast<int>(n.K));
             for (std::int64_t r = 0; r < r1 - r0; ++r)
               for (std::int64_t o = 0; o < n.Cout; ++o)
                 db[static_cast<std::size_t>(o)] += e[r * n.Cout + o];
@@ -728,8 +1391,12 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
         // Fixed reduction order over chunks: thread count cannot change the sums.
         auto& gw = n.weight->grad;
         std::fill(gw.begin(), gw.end(), 0.0f);
-        for (const auto& part : n.dw_part)
-          for (std::size_t i = 0; i < wsize; ++i) gw[i] += part[i];
+        if (wgrad_codes) {
+          weight_grad_finish(n, conv, batch, gw.data());
+        } else {
+          for (const auto& part : n.dw_part)
+            for (std::size_t i = 0; i < wsize; ++i) gw[i] += part[i];
+        }
         n.g_pre_w = gw;
         if (n.bias) {
           auto& gb = n.bias->grad;
@@ -787,7 +1454,8 @@ void Network::sgd_step(float lr, float momentum, float weight_decay) {
 
 Network::LayerTensors Network::tensors_of(const std::string& name) const {
   for (const auto& n : nodes_)
-    if (n->layer.name == name) return {n->out, n->grad, n->qin, n->wq, n->eq, n->g_pre_w, n->g_pre_b};
+    if (n->layer.name == name)
+      return {n->out, n->grad, n->qin, n->wq, n->eq, n->g_pre_w, n->g_pre_b};
   throw InputError(fmt::format("model {}: no layer named {}", graph_.name(), name));
 }
 

@@ -4,14 +4,15 @@
 // under the default rounding mode) wherever the scaled value is below 2^22.
 #include "trainer/quantize.h"
 
+#include <fmt/format.h>
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "core/error.h"
 
@@ -41,8 +42,10 @@ inline float float_of(std::uint32_t u) {
 }
 
 // Min and max over the finite elements; lo > hi when there are none.
-// Returns how many elements are not finite (NaN, +-Inf).
-std::size_t finite_range(const float* x, std::size_t n, float& lo, float& hi) {
+// Returns how many elements are not finite (NaN, +-Inf). The serial
+// definition: l = v < l ? v : l in index order, i.e. the FIRST element equal
+// to the minimum (which matters only for the sign of a zero minimum).
+std::size_t finite_range_scalar(const float* x, std::size_t n, float& lo, float& hi) {
   float l = std::numeric_limits<float>::infinity();
   float h = -std::numeric_limits<float>::infinity();
   std::size_t nonfinite = 0;
@@ -58,36 +61,193 @@ std::size_t finite_range(const float* x, std::size_t n, float& lo, float& hi) {
   return nonfinite;
 }
 
-// Range quantization of x[0..n) with a given [lo, hi]; stream index of x[i]
-// is idx0 + i.
-void range_apply(float* x, std::size_t n, float lo, float hi, int bits, Rounding rounding,
-                 std::uint64_t base, std::uint64_t idx0) {
-  if (!(hi > lo)) return;  // constant tensor (or no finite value): unchanged
+// ---- AVX-512 forms of the hot loops (compiled per function, chosen at run
+// time). Each does, per element, exactly the float operations of the scalar
+// loop (the trainer target is built with -ffp-contract=off, so a * b + c
+// stays two roundings); max_ps(c, v) / min_ps(c, v) return v when the
+// comparison is false, as the scalar selects do for NaN.
+bool have_avx512() {
+  static const bool yes = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+  }();
+  return yes;
+}
+#define LPSIM_AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
+// GCC 12's AVX-512 headers start some intrinsics from _mm512_undefined_*,
+// which -Wmaybe-uninitialized reports falsely once they are inlined.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+LPSIM_AVX512 std::size_t finite_range_avx512(const float* x, std::size_t n, float& lo, float& hi) {
+  const __m512 fmax = _mm512_set1_ps(FLT_MAX);
+  __m512 l = _mm512_set1_ps(std::numeric_limits<float>::infinity());
+  __m512 h = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  std::size_t nonfinite = 0, i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 v = _mm512_loadu_ps(x + i);
+    const __mmask16 fin = _mm512_cmp_ps_mask(_mm512_abs_ps(v), fmax, _CMP_LE_OQ);
+    l = _mm512_mask_mov_ps(l, fin & _mm512_cmp_ps_mask(v, l, _CMP_LT_OQ), v);
+    h = _mm512_mask_mov_ps(h, fin & _mm512_cmp_ps_mask(v, h, _CMP_GT_OQ), v);
+    nonfinite += static_cast<std::size_t>(16 - __builtin_popcount(fin));
+  }
+  float tl, th;
+  nonfinite += finite_range_scalar(x + i, n - i, tl, th);
+  lo = std::min(_mm512_reduce_min_ps(l), tl);
+  hi = std::max(_mm512_reduce_max_ps(h), th);
+  return nonfinite;
+}
+
+std::size_t finite_range(const float* x, std::size_t n, float& lo, float& hi) {
+  if (!have_avx512() || n < 64) return finite_range_scalar(x, n, lo, hi);
+  const std::size_t nonfinite = finite_range_avx512(x, n, lo, hi);
+  // Lanes lose the order; a zero extreme takes the sign of the first zero.
+  if (lo == 0.0f) lo = *std::find(x, x + n, 0.0f);
+  if (hi == 0.0f) hi = *std::find(x, x + n, 0.0f);
+  return nonfinite;
+}
+
+// floor(v) as floor_small computes it (truncate, then step down), 16 lanes.
+LPSIM_AVX512 inline __m512 floor_small16(__m512 v) {
+  const __m512 t = _mm512_cvtepi32_ps(_mm512_cvttps_epi32(v));
+  return _mm512_mask_sub_ps(t, _mm512_cmp_ps_mask(t, v, _CMP_GT_OQ), t, _mm512_set1_ps(1.0f));
+}
+
+// The top 24 bits of mix64(base + (first + j) * golden), j = 0..7 (uniform01).
+LPSIM_AVX512 inline __m256i random24x8(std::uint64_t base, std::uint64_t first) {
+  const __m512i golden = _mm512_set1_epi64(static_cast<long long>(0x9e3779b97f4a7c15ULL));
+  const __m512i c1 = _mm512_set1_epi64(static_cast<long long>(0xbf58476d1ce4e5b9ULL));
+  const __m512i c2 = _mm512_set1_epi64(static_cast<long long>(0x94d049bb133111ebULL));
+  const __m512i idx = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(first)),
+                                       _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0));
+  __m512i z = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(base)),
+                               _mm512_mullo_epi64(idx, golden));
+  z = _mm512_add_epi64(z, golden);  // mix64 from here
+  z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 30)), c1);
+  z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 27)), c2);
+  z = _mm512_xor_si512(z, _mm512_srli_epi64(z, 31));
+  return _mm512_cvtepi64_epi32(_mm512_srli_epi64(z, 40));
+}
+
+// uniform01(base, i0 + j), j = 0..15, as 16 floats.
+LPSIM_AVX512 inline __m512 uniform16(std::uint64_t base, std::uint64_t i0) {
+  const __m512i r =
+      _mm512_inserti64x4(_mm512_castsi256_si512(random24x8(base, i0)), random24x8(base, i0 + 8), 1);
+  return _mm512_mul_ps(_mm512_cvtepi32_ps(r), _mm512_set1_ps(1.0f / 16777216.0f));
+}
+
+// Range quantization, 16 elements at a time (range_apply_t below is the
+// definition); returns how many elements it did (a multiple of 16).
+LPSIM_AVX512 std::size_t range_apply_avx512(const float* src, float* dst, std::size_t n, float lo,
+                                            float s, float levels, bool stochastic,
+                                            std::uint64_t base, std::uint64_t idx0,
+                                            std::uint8_t* code) {
+  const __m512 vlo = _mm512_set1_ps(lo), vs = _mm512_set1_ps(s), vl = _mm512_set1_ps(levels);
+  const __m512 zero = _mm512_setzero_ps(), magic = _mm512_set1_ps(12582912.0f);
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 in = _mm512_loadu_ps(src + i);
+    __m512 v = _mm512_div_ps(_mm512_sub_ps(in, vlo), vs);
+    if (stochastic) v = _mm512_add_ps(v, uniform16(base, idx0 + i));
+    v = _mm512_min_ps(vl, _mm512_max_ps(zero, v));
+    const __m512 r = stochastic ? floor_small16(v) : _mm512_sub_ps(_mm512_add_ps(v, magic), magic);
+    __m512 y = _mm512_add_ps(_mm512_mul_ps(r, vs), vlo);
+    if (stochastic) y = _mm512_mask_mov_ps(in, _mm512_cmp_ps_mask(in, in, _CMP_ORD_Q), y);
+    _mm512_storeu_ps(dst + i, y);
+    if (code)
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(code + i),
+                       _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(r)));
+  }
+  return i;
+}
+
+// Dynamic fixed point, 16 at a time (dfx_apply_t is the definition).
+LPSIM_AVX512 std::size_t dfx_apply_avx512(const float* src, float* dst, std::size_t n, float scale,
+                                          float inv, float qmin, float qmax, std::int32_t half,
+                                          bool stochastic, std::uint64_t base, std::uint64_t idx0,
+                                          std::uint8_t* code) {
+  const __m512 vsc = _mm512_set1_ps(scale), vinv = _mm512_set1_ps(inv);
+  const __m512 vmin = _mm512_set1_ps(qmin), vmax = _mm512_set1_ps(qmax);
+  const __m512 magic = _mm512_set1_ps(12582912.0f);
+  const __m512i vhalf = _mm512_set1_epi32(half);
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 in = _mm512_loadu_ps(src + i);
+    __m512 v = _mm512_mul_ps(in, vsc);
+    if (stochastic) v = _mm512_add_ps(v, uniform16(base, idx0 + i));
+    v = _mm512_min_ps(vmax, _mm512_max_ps(vmin, v));
+    const __m512 r = stochastic ? floor_small16(v) : _mm512_sub_ps(_mm512_add_ps(v, magic), magic);
+    __m512 y = _mm512_mul_ps(r, vinv);
+    if (stochastic) y = _mm512_mask_mov_ps(in, _mm512_cmp_ps_mask(in, in, _CMP_ORD_Q), y);
+    _mm512_storeu_ps(dst + i, y);
+    if (code)
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(code + i),
+                       _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvttps_epi32(r), vhalf)));
+  }
+  return i;
+}
+
+// Range quantization of src[0..n) into dst (which may be src) with a given
+// [lo, hi]; stream index of element i is idx0 + i. With kCodes, code[i]
+// gets the integer level (QuantCodes). Returns the scale s (0 for a
+// constant tensor, which is copied unchanged).
+#pragma GCC diagnostic pop
+
+template <bool kCodes>
+float range_apply_t(const float* src, float* dst, std::size_t n, float lo, float hi, int bits,
+                    Rounding rounding, std::uint64_t base, std::uint64_t idx0, std::uint8_t* code) {
+  if (!(hi > lo)) {  // constant tensor (or no finite value): unchanged
+    if (dst != src) std::copy(src, src + n, dst);
+    if constexpr (kCodes) std::fill(code, code + n, std::uint8_t{0});
+    return 0.0f;
+  }
   const float levels = static_cast<float>((1u << bits) - 1u);
   const float s = (hi - lo) / levels;
+  std::size_t i = 0;
+  if (have_avx512())
+    i = range_apply_avx512(src, dst, n, lo, s, levels, rounding == Rounding::Stochastic, base, idx0,
+                           kCodes ? code : nullptr);
   if (rounding == Rounding::Nearest) {
-    for (std::size_t i = 0; i < n; ++i) {
-      float v = (x[i] - lo) / s;
+    for (; i < n; ++i) {
+      float v = (src[i] - lo) / s;
       v = v < 0.0f ? 0.0f : v;
       v = v > levels ? levels : v;
-      x[i] = rne(v) * s + lo;
+      const float r = rne(v);
+      dst[i] = r * s + lo;
+      if constexpr (kCodes) code[i] = static_cast<std::uint8_t>(static_cast<std::int32_t>(r));
     }
   } else {
-    for (std::size_t i = 0; i < n; ++i) {
-      const float in = x[i];
+    for (; i < n; ++i) {
+      const float in = src[i];
       float v = (in - lo) / s + uniform01(base, idx0 + i);
       v = v < 0.0f ? 0.0f : v;
       v = v > levels ? levels : v;
-      const float y = floor_small(v) * s + lo;
-      x[i] = in == in ? y : in;
+      const float r = floor_small(v);
+      const float y = r * s + lo;
+      dst[i] = in == in ? y : in;
+      if constexpr (kCodes) code[i] = static_cast<std::uint8_t>(static_cast<std::int32_t>(r));
     }
   }
+  return s;
+}
+
+float range_apply(const float* src, float* dst, std::size_t n, float lo, float hi, int bits,
+                  Rounding rounding, std::uint64_t base, std::uint64_t idx0,
+                  std::uint8_t* code = nullptr) {
+  return code ? range_apply_t<true>(src, dst, n, lo, hi, bits, rounding, base, idx0, code)
+              : range_apply_t<false>(src, dst, n, lo, hi, bits, rounding, base, idx0, nullptr);
+}
+float range_apply(float* x, std::size_t n, float lo, float hi, int bits, Rounding rounding,
+                  std::uint64_t base, std::uint64_t idx0, std::uint8_t* code = nullptr) {
+  return range_apply(x, x, n, lo, hi, bits, rounding, base, idx0, code);
 }
 
 void check_int_bits(int bits) {
   if (bits < 1 || bits > kMaxBits)
-    throw InputError(fmt::format("quantizer width {} bits: must be in {}..{}", bits, kMinBits,
-                                 kMaxBits));
+    throw InputError(
+        fmt::format("quantizer width {} bits: must be in {}..{}", bits, kMinBits, kMaxBits));
 }
 
 }  // namespace
@@ -143,29 +303,53 @@ bool dfx_scale(float lo, float hi, int bits, int& sf) {
   return true;
 }
 
-void dfx_apply(float* x, std::size_t n, int sf, int bits, Rounding rounding, std::uint64_t base,
-               std::uint64_t idx0) {
+template <bool kCodes>
+void dfx_apply_t(const float* src, float* dst, std::size_t n, int sf, int bits, Rounding rounding,
+                 std::uint64_t base, std::uint64_t idx0, std::uint8_t* code) {
   const float scale = std::ldexp(1.0f, sf);
   const float inv = std::ldexp(1.0f, -sf);
   const float qmin = -std::ldexp(1.0f, bits - 1);
   const float qmax = std::ldexp(1.0f, bits - 1) - 1.0f;
+  const std::int32_t half = 1 << (bits - 1);
+  std::size_t i = 0;
+  if (have_avx512())
+    i = dfx_apply_avx512(src, dst, n, scale, inv, qmin, qmax, half,
+                         rounding == Rounding::Stochastic, base, idx0, kCodes ? code : nullptr);
   if (rounding == Rounding::Nearest) {
-    for (std::size_t i = 0; i < n; ++i) {
-      float v = x[i] * scale;
+    for (; i < n; ++i) {
+      float v = src[i] * scale;
       v = v < qmin ? qmin : v;
       v = v > qmax ? qmax : v;
-      x[i] = rne(v) * inv;
+      const float r = rne(v);
+      dst[i] = r * inv;
+      if constexpr (kCodes)
+        code[i] = static_cast<std::uint8_t>(static_cast<std::int32_t>(r) + half);
     }
   } else {
-    for (std::size_t i = 0; i < n; ++i) {
-      const float in = x[i];
+    for (; i < n; ++i) {
+      const float in = src[i];
       float v = in * scale + uniform01(base, idx0 + i);
       v = v < qmin ? qmin : v;
       v = v > qmax ? qmax : v;
-      const float y = floor_small(v) * inv;
-      x[i] = in == in ? y : in;
+      const float r = floor_small(v);
+      const float y = r * inv;
+      dst[i] = in == in ? y : in;
+      if constexpr (kCodes)
+        code[i] = static_cast<std::uint8_t>(static_cast<std::int32_t>(r) + half);
     }
   }
+}
+
+void dfx_apply(const float* src, float* dst, std::size_t n, int sf, int bits, Rounding rounding,
+               std::uint64_t base, std::uint64_t idx0, std::uint8_t* code = nullptr) {
+  if (code)
+    dfx_apply_t<true>(src, dst, n, sf, bits, rounding, base, idx0, code);
+  else
+    dfx_apply_t<false>(src, dst, n, sf, bits, rounding, base, idx0, nullptr);
+}
+void dfx_apply(float* x, std::size_t n, int sf, int bits, Rounding rounding, std::uint64_t base,
+               std::uint64_t idx0, std::uint8_t* code = nullptr) {
+  dfx_apply(x, x, n, sf, bits, rounding, base, idx0, code);
 }
 
 }  // namespace
@@ -200,10 +384,10 @@ struct MinifloatParams {
 
 MinifloatParams minifloat_params(int exp_bits, int man_bits) {
   if (exp_bits < 2 || exp_bits > 8 || man_bits < 0 || man_bits > 23)
-    throw InputError(fmt::format(
-        "minifloat e{}m{}: exponent bits must be in 2..8 and mantissa bits in 0..23 "
-        "(the trainer emulates formats that fit in float32)",
-        exp_bits, man_bits));
+    throw InputError(
+        fmt::format("minifloat e{}m{}: exponent bits must be in 2..8 and mantissa bits in 0..23 "
+                    "(the trainer emulates formats that fit in float32)",
+                    exp_bits, man_bits));
   const int bias = (1 << (exp_bits - 1)) - 1;
   MinifloatParams p;
   p.emin = 1 - bias;
@@ -228,8 +412,8 @@ float minifloat_max(int exp_bits, int man_bits) {
 namespace {
 // Returns the overflow count: NaN, +-Inf, and values whose rounding lands
 // past the largest finite value (they are saturated to it).
-std::size_t minifloat_apply(float* x, std::size_t n, int exp_bits, int man_bits,
-                            Rounding rounding, std::uint64_t base, std::uint64_t idx0) {
+std::size_t minifloat_apply(float* x, std::size_t n, int exp_bits, int man_bits, Rounding rounding,
+                            std::uint64_t base, std::uint64_t idx0) {
   const MinifloatParams p = minifloat_params(exp_bits, man_bits);
   if (exp_bits == 8 && man_bits == 23) return 0;  // float32 itself
   const float mx = p.max_value;
@@ -284,9 +468,97 @@ std::size_t quantize(const Format& format, IntMethod method, float* x, std::size
   return quantize_range(x, rows * cols, format.bits, rounding, key);
 }
 
+bool has_codes(const Format& format) { return !format.is_float() && format.bits <= kMaxCodeBits; }
+
+namespace {
+
+// quantize() of an integer format of <= kMaxCodeBits, keeping the codes.
+// Same arithmetic, blocks and random streams as the forms without codes.
+// Reads src, writes x (they may be the same array).
+std::size_t quantize_with_codes(const Format& format, IntMethod method, const float* src, float* x,
+                                std::size_t rows, std::size_t cols, Rounding rounding,
+                                const RngKey& key, const ParallelFor& parallel_for,
+                                QuantCodes& codes) {
+  check_int_bits(format.bits);
+  const int bits = format.bits;
+  const std::size_t n = rows * cols;
+  const std::uint64_t base = key.base();
+  codes.bits = bits;
+  codes.code.resize(n);
+  std::uint8_t* code = codes.code.data();
+  std::size_t nonfinite = 0;
+  if (method == IntMethod::Range && rows > 1) {  // one range per row (weights)
+    codes.zero = 0;
+    codes.scale.resize(rows);
+    codes.offset.resize(rows);
+    for (std::size_t r = 0; r < rows; ++r) {
+      float lo, hi;
+      nonfinite += finite_range(src + r * cols, cols, lo, hi);
+      codes.scale[r] = range_apply(src + r * cols, x + r * cols, cols, lo, hi, bits, rounding, base,
+                                   r * cols, code + r * cols);
+      codes.offset[r] = lo;
+    }
+    codes.valid = nonfinite == 0;
+    return nonfinite;
+  }
+  const auto blocks = static_cast<std::int64_t>((n + kQuantBlock - 1) / kQuantBlock);
+  auto run = [&](const std::function<void(std::int64_t)>& fn) {
+    if (parallel_for && blocks > 1)
+      parallel_for(blocks, fn);
+    else
+      for (std::int64_t b = 0; b < blocks; ++b) fn(b);
+  };
+  auto begin_of = [](std::int64_t b) { return static_cast<std::size_t>(b) * kQuantBlock; };
+  auto len_of = [&](std::int64_t b) { return std::min(kQuantBlock, n - begin_of(b)); };
+  std::vector<std::size_t> counts(static_cast<std::size_t>(blocks), 0);
+  std::vector<float> los(counts.size()), his(counts.size());
+  run([&](std::int64_t b) {
+    const auto i = static_cast<std::size_t>(b);
+    counts[i] = finite_range(src + begin_of(b), len_of(b), los[i], his[i]);
+  });
+  float lo = std::numeric_limits<float>::infinity(), hi = -lo;
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    nonfinite += counts[i];
+    lo = std::min(lo, los[i]);
+    hi = std::max(hi, his[i]);
+  }
+  codes.scale.assign(1, 0.0f);
+  codes.offset.assign(1, 0.0f);
+  if (method == IntMethod::DynamicFixed) {
+    codes.zero = 1 << (bits - 1);
+    int sf = 0;
+    if (!dfx_scale(lo, hi, bits, sf)) {
+      std::fill(code, code + n, static_cast<std::uint8_t>(codes.zero));
+      if (x != src) std::copy(src, src + n, x);
+    } else {
+      codes.scale[0] = std::ldexp(1.0f, -sf);
+      run([&](std::int64_t b) {
+        dfx_apply(src + begin_of(b), x + begin_of(b), len_of(b), sf, bits, rounding, base,
+                  begin_of(b), code + begin_of(b));
+      });
+    }
+  } else {
+    codes.zero = 0;
+    codes.offset[0] = lo;
+    if (hi > lo) codes.scale[0] = (hi - lo) / static_cast<float>((1u << bits) - 1u);
+    run([&](std::int64_t b) {
+      range_apply(src + begin_of(b), x + begin_of(b), len_of(b), lo, hi, bits, rounding, base,
+                  begin_of(b), code + begin_of(b));
+    });
+  }
+  codes.valid = nonfinite == 0;
+  return nonfinite;
+}
+
+}  // namespace
+
 std::size_t quantize(const Format& format, IntMethod method, float* x, std::size_t rows,
                      std::size_t cols, Rounding rounding, const RngKey& key,
-                     const ParallelFor& parallel_for) {
+                     const ParallelFor& parallel_for, QuantCodes* codes) {
+  if (codes) codes->valid = false;
+  if (codes && has_codes(format))
+    return quantize_with_codes(format, method, x, x, rows, cols, rounding, key, parallel_for,
+                               *codes);
   const std::size_t n = rows * cols;
   const bool per_row = rows > 1 && !format.is_float() && method == IntMethod::Range;
   if (!parallel_for || n < 2 * kQuantBlock || per_row || is_identity(format))
@@ -343,6 +615,17 @@ std::size_t quantize(const Format& format, IntMethod method, float* x, std::size
     });
   }
   return total();
+}
+
+std::size_t quantize_to(const Format& format, IntMethod method, const float* src, float* dst,
+                        std::size_t rows, std::size_t cols, Rounding rounding, const RngKey& key,
+                        const ParallelFor& parallel_for, QuantCodes* codes) {
+  if (codes) codes->valid = false;
+  if (codes && has_codes(format))
+    return quantize_with_codes(format, method, src, dst, rows, cols, rounding, key, parallel_for,
+                               *codes);
+  std::copy(src, src + rows * cols, dst);
+  return quantize(format, method, dst, rows, cols, rounding, key, parallel_for, codes);
 }
 
 }  // namespace lpsim::trainer
