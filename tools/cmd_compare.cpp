@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include "core/error.h"
 #include "sim/replay.h"
@@ -222,13 +223,36 @@ Action add_compare(CLI::App& app) {
                   done_runs, total_runs, st.model, spec, p.epoch + 1, p.epochs, p.iteration,
                   p.iterations_per_epoch, p.loss, p.precision.label(), eta_text(p.eta_s)));
             };
-          trainer::TrainResult r = trainer::train(t, fn);
-          if (!r.finished || r.trace.metrics.empty())
-            throw InternalError(fmt::format("training {} {} stopped early", st.model, spec));
-          run.trace = std::move(r.trace);
-          run.test_accuracy = run.trace.metrics.back().test_accuracy;
-          for (const auto& m : run.trace.metrics) run.train_wall_s += m.wall_s.value_or(0);
-          train_wall_s += run.train_wall_s;
+          std::optional<trainer::TrainResult> r;
+          try {
+            r = trainer::train(t, fn);
+          } catch (const InputError& e) {
+            // A run that diverges keeps its row: no accuracy, and the cost of
+            // the schedule it was following (its synthesized trace), so one
+            // unstable schedule does not stop the comparison.
+            const std::string what = e.what();
+            if (what.rfind("training diverged", 0) != 0) throw;
+            SynthOptions o = *opt;
+            o.model = st.model;
+            o.dataset = st.dataset;
+            o.schedule = spec;
+            o.epochs = t.epochs;
+            o.iterations = t.train_limit > 0 ? t.epochs * ((t.train_limit + t.batch - 1) / t.batch)
+                                             : 0;
+            run.trace = synthesize(o);
+            cmp.notes.push_back(fmt::format(
+                "{} {}: {}; its row has no accuracy, and the BitOPs, energy and latency of the "
+                "schedule it was following (its synthesized trace)",
+                st.model, spec, what));
+          }
+          if (r) {
+            if (!r->finished || r->trace.metrics.empty())
+              throw InternalError(fmt::format("training {} {} stopped early", st.model, spec));
+            run.trace = std::move(r->trace);
+            run.test_accuracy = run.trace.metrics.back().test_accuracy;
+            for (const auto& m : run.trace.metrics) run.train_wall_s += m.wall_s.value_or(0);
+            train_wall_s += run.train_wall_s;
+          }
         } else {
           SynthOptions o = *opt;
           o.model = st.model;
