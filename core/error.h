@@ -14,6 +14,11 @@ class InputError : public std::runtime_error {
   explicit InputError(const std::string& what) : std::runtime_error(what) {}
 };
 
+// The error contract's one line, as the command line and the Python module
+// print it: a name or value quoted from the input may hold a newline or
+// another control byte; it is written escaped (\n, \r, \xNN).
+std::string one_line(const char* message);
+
 // A bug in lpsim, never the user's fault.
 class InternalError : public std::logic_error {
  public:

@@ -30,24 +30,6 @@ namespace py = pybind11;
 namespace lpsim {
 namespace {
 
-// The error contract's one line (as the command line prints it): a newline or
-// other control byte quoted from the input is written escaped.
-std::string one_line(const char* message) {
-  std::string out;
-  for (const char* p = message; *p; ++p) {
-    const auto c = static_cast<unsigned char>(*p);
-    if (c == '\n')
-      out += "\\n";
-    else if (c == '\r')
-      out += "\\r";
-    else if ((c < 0x20 && c != '\t') || c == 0x7f)
-      out += fmt::format("\\x{:02x}", c);
-    else
-      out += *p;
-  }
-  return out;
-}
-
 // JSON as Python values: objects keep nlohmann's (sorted) key order, integers
 // stay int, floats stay float, so the dict equals json.loads of `--json`.
 py::object to_python(const nlohmann::json& j) {

@@ -15,24 +15,6 @@
 
 namespace {
 
-// The error contract's one line: a name or value quoted from the input may
-// hold a newline or another control byte; it is printed escaped.
-std::string one_line(const char* message) {
-  std::string out;
-  for (const char* p = message; *p; ++p) {
-    const auto c = static_cast<unsigned char>(*p);
-    if (c == '\n')
-      out += "\\n";
-    else if (c == '\r')
-      out += "\\r";
-    else if ((c < 0x20 && c != '\t') || c == 0x7f)
-      out += fmt::format("\\x{:02x}", c);
-    else
-      out += *p;
-  }
-  return out;
-}
-
 // What went to stdout through std::cout or printf must have arrived: a full
 // disk or a closed pipe behind stdout is an error, not "done".
 int finish_stdout(int code) {

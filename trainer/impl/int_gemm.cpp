@@ -64,6 +64,16 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void vnni_block(
   }
 }
 
+// The lanes of the 16 columns from j0 that exist (nj of them), as two
+// 8-lane masks for the AVX2 masked loads and stores.
+__attribute__((target("avx2"))) inline void column_masks(std::int64_t nj, __m256i& m0,
+                                                         __m256i& m1) {
+  alignas(32) std::int32_t mk[16];
+  for (int j = 0; j < 16; ++j) mk[j] = j < nj ? -1 : 0;
+  m0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(mk));
+  m1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(mk + 8));
+}
+
 // ---- AVX2, any width <= 8: bytes widened to int16 (even and odd k of each
 // 32-bit lane), vpmaddwd, 4 rows x 16 columns.
 template <int MI>
@@ -71,14 +81,8 @@ __attribute__((target("avx2"))) void avx2_block(std::int64_t N, std::int64_t Kp,
                                                 const std::uint8_t* a, std::int64_t lda,
                                                 const std::int8_t* b, std::int32_t* c,
                                                 std::int64_t ldc, std::int64_t j0) {
-  const std::int64_t nj = std::min<std::int64_t>(16, N - j0);
   __m256i m0, m1;
-  {
-    alignas(32) std::int32_t mk[16];
-    for (int j = 0; j < 16; ++j) mk[j] = j < nj ? -1 : 0;
-    m0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(mk));
-    m1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(mk + 8));
-  }
+  column_masks(std::min<std::int64_t>(16, N - j0), m0, m1);
   const __m256i lo_bytes = _mm256_set1_epi16(0x00ff);
   __m256i acc0[MI], acc1[MI];
   for (int r = 0; r < MI; ++r) acc0[r] = acc1[r] = _mm256_setzero_si256();
@@ -116,14 +120,8 @@ __attribute__((target("avx2"))) void narrow_block(std::int64_t N, std::int64_t K
                                                   const std::uint8_t* a, std::int64_t lda,
                                                   const std::int8_t* b, std::int32_t* c,
                                                   std::int64_t ldc, std::int64_t j0) {
-  const std::int64_t nj = std::min<std::int64_t>(16, N - j0);
   __m256i m0, m1;
-  {
-    alignas(32) std::int32_t mk[16];
-    for (int j = 0; j < 16; ++j) mk[j] = j < nj ? -1 : 0;
-    m0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(mk));
-    m1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(mk + 8));
-  }
+  column_masks(std::min<std::int64_t>(16, N - j0), m0, m1);
   const __m256i ones = _mm256_set1_epi16(1);
   __m256i acc0[MI], acc1[MI];
   for (int r = 0; r < MI; ++r) acc0[r] = acc1[r] = _mm256_setzero_si256();
