@@ -172,7 +172,9 @@ Action add_compare(CLI::App& app) {
     if (one_model) {
       Study st{opt->model, opt->dataset, *train, {}};
       if (*train && model_opt->count() == 0) st.model = "lenet5";
-      if (*train && dataset_opt->count() == 0) st.dataset = "fashion-mnist";
+      // No --dataset: the trainer's Fashion-MNIST, or the zoo entry's own
+      // dataset (synth resolves "").
+      if (dataset_opt->count() == 0) st.dataset = *train ? "fashion-mnist" : "";
       st.schedules = schedule_list(st.trained);
       studies.push_back(st);
     } else {
