@@ -6,7 +6,7 @@ packages=(
   libsystemc-dev libboost-graph-dev catch2 libbenchmark-dev
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
   libopenblas-dev dataset-fashion-mnist gnuplot-nox
-  clang libclang-rt-14-dev  # tools/fuzz.sh: libFuzzer targets (CI runs them briefly)
+  clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer targets (CI runs them briefly)
   libopenmpi-dev openmpi-bin
   pybind11-dev python3-dev  # the Python module (python/, docs/python.md)
 )

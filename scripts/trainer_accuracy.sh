@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Accuracy of the built-in trainer under the seed papers' schedules:
 # MODEL (LeNet-5) on Fashion-MNIST, SEEDS x EPOCHS, one JSON per run, then a
-# table (tools/trainer_accuracy_table.py). Runs JOBS trainings at once, THREADS
+# table (scripts/trainer_accuracy_table.py). Runs JOBS trainings at once, THREADS
 # threads each; EXTRA is added to every command (e.g. "--loss-scale dynamic");
 # RANGE_TEST=0 leaves out the range-test runs.
-#   LPSIM=build/tools/lpsim OUT=acc SEEDS="1 2 3" EPOCHS=10 JOBS=2 tools/trainer_accuracy.sh
+#   LPSIM=build/tools/lpsim OUT=acc SEEDS="1 2 3" EPOCHS=10 JOBS=2 scripts/trainer_accuracy.sh
 #   MODEL=resnet8-w8 SCHEDULES="static:fp32 static:8/8 cyclic:3-8/8" SEEDS=1 RANGE_TEST=0 \
-#     OUT=acc-resnet tools/trainer_accuracy.sh
+#     OUT=acc-resnet scripts/trainer_accuracy.sh
 set -euo pipefail
 LPSIM=${LPSIM:-build/tools/lpsim}
 OUT=${OUT:-trainer-accuracy}

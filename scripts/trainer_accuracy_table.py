@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Summarise tools/trainer_accuracy.sh results: mean and spread of the final
+"""Summarise scripts/trainer_accuracy.sh results: mean and spread of the final
 test accuracy over seeds, beside the training GBitOPs of each schedule.
-Usage: tools/trainer_accuracy_table.py OUT_DIR  (prints a Markdown table)"""
+Usage: scripts/trainer_accuracy_table.py OUT_DIR  (prints a Markdown table)"""
 import glob
 import json
 import os

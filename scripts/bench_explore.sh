@@ -6,7 +6,7 @@
 # that both runs wrote the same file.
 # TIMING=analytic times the closed-form timing instead of the SystemC one
 # (docs/simulator.md); the default is explore's own default, systemc.
-# Usage: [TIMING=systemc|analytic] tools/bench_explore.sh [BUILD_DIR (default build)] [JOBS... (default 1 2)]
+# Usage: [TIMING=systemc|analytic] scripts/bench_explore.sh [BUILD_DIR (default build)] [JOBS... (default 1 2)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}

@@ -4,12 +4,12 @@
 # that the screenshot is not blank: many distinct colours, a share of
 # non-white pixels, and the plots' first line colour (gnuplot's #9400d3),
 # which only the SVG plots draw.
-# Usage: bash tools/check_report.sh DIR [SCREENSHOT.png]
+# Usage: bash scripts/check_report.sh DIR [SCREENSHOT.png]
 # Exit codes: 0 the page rendered, 1 blank or failed render, 2 bad input.
 set -euo pipefail
 
 if (($# < 1 || $# > 2)); then
-  echo "usage: bash tools/check_report.sh DIR [SCREENSHOT.png]" >&2
+  echo "usage: bash scripts/check_report.sh DIR [SCREENSHOT.png]" >&2
   exit 2
 fi
 dir=$1

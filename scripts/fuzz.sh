@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (clang, ASan + UBSan) into ./build-fuzz and runs
 # one or all of them for SECONDS each on their seed corpus:
-#   bash tools/fuzz.sh TARGET|all SECONDS
+#   bash scripts/fuzz.sh TARGET|all SECONDS
 # A crash, an exception other than InputError, a leak, a hang (> 10 s on one
 # input) or > 2 GB of memory fails the run; the reproducer is left in
 # build-fuzz/findings/<target>/. New corpus entries go to build-fuzz/corpus/
@@ -11,8 +11,8 @@
 # the build's parallelism (default 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=${1:?usage: tools/fuzz.sh TARGET|all SECONDS}
-seconds=${2:?usage: tools/fuzz.sh TARGET|all SECONDS}
+target=${1:?usage: scripts/fuzz.sh TARGET|all SECONDS}
+seconds=${2:?usage: scripts/fuzz.sh TARGET|all SECONDS}
 jobs=${LPSIM_BUILD_JOBS:-2}
 dir=${LPSIM_FUZZ_DIR:-build-fuzz}
 
@@ -21,7 +21,7 @@ targets=(fuzz_trace fuzz_trace_gz fuzz_arch fuzz_arch_set fuzz_energy_table fuzz
 if [[ $target != all ]]; then
   [[ $target == fuzz_* ]] || target=fuzz_$target
   printf '%s\n' "${targets[@]}" | grep -qx "$target" || {
-    echo "tools/fuzz.sh: unknown target $target (one of: ${targets[*]} all)" >&2
+    echo "scripts/fuzz.sh: unknown target $target (one of: ${targets[*]} all)" >&2
     exit 2
   }
   targets=("$target")
@@ -48,7 +48,7 @@ for t in "${targets[@]}"; do
       -rss_limit_mb=2048 -malloc_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
       -artifact_prefix="$findings/" "$corpus" "tests/fuzz/corpus/$name" \
       >"$dir/$name.log" 2>&1; then
-    echo "tools/fuzz.sh: $t found a problem; log $dir/$name.log, input in $findings/" >&2
+    echo "scripts/fuzz.sh: $t found a problem; log $dir/$name.log, input in $findings/" >&2
     tail -n 40 "$dir/$name.log" >&2
     status=1
   else

@@ -18,8 +18,8 @@
   speed: one epoch of LeNet-5 with 8-bit W/A/E/G quantization, lpsim against
          PyTorch with the same model and fake quantization, same threads.
 
-Usage: tools/torch_reference.py check --lpsim build/tools/lpsim [--model resnet8-w8]
-       tools/torch_reference.py speed --lpsim build/tools/lpsim --threads 2
+Usage: scripts/torch_reference.py check --lpsim build/tools/lpsim [--model resnet8-w8]
+       scripts/torch_reference.py speed --lpsim build/tools/lpsim --threads 2
 Exit status 1 when a check fails."""
 import argparse
 import gzip
