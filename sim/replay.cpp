@@ -802,6 +802,31 @@ SimReport simulate_step(const Graph& graph, const ArchConfig& arch, const Energy
   return r;
 }
 
+// ---- Derived metrics ----
+
+double latency_s(const SimReport& r, const Totals& t) { return t.cycles / (r.clock_ghz * 1e9); }
+
+double energy_static_pj(const SimReport& r, const Totals& t) {
+  double pj = 0;
+  for (std::size_t c = 0; c < r.components.size() && c < t.energy_pj_by_component.size(); ++c)
+    if (is_static_component(r.components[c])) pj += t.energy_pj_by_component[c];
+  return pj;
+}
+
+std::map<std::string, double> energy_j_by_component(const SimReport& r, const Totals& t) {
+  std::map<std::string, double> out;
+  for (std::size_t c = 0; c < r.components.size(); ++c)
+    out[r.components[c]] =
+        (c < t.energy_pj_by_component.size() ? t.energy_pj_by_component[c] : 0.0) * 1e-12;
+  return out;
+}
+
+double SimReport::energy_static_j() const { return energy_static_pj(*this, total) * 1e-12; }
+
+double SimReport::energy_dynamic_j() const {
+  return (total.energy_pj() - energy_static_pj(*this, total)) * 1e-12;
+}
+
 // ---- JSON ----
 
 namespace {
@@ -809,12 +834,10 @@ namespace {
 nlohmann::json totals_json(const SimReport& r, const Totals& t) {
   nlohmann::json j;
   j["cycles"] = t.cycles;
-  j["latency_s"] = t.cycles / (r.clock_ghz * 1e9);
+  j["latency_s"] = latency_s(r, t);
   j["energy_j"] = t.energy_pj() * 1e-12;
   // Static (leakage x time) and dynamic (events x energy per event) apart.
-  double static_pj = 0;
-  for (std::size_t c = 0; c < r.components.size() && c < t.energy_pj_by_component.size(); ++c)
-    if (is_static_component(r.components[c])) static_pj += t.energy_pj_by_component[c];
+  const double static_pj = energy_static_pj(r, t);
   j["energy_static_j"] = static_pj * 1e-12;
   j["energy_dynamic_j"] = (t.energy_pj() - static_pj) * 1e-12;
   j["gbitops"] = t.bitops * 1e-9;
@@ -863,10 +886,7 @@ nlohmann::json to_json(const SimReport& r) {
   j["bound"] = {{"compute_share", cyc > 0 ? r.total.compute_bound_cycles / cyc : 0.0},
                 {"memory_share", cyc > 0 ? r.total.memory_bound_cycles / cyc : 0.0}};
   nlohmann::json comp = nlohmann::json::object();
-  for (std::size_t c = 0; c < r.components.size(); ++c)
-    comp[r.components[c]] =
-        (c < r.total.energy_pj_by_component.size() ? r.total.energy_pj_by_component[c] : 0.0) *
-        1e-12;
+  for (const auto& [name, joules] : energy_j_by_component(r, r.total)) comp[name] = joules;
   nlohmann::json phase = nlohmann::json::object();
   for (int p = 0; p < kNumPhases; ++p)
     phase[std::string(phase_name(static_cast<Phase>(p)))] =
@@ -903,7 +923,7 @@ nlohmann::json to_json(const SimReport& r) {
                       {"iterations", e.iterations},
                       {"images", e.images},
                       {"cycles", e.totals.cycles},
-                      {"latency_s", e.totals.cycles / (r.clock_ghz * 1e9)},
+                      {"latency_s", latency_s(r, e.totals)},
                       {"energy_j", e.totals.energy_pj() * 1e-12},
                       {"gbitops", e.totals.bitops * 1e-9}});
   j["epochs"] = std::move(epochs);

@@ -102,7 +102,17 @@ struct SimReport {
 
   double latency_s() const { return total.cycles / (clock_ghz * 1e9); }
   double energy_j() const { return total.energy_pj() * 1e-12; }
+  double energy_static_j() const;   // leakage x time (is_static_component), part of energy_j
+  double energy_dynamic_j() const;  // events x energy per event: energy_j - energy_static_j
 };
+
+// Derived metrics of any Totals of a report (the run, a phase, a layer, an
+// epoch); to_json prints exactly these (docs/simulator.md).
+double latency_s(const SimReport& report, const Totals& totals);  // cycles / clock
+double energy_static_pj(const SimReport& report, const Totals& totals);
+// Component name (SimReport::components) -> joules; sorted by name.
+std::map<std::string, double> energy_j_by_component(const SimReport& report,
+                                                    const Totals& totals);
 
 class CostCache;
 

@@ -1,21 +1,16 @@
 // The comparison's table and JSON (the report directory: report_dir.cpp,
 // its plots: report_plots.cpp).
-#include "tools/report.h"
+#include "study/report.h"
 
 #include <fmt/format.h>
 
 #include <cmath>
 
-#include "tools/cli_common.h"
+#include "study/format.h"
 
-namespace lpsim::cli {
+namespace lpsim::study {
 
 namespace {
-
-std::optional<double> number_at(const nlohmann::json& j, const char* key) {
-  if (!j.is_object() || !j.contains(key) || !j[key].is_number()) return std::nullopt;
-  return j[key].get<double>();
-}
 
 std::optional<double> fraction(std::optional<double> value, std::optional<double> base) {
   if (!value || !base || *base == 0) return std::nullopt;
@@ -33,9 +28,11 @@ RowFigures row_figures(const Comparison& c, const CompareRow& row) {
   RowFigures f;
   f.test_accuracy = run.test_accuracy;
   f.gbitops = run.gbitops;
-  f.energy_j = number_at(row.sim, "energy_j");
-  f.energy_static_j = number_at(row.sim, "energy_static_j");
-  f.latency_s = number_at(row.sim, "latency_s");
+  if (row.sim) {
+    f.energy_j = row.sim->energy_j();
+    f.energy_static_j = row.sim->energy_static_j();
+    f.latency_s = row.sim->latency_s();
+  }
   // The baseline: this model's first run, on the same design point.
   const CompareRun* base_run = nullptr;
   std::size_t base_index = 0;
@@ -50,9 +47,9 @@ RowFigures row_figures(const Comparison& c, const CompareRow& row) {
   f.baseline = base_run->schedule;
   f.gbitops_change = fraction(f.gbitops, base_run->gbitops);
   for (const auto& b : c.rows)
-    if (b.run == base_index && b.arch == row.arch) {
-      f.energy_change = fraction(f.energy_j, number_at(b.sim, "energy_j"));
-      f.latency_change = fraction(f.latency_s, number_at(b.sim, "latency_s"));
+    if (b.run == base_index && b.arch == row.arch && b.sim) {
+      f.energy_change = fraction(f.energy_j, b.sim->energy_j());
+      f.latency_change = fraction(f.latency_s, b.sim->latency_s());
     }
   return f;
 }
@@ -136,16 +133,18 @@ nlohmann::json comparison_json(const Comparison& c) {
       j["train_wall_s"] = run.train_wall_s;
     }
     if (!c.bitops_only) j["arch"] = row.arch;
-    if (f.energy_j) {
+    if (row.sim) {
+      // The simulation's own JSON (sim/replay.h to_json), less its per-layer list.
+      nlohmann::json sim = to_json(*row.sim);
       j["energy_j"] = *f.energy_j;
-      j["energy_static_j"] = row.sim.value("energy_static_j", 0.0);
-      j["energy_dynamic_j"] = row.sim.value("energy_dynamic_j", 0.0);
+      j["energy_static_j"] = row.sim->energy_static_j();
+      j["energy_dynamic_j"] = row.sim->energy_dynamic_j();
       j["latency_s"] = *f.latency_s;
-      j["cycles"] = row.sim.value("cycles", 0.0);
-      j["breakdown"] = row.sim.value("breakdown", nlohmann::json::object());
-      j["bound"] = row.sim.value("bound", nlohmann::json::object());
-      j["macs_by_width"] = row.sim.value("macs_by_width", nlohmann::json::object());
-      j["epoch_costs"] = row.sim.value("epochs", nlohmann::json::array());
+      j["cycles"] = row.sim->total.cycles;
+      j["breakdown"] = std::move(sim["breakdown"]);
+      j["bound"] = std::move(sim["bound"]);
+      j["macs_by_width"] = std::move(sim["macs_by_width"]);
+      j["epoch_costs"] = std::move(sim["epochs"]);
     }
     if (!row.unsupported.empty()) j["unsupported"] = row.unsupported;
     nlohmann::json change = {{"baseline", f.baseline}};
@@ -163,4 +162,4 @@ nlohmann::json comparison_json(const Comparison& c) {
   return out;
 }
 
-}  // namespace lpsim::cli
+}  // namespace lpsim::study

@@ -12,9 +12,9 @@
 
 #include "core/atomic_file.h"
 #include "models/training_step.h"
-#include "tools/report.h"
+#include "study/report.h"
 
-namespace lpsim::cli::detail {
+namespace lpsim::study::detail {
 
 namespace {
 
@@ -130,7 +130,7 @@ Plot stacked(const Comparison& c, const Group& g, const std::string& plots_dir,
   double max_total = 0;
   for (const auto& a : archs)
     for (std::size_t r : g.runs)
-      if (const CompareRow* row = row_for(c, r, a); row && row->sim.is_object()) {
+      if (const CompareRow* row = row_for(c, r, a); row && row->sim) {
         double total = 0;
         for (const auto& [k, v] : values(*row)) total += v;
         max_total = std::max(max_total, total);
@@ -144,7 +144,7 @@ Plot stacked(const Comparison& c, const Group& g, const std::string& plots_dir,
     dat += fmt::format("# design point {}\n", a);
     for (std::size_t r : g.runs) {
       const CompareRow* row = row_for(c, r, a);
-      const bool ok = row && row->sim.is_object();
+      const bool ok = row && row->sim;
       dat += dq(c.runs[r].schedule + (ok ? "" : " (n/a)"));
       const auto v = ok ? values(*row) : std::map<std::string, double>{};
       for (const auto& k : keys) {
@@ -265,8 +265,8 @@ std::vector<Plot> write_plot_sources(const Comparison& c, const std::string& plo
     std::vector<std::string> components;
     for (std::size_t r : g.runs)
       for (const auto& row : c.rows)
-        if (row.run == r && row.sim.is_object())
-          for (const auto& [name, v] : row.sim["breakdown"]["component"].items())
+        if (row.run == r && row.sim)
+          for (const auto& [name, v] : energy_j_by_component(*row.sim, row.sim->total))
             if (std::find(components.begin(), components.end(), component_group(name)) ==
                 components.end())
               components.push_back(component_group(name));
@@ -280,8 +280,9 @@ std::vector<Plot> write_plot_sources(const Comparison& c, const std::string& plo
     Plot e = stacked(c, g, plots_dir, "Energy by component", "energy_" + g.stem(), "J", components,
                      [](const CompareRow& row) {
                        std::map<std::string, double> out;
-                       for (const auto& [name, v] : row.sim["breakdown"]["component"].items())
-                         out[component_group(name)] += v.get<double>();
+                       for (const auto& [name, joules] :
+                            energy_j_by_component(*row.sim, row.sim->total))
+                         out[component_group(name)] += joules;
                        return out;
                      });
     e.caption =
@@ -294,8 +295,9 @@ std::vector<Plot> write_plot_sources(const Comparison& c, const std::string& plo
     Plot l = stacked(c, g, plots_dir, "Latency by phase", "latency_" + g.stem(), "s", phases,
                      [](const CompareRow& row) {
                        std::map<std::string, double> out;
-                       for (const auto& [name, v] : row.sim["breakdown"]["phase"].items())
-                         out[name] = v.value("latency_s", 0.0);
+                       for (int p = 0; p < kNumPhases; ++p)
+                         out[std::string(phase_name(static_cast<Phase>(p)))] =
+                             latency_s(*row.sim, row.sim->by_phase[std::size_t(p)]);
                        return out;
                      });
     l.caption = "Training time split by phase of the training step (docs/simulator.md).";
@@ -307,8 +309,8 @@ std::vector<Plot> write_plot_sources(const Comparison& c, const std::string& plo
     const auto archs = archs_of(c);
     double max_energy = 0;
     for (const auto& row : c.rows)
-      if (c.runs[row.run].trained && c.runs[row.run].test_accuracy && row.sim.is_object())
-        max_energy = std::max(max_energy, row.sim.value("energy_j", 0.0));
+      if (c.runs[row.run].trained && c.runs[row.run].test_accuracy && row.sim)
+        max_energy = std::max(max_energy, row.sim->energy_j());
     if (max_energy > 0) {
       const Unit unit = unit_for(max_energy, "J");
       std::string dat = fmt::format(
@@ -320,9 +322,9 @@ std::vector<Plot> write_plot_sources(const Comparison& c, const std::string& plo
         std::string block;
         for (const auto& row : c.rows) {
           const auto& run = c.runs[row.run];
-          if (row.arch != a || !run.trained || !run.test_accuracy || !row.sim.is_object()) continue;
+          if (row.arch != a || !run.trained || !run.test_accuracy || !row.sim) continue;
           block += fmt::format("{} {:.9g} {:.9g}\n", dq(run.model + " " + run.schedule),
-                               row.sim.value("energy_j", 0.0) / unit.divisor,
+                               row.sim->energy_j() / unit.divisor,
                                100.0 * *run.test_accuracy);
         }
         if (block.empty()) continue;
@@ -353,4 +355,4 @@ std::vector<Plot> write_plot_sources(const Comparison& c, const std::string& plo
   return plots;
 }
 
-}  // namespace lpsim::cli::detail
+}  // namespace lpsim::study::detail

@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tools/explore_space.h"
+#include "study/explore_space.h"
 
 namespace lpsim::explore {
 

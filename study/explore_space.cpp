@@ -1,5 +1,5 @@
 // Design-space files: read, validate every key once, enumerate and sample points.
-#include "tools/explore_space.h"
+#include "study/explore_space.h"
 
 #include <algorithm>
 #include <cmath>

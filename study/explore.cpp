@@ -2,7 +2,7 @@
 // ranks (SystemC runs one kernel per process, docs/explore.md says why),
 // appended whole as they finish, resumable, finally sorted with the Pareto
 // front marked.
-#include "tools/explore.h"
+#include "study/explore.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -38,8 +38,8 @@
 #include "sim/energy_model.h"
 #include "sim/pe.h"
 #include "sim/replay.h"
-#include "tools/explore_pareto.h"
-#include "tools/explore_plot.h"
+#include "study/explore_pareto.h"
+#include "study/explore_plot.h"
 #include "traces/bitops.h"
 
 namespace lpsim::explore {

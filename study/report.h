@@ -9,9 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "sim/replay.h"
 #include "traces/trace.h"
 
-namespace lpsim::cli {
+namespace lpsim::study {
 
 // One training run of one model under one schedule: synthesized (no data,
 // no accuracy) or trained for real by the built-in trainer.
@@ -25,14 +26,14 @@ struct CompareRun {
   Trace trace;              // segments and metrics, for the plots
 };
 
-// One (run, design point) pair. `sim` is sim/replay.h's to_json without the
-// per-layer list; it is null with --bitops-only or when the design point
+// One (run, design point) pair. `sim` is the simulation's report (per-layer
+// results included); it is empty with --bitops-only or when the design point
 // cannot run the trace (then `unsupported` says why, e.g. 12-bit operands on
 // an INT8-only array).
 struct CompareRow {
   std::size_t run = 0;  // index into Comparison::runs
   std::string arch;     // "" with --bitops-only
-  nlohmann::json sim;
+  std::optional<SimReport> sim;
   std::string unsupported;
 };
 
@@ -99,4 +100,4 @@ std::vector<Plot> write_plot_sources(const Comparison& c, const std::string& plo
 std::string component_group(const std::string& component);
 }  // namespace detail
 
-}  // namespace lpsim::cli
+}  // namespace lpsim::study

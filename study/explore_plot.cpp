@@ -1,5 +1,5 @@
 // The Pareto plot of `lpsim explore --report DIR` (gnuplot, SVG).
-#include "tools/explore_plot.h"
+#include "study/explore_plot.h"
 
 #include <algorithm>
 #include <cerrno>

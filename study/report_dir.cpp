@@ -17,11 +17,11 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "models/training_step.h"
-#include "tools/report.h"
+#include "study/report.h"
 
 extern char** environ;
 
-namespace lpsim::cli {
+namespace lpsim::study {
 
 namespace fs = std::filesystem;
 
@@ -376,4 +376,4 @@ std::vector<std::string> write_report(const Comparison& c, const std::string& di
   return files;
 }
 
-}  // namespace lpsim::cli
+}  // namespace lpsim::study
