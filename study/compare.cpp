@@ -13,12 +13,6 @@ namespace lpsim::study {
 
 namespace {
 
-std::string eta_text(double s) {
-  const auto t = static_cast<long long>(std::llround(std::max(0.0, s)));
-  return t >= 3600 ? fmt::format("{}h{:02}m", t / 3600, (t % 3600) / 60)
-                   : fmt::format("{}m{:02}s", t / 60, t % 60);
-}
-
 std::vector<std::string> schedule_list(const std::optional<std::string>& given, bool trained) {
   auto s = split_schedules(given ? *given : trained ? kTrainSchedules : kSynthSchedules);
   if (s.empty() || s.front().empty())

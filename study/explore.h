@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "study/explore_space.h"
+#include "study/format.h"
 
 namespace lpsim::explore {
 
@@ -42,8 +43,8 @@ ExploreResult run_explore(const ExploreOptions& options);
 // Whether this binary was built with MPI (the lpsim-mpi executable).
 bool mpi_built();
 
-// CSV fields: quoted when they hold a comma, quote or newline (RFC 4180).
-std::string csv_field(const std::string& text);
-std::vector<std::string> csv_split(const std::string& line);
+// CSV fields (study/format.h).
+using study::csv_field;
+using study::csv_split;
 
 }  // namespace lpsim::explore

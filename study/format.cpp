@@ -39,6 +39,12 @@ std::string with_unit(double v, const char* unit) {
 
 std::string joules(double j) { return with_unit(j, "J"); }
 
+std::string eta_text(double s) {
+  const auto t = static_cast<long long>(std::llround(std::max(0.0, s)));
+  return t >= 3600 ? fmt::format("{}h{:02}m", t / 3600, (t % 3600) / 60)
+                   : fmt::format("{}m{:02}s", t / 60, t % 60);
+}
+
 std::string seconds(double s) {
   if (s >= 3600) return fmt::format("{:.4g} h", s / 3600);
   return with_unit(s, "s");
@@ -102,6 +108,41 @@ std::vector<std::string> split_schedules(const std::string& text) {
       out.push_back(item);
     if (comma == std::string::npos) break;
     start = comma + 1;
+  }
+  return out;
+}
+
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
+  std::string out = "\"";
+  for (char ch : text) {
+    if (ch == '"') out += '"';
+    out += ch;
+  }
+  return out + "\"";
+}
+
+std::vector<std::string> csv_split(const std::string& line) {
+  std::vector<std::string> out(1);
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char ch = line[i];
+    if (quoted) {
+      if (ch == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        out.back() += '"';
+        ++i;
+      } else if (ch == '"') {
+        quoted = false;
+      } else {
+        out.back() += ch;
+      }
+    } else if (ch == '"') {
+      quoted = true;
+    } else if (ch == ',') {
+      out.emplace_back();
+    } else {
+      out.back() += ch;
+    }
   }
   return out;
 }

@@ -15,6 +15,8 @@ std::string change(double value, double base);
 // Engineering-unit strings for the human tables.
 std::string joules(double j);
 std::string seconds(double s);
+// A time left for a progress line: "4m07s", or "2h05m" from an hour on.
+std::string eta_text(double s);
 
 // A simple aligned text table: numeric columns right-aligned, a rule under
 // the header.
@@ -32,5 +34,9 @@ class Table {
 // "static:8/8,cyclic:3-8/8,cycles=16" -> {"static:8/8", "cyclic:3-8/8,cycles=16"}
 // (an item containing '=' without ':' joins the previous one).
 std::vector<std::string> split_schedules(const std::string& text);
+
+// CSV fields: quoted when they hold a comma, quote or newline (RFC 4180).
+std::string csv_field(const std::string& text);
+std::vector<std::string> csv_split(const std::string& line);
 
 }  // namespace lpsim::study

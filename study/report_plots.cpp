@@ -185,6 +185,69 @@ Plot stacked(const Comparison& c, const Group& g, const std::string& plots_dir,
   return {stem, title, ""};
 }
 
+// Stacked bars: the kTopLayers layers of one row with the most energy, each
+// split by component group, costliest first.
+constexpr std::size_t kTopLayers = 12;
+
+Plot top_layers(const Comparison& c, const Group& g, const CompareRow& row,
+                const std::string& plots_dir) {
+  const SimReport& r = *row.sim;
+  std::vector<const LayerReport*> layers;
+  for (const auto& l : r.layers)
+    if (l.kind != "input") layers.push_back(&l);
+  std::stable_sort(layers.begin(), layers.end(), [](const LayerReport* x, const LayerReport* y) {
+    return x->totals.energy_pj() > y->totals.energy_pj();
+  });
+  if (layers.size() > kTopLayers) layers.resize(kTopLayers);
+  std::vector<std::string> groups;
+  for (const auto& name : r.components)
+    if (std::find(groups.begin(), groups.end(), component_group(name)) == groups.end())
+      groups.push_back(component_group(name));
+  const Unit unit = unit_for(layers.empty() ? 0.0 : layers.front()->totals.energy_pj() * 1e-12, "J");
+  const std::string& schedule = c.runs[row.run].schedule;
+  std::string dat = fmt::format(
+      "# Top {} layers by energy of {} under {} on {}, in {}; layer then each component group\n"
+      "# layer",
+      layers.size(), g.label(), schedule, row.arch, unit.label);
+  for (const auto& k : groups) dat += " " + dq(k);
+  dat += "\n";
+  for (const LayerReport* l : layers) {
+    std::map<std::string, double> by_group;
+    for (const auto& [name, joules] : energy_j_by_component(r, l->totals))
+      by_group[component_group(name)] += joules;
+    dat += dq(l->name);
+    for (const auto& k : groups) dat += fmt::format(" {:.9g}", by_group[k] / unit.divisor);
+    dat += "\n";
+  }
+  const std::string stem = "layers_" + g.stem() + "_" + stem_of(row.arch);
+  write_file_atomic(plots_dir + "/" + stem + ".dat", dat);
+  std::string plot = "plot ";
+  for (std::size_t k = 0; k < groups.size(); ++k)
+    plot += fmt::format("{}{} using {}{} title {} lc {}", k ? ", \\\n     " : "",
+                        k == 0 ? gq(stem + ".dat") : "''", k + 2, k == 0 ? ":xtic(1)" : "",
+                        gq(groups[k]), k + 1);
+  const std::string title =
+      fmt::format("Top layers by energy: {}, {} on {}", g.label(), schedule, row.arch);
+  const std::string body = fmt::format(
+      "set title {}\n"
+      "set ylabel {}\n"
+      "set style data histograms\n"
+      "set style histogram rowstacked\n"
+      "set style fill solid 0.85 border -1\n"
+      "set boxwidth 0.75\n"
+      "set key outside right top\n"
+      "set xtics rotate by -30 nomirror\n"
+      "set grid ytics\n"
+      "set yrange [0:*]\n"
+      "set bmargin 8\n"
+      "{}\n",
+      gq(title), gq(fmt::format("energy ({})", unit.label)), plot);
+  write_file_atomic(plots_dir + "/" + stem + ".gp", script(stem, 1000, 560, body));
+  return {stem, title,
+          "The layers with the most training energy under the baseline schedule, split by "
+          "component (docs/energy.md); per-layer figures: lpsim simulate --layers-csv."};
+}
+
 int max_bits(const PrecisionSet& p, Role a, Role b) { return std::max(p[a].bits, p[b].bits); }
 
 }  // namespace
@@ -302,6 +365,10 @@ std::vector<Plot> write_plot_sources(const Comparison& c, const std::string& plo
                      });
     l.caption = "Training time split by phase of the training step (docs/simulator.md).";
     plots.push_back(l);
+    // The layers that cost most, under the baseline schedule, per design point.
+    for (const auto& a : archs_of(c))
+      if (const CompareRow* row = row_for(c, g.runs.front(), a); row && row->sim)
+        plots.push_back(top_layers(c, g, *row, plots_dir));
   }
 
   // Accuracy vs energy, trained runs on every design point that ran them.

@@ -14,6 +14,7 @@
 namespace lpsim::cli {
 
 using study::change;
+using study::eta_text;
 using study::joules;
 using study::seconds;
 using study::sig;
