@@ -81,6 +81,28 @@ std::string script(const std::string& stem, int width, int height, const std::st
       stem, width, height, body);
 }
 
+// Writes <stem>.gp: a stacked histogram (`style`: gnuplot's histogram style)
+// of `plot`, one bar per data line, names on rotated x tics.
+void write_histogram(const std::string& plots_dir, const std::string& stem,
+                     const std::string& title, const std::string& ylabel, const std::string& style,
+                     const std::string& plot) {
+  const std::string body = fmt::format(
+      "set title {}\n"
+      "set ylabel {}\n"
+      "set style data histograms\n"
+      "set style histogram {}\n"
+      "set style fill solid 0.85 border -1\n"
+      "set boxwidth 0.75\n"
+      "set key outside right top\n"
+      "set xtics rotate by -30 nomirror\n"
+      "set grid ytics\n"
+      "set yrange [0:*]\n"
+      "set bmargin 8\n"
+      "{}\n",
+      gq(title), gq(ylabel), style, plot);
+  write_file_atomic(plots_dir + "/" + stem + ".gp", script(stem, 1000, 560, body));
+}
+
 struct Group {
   std::string model, dataset;
   bool trained = false;
@@ -167,21 +189,8 @@ Plot stacked(const Comparison& c, const Group& g, const std::string& plots_dir,
                       k == 0 ? ":xtic(1)" : "", a == 0 ? "title " + gq(keys[k]) : "notitle", k + 1);
   }
   const std::string title = fmt::format("{}: {}", what, g.label());
-  const std::string body = fmt::format(
-      "set title {}\n"
-      "set ylabel {}\n"
-      "set style data histograms\n"
-      "set style histogram rowstacked title offset 0,-1\n"
-      "set style fill solid 0.85 border -1\n"
-      "set boxwidth 0.75\n"
-      "set key outside right top\n"
-      "set xtics rotate by -30 nomirror\n"
-      "set grid ytics\n"
-      "set yrange [0:*]\n"
-      "set bmargin 8\n"
-      "{}\n",
-      gq(title), gq(fmt::format("{} ({})", what, unit.label)), plot);
-  write_file_atomic(plots_dir + "/" + stem + ".gp", script(stem, 1000, 560, body));
+  write_histogram(plots_dir, stem, title, fmt::format("{} ({})", what, unit.label),
+                  "rowstacked title offset 0,-1", plot);
   return {stem, title, ""};
 }
 
@@ -228,21 +237,8 @@ Plot top_layers(const Comparison& c, const Group& g, const CompareRow& row,
                         gq(groups[k]), k + 1);
   const std::string title =
       fmt::format("Top layers by energy: {}, {} on {}", g.label(), schedule, row.arch);
-  const std::string body = fmt::format(
-      "set title {}\n"
-      "set ylabel {}\n"
-      "set style data histograms\n"
-      "set style histogram rowstacked\n"
-      "set style fill solid 0.85 border -1\n"
-      "set boxwidth 0.75\n"
-      "set key outside right top\n"
-      "set xtics rotate by -30 nomirror\n"
-      "set grid ytics\n"
-      "set yrange [0:*]\n"
-      "set bmargin 8\n"
-      "{}\n",
-      gq(title), gq(fmt::format("energy ({})", unit.label)), plot);
-  write_file_atomic(plots_dir + "/" + stem + ".gp", script(stem, 1000, 560, body));
+  write_histogram(plots_dir, stem, title, fmt::format("energy ({})", unit.label), "rowstacked",
+                  plot);
   return {stem, title,
           "The layers with the most training energy under the baseline schedule, split by "
           "component (docs/energy.md); per-layer figures: lpsim simulate --layers-csv."};
