@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "sim/impl/arch_schema.h"
 #include "sim/pe.h"
 
 namespace lpsim {
@@ -59,5 +60,22 @@ class MultiPassPe final : public PeModel {
 std::unique_ptr<PeModel> make_multi_pass_pe(const PeConfig& config, const EnergyTable& table) {
   return std::make_unique<MultiPassPe>(config, table);
 }
+
+// pe.pass_bits and pe.pass_energy_overhead (docs/architecture.md, "pe").
+namespace schema {
+
+PeKeys multi_pass_pe_keys() {
+  PeKeys keys;
+  keys.push_back(integer("pass_bits", &PeConfig::pass_bits, 2, kMaxBits,
+                         {.unit = "bits", .doc = "the MAC's native width", .default_text = "16"}));
+  keys.push_back(number("pass_energy_overhead", &PeConfig::pass_energy_overhead, 0, false, 1,
+                        {.unit = "fraction",
+                         .doc = "energy and area of the multi-precision control, over the "
+                                "`pass_bits` MAC",
+                         .default_text = "0.1"}));
+  return keys;
+}
+
+}  // namespace schema
 
 }  // namespace lpsim
