@@ -25,9 +25,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using schema::Checker;
-using schema::given;
-using schema::join;
 using schema::Key;
 using schema::KeyInfo;
 using schema::Need;
@@ -167,7 +164,7 @@ std::vector<Key<BufferConfig>> storage_keys() {
       if (whole != std::floor(whole))
         c.fail(path + ".capacity_kb", b["capacity_kb"],
                fmt::format("must be a whole number of bytes (KiB x 1024), > 0 and <= {}",
-                           schema::num(max_kb)));
+                           config_number(max_kb)));
       buf.capacity_bytes = std::int64_t(whole);
     } else {
       c.fail(path + ".capacity_bytes", b["capacity_bytes"],

@@ -59,7 +59,7 @@ std::unique_ptr<PeModel> make_pe(const PeConfig& config, const EnergyTable& tabl
     if (config.type == e.name) return e.make(config, table);
   throw InputError(fmt::format("pe.type = {}: unknown PE type: must be one of {}",
                                config.type.empty() ? "''" : config.type,
-                               schema::join(pe_type_names(), " | ")));
+                               join(pe_type_names(), " | ")));
 }
 
 }  // namespace lpsim

@@ -9,7 +9,6 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -17,56 +16,12 @@
 #include <utility>
 #include <vector>
 
+#include "core/config_check.h"
 #include "sim/arch.h"
 
 namespace lpsim::schema {
 
-std::string join(const std::vector<std::string>& v, const char* sep = ", ");
-std::string num(double v);            // "{:g}", as error messages print numbers
-std::string show(const YAML::Node&);  // a node as an error message quotes it
 YAML::Node format_node(const Format&);  // 8, or "fp16": as arch_to_yaml writes a format
-
-// Validation of one file: every failure is one line
-// "<file>: <key.path> = <value>: <allowed range>". `dir` is the folder that
-// paths in the file are relative to.
-class Checker {
- public:
-  Checker(std::string file, std::string dir) : file_(std::move(file)), dir_(std::move(dir)) {}
-  const std::string& file() const { return file_; }
-  const std::string& dir() const { return dir_; }
-
-  [[noreturn]] void fail(const std::string& path, const std::string& value,
-                         const std::string& range) const;
-  [[noreturn]] void fail(const std::string& path, const YAML::Node& node,
-                         const std::string& range) const;
-  // The map at `path`; every key must be one of `allowed`, and given once.
-  void check_map(const YAML::Node& node, const std::string& path,
-                 const std::vector<std::string>& allowed) const;
-  static std::string child(const std::string& path, const std::string& key);
-
-  std::optional<double> opt_double(const YAML::Node& parent, const std::string& key,
-                                   const std::string& path, double lo, bool lo_open,
-                                   double hi) const;
-  double req_double(const YAML::Node& parent, const std::string& key, const std::string& path,
-                    double lo, bool lo_open, double hi) const;
-  std::optional<std::int64_t> opt_int(const YAML::Node& parent, const std::string& key,
-                                      const std::string& path, std::int64_t lo,
-                                      std::int64_t hi) const;
-  std::int64_t req_int(const YAML::Node& parent, const std::string& key, const std::string& path,
-                       std::int64_t lo, std::int64_t hi) const;
-  std::optional<std::string> opt_string(const YAML::Node& parent, const std::string& key,
-                                        const std::string& path, const std::string& range) const;
-  std::string req_choice(const YAML::Node& parent, const std::string& key, const std::string& path,
-                         const std::vector<std::string>& choices) const;
-  std::optional<bool> opt_bool(const YAML::Node& parent, const std::string& key,
-                               const std::string& path) const;
-  Format format(const YAML::Node& node, const std::string& where) const;
-
- private:
-  std::string file_, dir_;
-};
-
-inline bool given(const YAML::Node& n) { return n.IsDefined() && !n.IsNull(); }
 
 // What may follow a key in a --set path: nothing (a leaf), a list index, any
 // key (pe.packing), or the keys of a section.

@@ -149,7 +149,7 @@ PeKeys fixed_pe_keys() {
       {.name = "packing",
        .type = "mapping format: number",
        .unit = "MACs/cycle/PE",
-       .range = "rate > 0 and <= " + num(kMaxPackingRate) + ", each format once",
+       .range = "rate > 0 and <= " + config_number(kMaxPackingRate) + ", each format once",
        .doc = "extra formats, or native ones at another rate (`{4: 2}`: INT4 at 2x on an INT8 "
               "datapath)",
        .default_text = "none",
@@ -161,12 +161,12 @@ PeKeys fixed_pe_keys() {
     if (!map.IsMap() || map.size() == 0)
       c.fail("pe.packing", map, "must be a mapping format: MACs per cycle, e.g. {4: 2}");
     for (const auto& kv : map) {
-      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : show(kv.first);
+      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : show_short(kv.first);
       const std::string where = "pe.packing." + key;
       Format f = c.format(kv.first, where);
       double rate = 0;
       const std::string range = fmt::format(
-          "must be a number > 0 and <= {} (MACs per cycle per PE)", num(kMaxPackingRate));
+          "must be a number > 0 and <= {} (MACs per cycle per PE)", config_number(kMaxPackingRate));
       if (!kv.second.IsScalar() || !YAML::convert<double>::decode(kv.second, rate) ||
           !std::isfinite(rate) || rate <= 0 || rate > kMaxPackingRate)
         c.fail(where, kv.second, range);

@@ -80,17 +80,3 @@ TEST_CASE("each PE type brings its own keys, in registry order") {
              Contains("| `brick_bits` | integer | bits | 1..16: the width of one BitBrick | 2 | "
                       "bit_fusion |"));
 }
-
-TEST_CASE("the checker's messages name the file, the key path and the allowed range") {
-  const schema::Checker c("a.yaml", ".");
-  const YAML::Node n = YAML::Load("{rows: -3, ok: true, name: ''}");
-  CHECK_THROWS_WITH(c.opt_int(n, "rows", "array", 1, 8),
-                    "a.yaml: array.rows = -3: must be an integer 1..8");
-  CHECK_THROWS_WITH(c.req_double(n, "missing", "", 0, true, 10),
-                    "a.yaml: missing = (missing): required: a number > 0 and <= 10");
-  CHECK(c.opt_bool(n, "ok", "") == true);
-  CHECK_THROWS_WITH(c.opt_string(n, "name", "", "must be a non-empty name"),
-                    "a.yaml: name = '': must be a non-empty name");
-  CHECK_THROWS_WITH(c.check_map(n, "array", {"rows"}),
-                    "a.yaml: array.ok = true: unknown key; allowed here: rows");
-}
