@@ -53,9 +53,6 @@ constexpr double kMaxNodeNm = 180;
 constexpr double kDefaultLatencyNs = 100;  // docs/architecture.md: DRAM defaults
 constexpr std::int64_t kMaxBuffering = 16;  // tile slots per buffer
 
-const std::vector<std::pair<std::string, SramCells>> kSramCells = {
-    {"lstp", SramCells::LowStandby}, {"hp", SramCells::HighPerformance}};
-
 // ---- pe ----------------------------------------------------------------------
 
 const Section<PeConfig>& pe_section() {
@@ -203,22 +200,12 @@ std::vector<Key<BufferConfig>> storage_keys() {
 }
 
 Key<BufferConfig> cells_key() {
-  Key<BufferConfig> k{{.name = "cells",
-                       .type = "string",
-                       .range = "`lstp` or `hp`",
-                       .doc = "the SRAM cells this storage leaks at (docs/energy.md, \"Leakage\")",
-                       .default_text = "`leakage.sram`"}};
-  k.parse = [](const Checker& c, const YAML::Node& b, const std::string& path, BufferConfig& buf,
-               const ArchConfig&) {
-    if (given(b["cells"]))
-      buf.cells = c.req_choice(b, "cells", path, {"lstp", "hp"}) == "hp"
-                      ? SramCells::HighPerformance
-                      : SramCells::LowStandby;
-  };
-  k.emit = [](YAML::Emitter& out, const BufferConfig& b) {
-    if (b.cells) out << YAML::Key << "cells" << YAML::Value << std::string(sram_cells_name(*b.cells));
-  };
-  return k;
+  return schema::choice(
+      "cells", &BufferConfig::cells,
+      {{"lstp", SramCells::LowStandby}, {"hp", SramCells::HighPerformance}},
+      {.doc = "the SRAM cells this storage leaks at (docs/energy.md, \"Leakage\")",
+       .default_text = "`leakage.sram`"},
+      Need::Optional, Write::IfNotDefault);
 }
 
 Role parse_role(const Checker& c, const YAML::Node& node, const std::string& where) {
@@ -382,7 +369,8 @@ const Section<LeakageConfig>& leakage_section() {
         {.doc = "low-power or high-performance devices for the MAC array and the vector unit",
          .default_text = "`lp`"}));
     s.keys.push_back(schema::choice(
-        "sram", &LeakageConfig::sram, kSramCells,
+        "sram", &LeakageConfig::sram,
+        {{"lstp", SramCells::LowStandby}, {"hp", SramCells::HighPerformance}},
         {.doc = "low-standby-power or high-performance cells for every buffer without its own "
                 "`cells`",
          .default_text = "`lstp`"}));

@@ -176,7 +176,9 @@ EnergyTable energy_table_for(const ArchConfig& arch) {
 
 namespace {
 
-// The design point and the energy table, as one string.
+// The design point and the energy table, as one string: the design point as
+// its declared keys write it back (arch_to_yaml), so a new key joins the
+// fingerprint where it is declared.
 std::string fingerprint(const ArchConfig& arch, const EnergyTable& t) {
   std::string s = arch_to_yaml(arch);
   s += fmt::format("\n--table node {:.17g} v {:.17g} acc {} {}\n", t.node_nm, t.voltage_v,

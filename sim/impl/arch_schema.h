@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <type_traits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -166,7 +167,8 @@ Key<S> boolean(const char* name, bool S::*field, KeyInfo info, Write w = Write::
 
 // One of named values of an enum (or string) field.
 template <class S, class E>
-Key<S> choice(const char* name, E S::*field, std::vector<std::pair<std::string, E>> values,
+Key<S> choice(const char* name, E S::*field,
+              std::type_identity_t<std::vector<std::pair<std::string, E>>> values,
               KeyInfo info, Need need = Need::Optional, Write w = Write::Always) {
   std::vector<std::string> names;
   for (const auto& v : values) names.push_back(v.first);
