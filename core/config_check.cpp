@@ -38,7 +38,6 @@ std::string show_short(const YAML::Node& node) {
   return s;
 }
 
-
 void Checker::fail(const std::string& path, const std::string& value,
                    const std::string& range) const {
   throw InputError(fmt::format("{}: {} = {}: {}", file_, path, value, range));
@@ -83,8 +82,8 @@ std::optional<double> Checker::opt_double(const YAML::Node& parent, const std::s
   const YAML::Node node = parent[key];
   if (!given(node)) return std::nullopt;
   const std::string where = child(path, key);
-  const std::string range =
-      fmt::format("must be a number {} {} and <= {}", lo_open ? ">" : ">=", config_number(lo), config_number(hi));
+  const std::string range = fmt::format("must be a number {} {} and <= {}",
+                                        lo_open ? ">" : ">=", config_number(lo), config_number(hi));
   double v = 0;
   if (!node.IsScalar() || !YAML::convert<double>::decode(node, v)) fail(where, node, range);
   if (!std::isfinite(v) || (lo_open ? v <= lo : v < lo) || v > hi) fail(where, node, range);

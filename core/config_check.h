@@ -14,8 +14,8 @@
 namespace lpsim {
 
 std::string join(const std::vector<std::string>& v, const char* sep = ", ");
-std::string config_number(double v);         // "{:g}", as range messages print numbers
-std::string show(const YAML::Node& node);    // flow text of a node; "(missing)", "''"
+std::string config_number(double v);             // "{:g}", as range messages print numbers
+std::string show(const YAML::Node& node);        // flow text of a node; "(missing)", "''"
 std::string show_short(const YAML::Node& node);  // show, cut to 60 characters for a message
 inline bool given(const YAML::Node& n) { return n.IsDefined() && !n.IsNull(); }
 

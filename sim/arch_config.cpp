@@ -50,7 +50,7 @@ constexpr double kMaxPeAreaUm2 = 1e8;  // 100 mm^2 for one PE
 // power/scaling.h: Stillmaker & Baas cover 180 nm .. 7 nm.
 constexpr double kMinNodeNm = 7;
 constexpr double kMaxNodeNm = 180;
-constexpr double kDefaultLatencyNs = 100;  // docs/architecture.md: DRAM defaults
+constexpr double kDefaultLatencyNs = 100;   // docs/architecture.md: DRAM defaults
 constexpr std::int64_t kMaxBuffering = 16;  // tile slots per buffer
 
 // ---- pe ----------------------------------------------------------------------
@@ -64,14 +64,16 @@ const Section<PeConfig>& pe_section() {
                         .doc = "the PE model (see [The PE models](#the-pe-models))",
                         .read_by = "all"}};
     type.parse = [](const Checker& c, const YAML::Node& n, const std::string& path, PeConfig& pe,
-                    const ArchConfig&) { pe.type = c.req_choice(n, "type", path, pe_type_names()); };
+                    const ArchConfig&) {
+      pe.type = c.req_choice(n, "type", path, pe_type_names());
+    };
     type.emit = [](YAML::Emitter& out, const PeConfig& pe) {
       out << YAML::Key << "type" << YAML::Value << pe.type;
     };
     s.keys.push_back(std::move(type));
-    for (auto& [name, keys] : schema::pe_type_keys())
-      for (auto& k : keys) {
-        k.info.read_by = name;
+    for (const auto& pe_type : schema::pe_types())
+      for (auto& k : pe_type.keys()) {
+        k.info.read_by = pe_type.name;
         s.keys.push_back(std::move(k));
       }
     s.keys.push_back(schema::number("energy_pj_per_mac", &PeConfig::energy_pj_per_mac, 0, true,
@@ -107,10 +109,10 @@ const Section<ArrayConfig>& array_section() {
   static const Section<ArrayConfig> section = [] {
     Section<ArrayConfig> s;
     s.flow = true;
-    s.keys.push_back(schema::integer("rows", &ArrayConfig::rows, 1, kMaxPes, {.unit = "PEs"},
-                                     Need::Required));
-    s.keys.push_back(schema::integer("cols", &ArrayConfig::cols, 1, kMaxPes, {.unit = "PEs"},
-                                     Need::Required));
+    s.keys.push_back(
+        schema::integer("rows", &ArrayConfig::rows, 1, kMaxPes, {.unit = "PEs"}, Need::Required));
+    s.keys.push_back(
+        schema::integer("cols", &ArrayConfig::cols, 1, kMaxPes, {.unit = "PEs"}, Need::Required));
     s.keys.push_back(schema::boolean(
         "pipelined_folds", &ArrayConfig::pipelined_folds,
         {.doc = "`true`: every PE loads its next stationary operand from its own buffer while the "
@@ -171,24 +173,24 @@ std::vector<Key<BufferConfig>> storage_keys() {
   bytes.emit = schema::emitter("capacity_bytes", &BufferConfig::capacity_bytes, Write::Always);
   keys.push_back(std::move(bytes));
   // Read by capacity_bytes's parse, never written back (capacity_bytes is).
-  keys.push_back({{.name = "capacity_kb",
-                   .type = "number",
-                   .unit = "KiB (1024 bytes)",
-                   .range = "> 0, a whole number of bytes, <= " +
-                            schema::number_range(0, false, double(kMaxBufferBytes / 1024))
-                                .substr(3),
-                   .default_text = "— (this or `capacity_bytes`, not both)"}});
-  keys.push_back(schema::integer("banks", &BufferConfig::banks, 1, kMaxBanks,
-                                 {.default_text = "1"}));
+  keys.push_back(
+      {{.name = "capacity_kb",
+        .type = "number",
+        .unit = "KiB (1024 bytes)",
+        .range = "> 0, a whole number of bytes, <= " +
+                 schema::number_range(0, false, double(kMaxBufferBytes / 1024)).substr(3),
+        .default_text = "— (this or `capacity_bytes`, not both)"}});
+  keys.push_back(
+      schema::integer("banks", &BufferConfig::banks, 1, kMaxBanks, {.default_text = "1"}));
   keys.push_back(schema::integer("port_bits", &BufferConfig::port_bits, 1, kMaxPortBits,
                                  {.unit = "bits per bank per cycle", .default_text = "64"}));
   for (const char* name : {"read_bits_per_cycle", "write_bits_per_cycle"}) {
-    double BufferConfig::*field = name[0] == 'r' ? &BufferConfig::read_bits_per_cycle
-                                                 : &BufferConfig::write_bits_per_cycle;
-    Key<BufferConfig> k = schema::number(name, field, 0, true, kMaxBitsPerCycle,
-                                         {.unit = "bits/cycle",
-                                          .default_text = "`banks x port_bits`"},
-                                         Need::Optional, Write::IfNotDefault);
+    double BufferConfig::*field =
+        name[0] == 'r' ? &BufferConfig::read_bits_per_cycle : &BufferConfig::write_bits_per_cycle;
+    Key<BufferConfig> k =
+        schema::number(name, field, 0, true, kMaxBitsPerCycle,
+                       {.unit = "bits/cycle", .default_text = "`banks x port_bits`"},
+                       Need::Optional, Write::IfNotDefault);
     k.parse = [name, field](const Checker& c, const YAML::Node& b, const std::string& path,
                             BufferConfig& buf, const ArchConfig&) {
       buf.*field = c.opt_double(b, name, path, 0, true, kMaxBitsPerCycle)
@@ -333,12 +335,11 @@ const Section<DramConfig>& dram_section() {
     Section<DramConfig> s;
     s.flow = true;
     s.keys.push_back(schema::number("bandwidth_gbps", &DramConfig::bandwidth_gbps, 0, true,
-                                    kMaxDramGbps, {.unit = "GB/s (10^9 bytes/s)"},
-                                    Need::Required));
-    s.keys.push_back(schema::number(
-        "latency_ns", &DramConfig::latency_ns, 0, false, kMaxDramLatencyNs,
-        {.unit = "ns", .default_text = "100 (a typical DDR3/DDR4 random access)"}, Need::Optional,
-        Write::Always, kDefaultLatencyNs));
+                                    kMaxDramGbps, {.unit = "GB/s (10^9 bytes/s)"}, Need::Required));
+    s.keys.push_back(
+        schema::number("latency_ns", &DramConfig::latency_ns, 0, false, kMaxDramLatencyNs,
+                       {.unit = "ns", .default_text = "100 (a typical DDR3/DDR4 random access)"},
+                       Need::Optional, Write::Always, kDefaultLatencyNs));
     s.keys.push_back(schema::number(
         "pj_per_bit", &DramConfig::pj_per_bit, 0, true, kMaxDramPjPerBit,
         {.unit = "pJ/bit", .default_text = "0 = from the energy table (`dram_pj_per_bit`)"},
@@ -352,8 +353,9 @@ const Section<VectorUnitConfig>& vector_section() {
   static const Section<VectorUnitConfig> section = [] {
     Section<VectorUnitConfig> s;
     s.flow = true;
-    s.keys.push_back(schema::integer("lanes", &VectorUnitConfig::lanes, 1, kMaxPes,
-                                     {.unit = "element ops/cycle", .default_text = "`array.cols`"}));
+    s.keys.push_back(
+        schema::integer("lanes", &VectorUnitConfig::lanes, 1, kMaxPes,
+                        {.unit = "element ops/cycle", .default_text = "`array.cols`"}));
     return s;
   }();
   return section;
@@ -392,8 +394,7 @@ Key<ArchConfig> section_key(const char* name, S ArchConfig::*field, const Sectio
   info.section = &section;
   Key<ArchConfig> k{std::move(info)};
   k.parse = [name, field, &section, missing](const Checker& c, const YAML::Node& root,
-                                             const std::string&, ArchConfig& a,
-                                             const ArchConfig&) {
+                                             const std::string&, ArchConfig& a, const ArchConfig&) {
     const YAML::Node node = root[name];
     if (!given(node)) {
       if (missing) c.fail(name, node, missing());
@@ -423,12 +424,12 @@ const Section<ArchConfig>& top_section() {
     s.keys.push_back(std::move(name));
     s.keys.push_back(schema::number("clock_ghz", &ArchConfig::clock_ghz, 0, true, kMaxClockGhz,
                                     {.unit = "GHz"}, Need::Required));
-    s.keys.push_back(section_key("pe", &ArchConfig::pe, pe_section(), {.range = "see [pe](#pe)"},
-                                 [] { return "required: a mapping with keys " +
-                                             join(pe_section().names()); }));
-    Key<ArchConfig> array = section_key("array", &ArchConfig::array, array_section(),
-                                        {.range = "see [array](#array)"},
-                                        [] { return std::string("required: a mapping with keys rows, cols"); });
+    s.keys.push_back(
+        section_key("pe", &ArchConfig::pe, pe_section(), {.range = "see [pe](#pe)"},
+                    [] { return "required: a mapping with keys " + join(pe_section().names()); }));
+    Key<ArchConfig> array =
+        section_key("array", &ArchConfig::array, array_section(), {.range = "see [array](#array)"},
+                    [] { return std::string("required: a mapping with keys rows, cols"); });
     array.parse = [parse = array.parse](const Checker& c, const YAML::Node& root,
                                         const std::string& path, ArchConfig& a,
                                         const ArchConfig& so_far) {
@@ -464,15 +465,12 @@ const Section<ArchConfig>& top_section() {
       accumulator_section().emit(out, a.accumulators.storage);
     };
     s.keys.push_back(std::move(acc));
-    s.keys.push_back(section_key("dram", &ArchConfig::dram, dram_section(),
-                                 {.range = "see [dram](#dram)"}, [] {
-                                   return "required: a mapping with keys " +
-                                          join(dram_section().names());
-                                 }));
-    Key<ArchConfig> vector = section_key("vector", &ArchConfig::vector, vector_section(),
-                                         {.range = "see [vector](#vector)",
-                                          .default_text = "`lanes` = `array.cols`"},
-                                         nullptr);
+    s.keys.push_back(section_key(
+        "dram", &ArchConfig::dram, dram_section(), {.range = "see [dram](#dram)"},
+        [] { return "required: a mapping with keys " + join(dram_section().names()); }));
+    Key<ArchConfig> vector = section_key(
+        "vector", &ArchConfig::vector, vector_section(),
+        {.range = "see [vector](#vector)", .default_text = "`lanes` = `array.cols`"}, nullptr);
     vector.parse = [parse = vector.parse](const Checker& c, const YAML::Node& root,
                                           const std::string& path, ArchConfig& a,
                                           const ArchConfig& so_far) {
@@ -495,9 +493,10 @@ const Section<ArchConfig>& top_section() {
       const auto slots = c.opt_int(root, "buffering", "", 1, kMaxBuffering);
       a.buffering = slots.value_or(double_buffering.value_or(true) ? 2 : 1);
       if (double_buffering && slots && *double_buffering != (*slots >= 2))
-        c.fail("buffering", root["buffering"],
-               fmt::format("must be {} with double_buffering: {} (or give only one of the two keys)",
-                           *double_buffering ? ">= 2" : "1", *double_buffering));
+        c.fail(
+            "buffering", root["buffering"],
+            fmt::format("must be {} with double_buffering: {} (or give only one of the two keys)",
+                        *double_buffering ? ">= 2" : "1", *double_buffering));
     };
     s.keys.push_back(std::move(buffering));
     // Read by buffering's parse; written back as `buffering`.
@@ -541,7 +540,8 @@ const Section<ArchConfig>& top_section() {
          .default_text = "the built-in Horowitz 45 nm table"}};
     table.parse = [](const Checker& c, const YAML::Node& root, const std::string&, ArchConfig& a,
                      const ArchConfig&) {
-      auto t = c.opt_string(root, "energy_table", "", "must be the path of an energy-table YAML file");
+      auto t =
+          c.opt_string(root, "energy_table", "", "must be the path of an energy-table YAML file");
       if (!t) return;
       fs::path p(*t);
       if (p.is_relative()) p = fs::path(c.dir()) / p;
@@ -757,7 +757,6 @@ ArchConfig builtin_default() {
   return a;
 }
 
-
 }  // namespace
 
 std::string_view logic_cells_name(LogicCells c) {
@@ -836,10 +835,14 @@ std::string arch_to_yaml(const ArchConfig& a) {
 
 std::string arch_schema_markdown(const std::string& section) {
   const std::map<std::string, const SectionInfo*> sections = {
-      {"top", &top_section()},        {"pe", &pe_section()},
-      {"array", &array_section()},    {"buffers", &buffer_section()},
-      {"accumulators", &accumulator_section()}, {"dram", &dram_section()},
-      {"vector", &vector_section()},  {"leakage", &leakage_section()}};
+      {"top", &top_section()},
+      {"pe", &pe_section()},
+      {"array", &array_section()},
+      {"buffers", &buffer_section()},
+      {"accumulators", &accumulator_section()},
+      {"dram", &dram_section()},
+      {"vector", &vector_section()},
+      {"leakage", &leakage_section()}};
   const auto it = sections.find(section);
   if (it == sections.end())
     throw InternalError(fmt::format("no architecture schema section '{}'", section));

@@ -19,10 +19,9 @@ TraceIntervals::TraceIntervals(const Trace& trace, const Graph& graph, const std
     }
     const int layer = graph.find(s.layer);
     if (layer < 0)
-      throw InputError(
-          fmt::format("{}: segment [{}, {}) names layer '{}': the model '{}' has no such layer",
-                      trace.source.empty() ? "trace" : trace.source, s.begin, s.end, s.layer,
-                      graph.name()));
+      throw InputError(fmt::format(
+          "{}: segment [{}, {}) names layer '{}': the model '{}' has no such layer",
+          trace.source.empty() ? "trace" : trace.source, s.begin, s.end, s.layer, graph.name()));
     overrides_.push_back({s.begin, s.end, layer, &s.precision});
   }
   std::stable_sort(base_.begin(), base_.end(),

@@ -23,8 +23,8 @@ struct TraceInterval {
   std::int64_t epoch = 0;   // begin / ipe
   std::int64_t batch = 0;   // images of each of its iterations (images_at(begin))
   std::int64_t images = 0;  // over the interval: batch x (end - begin) = images_in(begin, end)
-  const PrecisionSet* precision = nullptr;                 // the all-layer segment's
-  std::vector<std::pair<int, PrecisionSet>> overrides;     // by layer index, ascending
+  const PrecisionSet* precision = nullptr;              // the all-layer segment's
+  std::vector<std::pair<int, PrecisionSet>> overrides;  // by layer index, ascending
   std::int64_t iterations() const { return end - begin; }
 };
 

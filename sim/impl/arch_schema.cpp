@@ -19,7 +19,8 @@ std::string doc_number(double v) {
   if (v >= double(1 << 24) && l2 == std::floor(l2)) return fmt::format("2^{}", int(l2));
   const double l10 = std::log10(v);
   if (v >= 1e7 && l10 == std::floor(l10)) return fmt::format("1e{}", int(l10));
-  if (v == std::floor(v) && std::fabs(v) < double(1 << 24)) return fmt::format("{}", std::int64_t(v));
+  if (v == std::floor(v) && std::fabs(v) < double(1 << 24))
+    return fmt::format("{}", std::int64_t(v));
   return config_number(v);
 }
 

@@ -11,14 +11,20 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
-#include <type_traits>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "core/config_check.h"
 #include "sim/arch.h"
+
+namespace lpsim {
+class PeModel;
+struct EnergyTable;
+}  // namespace lpsim
 
 namespace lpsim::schema {
 
@@ -33,14 +39,14 @@ struct SectionInfo;
 // One key, as the docs and --set see it.
 struct KeyInfo {
   std::string name{};
-  std::string type{};     // "integer", "number", "bool", "string", "mapping", "list of roles", ...
-  std::string unit{};     // "" when it has none
-  std::string range{};    // the values the parser accepts (numbers: from its checked range)
-  std::string doc{};      // what the key means, one line
+  std::string type{};   // "integer", "number", "bool", "string", "mapping", "list of roles", ...
+  std::string unit{};   // "" when it has none
+  std::string range{};  // the values the parser accepts (numbers: from its checked range)
+  std::string doc{};    // what the key means, one line
   std::string default_text = "—";  // "—": required
-  std::string read_by{};  // pe keys: the PE type that reads it ("all")
+  std::string read_by{};           // pe keys: the PE type that reads it ("all")
   Shape shape = Shape::Leaf;
-  Shape item = Shape::Leaf;            // List: what each entry is (Leaf or Map)
+  Shape item = Shape::Leaf;              // List: what each entry is (Leaf or Map)
   const SectionInfo* section = nullptr;  // Map, or List of Map: the entries' keys
 };
 
@@ -133,8 +139,8 @@ Key<S> integer(const char* name, T S::*field, std::int64_t lo, std::int64_t hi, 
 
 // A finite number in (lo or [lo, hi]; `fallback` when absent, if given.
 template <class S>
-Key<S> number(const char* name, double S::*field, double lo, bool lo_open, double hi,
-              KeyInfo info, Need need = Need::Optional, Write w = Write::Always,
+Key<S> number(const char* name, double S::*field, double lo, bool lo_open, double hi, KeyInfo info,
+              Need need = Need::Optional, Write w = Write::Always,
               std::optional<double> fallback = std::nullopt) {
   info.name = name;
   info.type = "number";
@@ -168,8 +174,8 @@ Key<S> boolean(const char* name, bool S::*field, KeyInfo info, Write w = Write::
 // One of named values of an enum (or string) field.
 template <class S, class E>
 Key<S> choice(const char* name, E S::*field,
-              std::type_identity_t<std::vector<std::pair<std::string, E>>> values,
-              KeyInfo info, Need need = Need::Optional, Write w = Write::Always) {
+              std::type_identity_t<std::vector<std::pair<std::string, E>>> values, KeyInfo info,
+              Need need = Need::Optional, Write w = Write::Always) {
   std::vector<std::string> names;
   for (const auto& v : values) names.push_back(v.first);
   info.name = name;
@@ -192,15 +198,17 @@ Key<S> choice(const char* name, E S::*field,
   return k;
 }
 
-// ---- The PE types' keys -------------------------------------------------------
+// ---- PE types ------------------------------------------------------------------
 
-// Each PE type's own keys, declared in impl/pe_<type>.cpp beside its model.
+// A PE type as its file impl/pe_<type>.cpp describes it: the pe.type name, its
+// model and its own keys. sim/pe.cpp's registry lists them, one line each.
 using PeKeys = std::vector<Key<PeConfig>>;
-struct PeTypeKeys {
-  std::string type;
-  PeKeys keys;
+struct PeType {
+  const char* name;
+  std::unique_ptr<PeModel> (*make)(const PeConfig&, const EnergyTable&);
+  PeKeys (*keys)();
 };
 // The registered PE types (sim/pe.cpp), in documentation order.
-std::vector<PeTypeKeys> pe_type_keys();
+const std::vector<PeType>& pe_types();
 
 }  // namespace lpsim::schema

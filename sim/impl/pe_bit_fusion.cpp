@@ -109,17 +109,16 @@ class BitFusionPe final : public PeModel {
 
 }  // namespace
 
-std::unique_ptr<PeModel> make_bit_fusion_pe(const PeConfig& config, const EnergyTable& table) {
-  return std::make_unique<BitFusionPe>(config, table);
-}
-
 // pe.brick_bits and pe.fusion_bits (docs/architecture.md, "pe").
 namespace schema {
 
-PeKeys bit_fusion_pe_keys() {
+namespace {
+
+PeKeys own_keys() {
   PeKeys keys;
-  keys.push_back(integer("brick_bits", &PeConfig::brick_bits, 1, 16,
-                         {.unit = "bits", .doc = "the width of one BitBrick", .default_text = "2"}));
+  keys.push_back(
+      integer("brick_bits", &PeConfig::brick_bits, 1, 16,
+              {.unit = "bits", .doc = "the width of one BitBrick", .default_text = "2"}));
   Key<PeConfig> fusion = integer("fusion_bits", &PeConfig::fusion_bits, 1, 32,
                                  {.unit = "bits",
                                   .doc = "the widest operand fused spatially: `brick_bits` x a "
@@ -137,6 +136,16 @@ PeKeys bit_fusion_pe_keys() {
   };
   keys.push_back(std::move(fusion));
   return keys;
+}
+
+}  // namespace
+
+PeType bit_fusion_pe_type() {
+  return {"bit_fusion",
+          [](const PeConfig& config, const EnergyTable& table) -> std::unique_ptr<PeModel> {
+            return std::make_unique<BitFusionPe>(config, table);
+          },
+          &own_keys};
 }
 
 }  // namespace schema

@@ -78,14 +78,12 @@ class BitSerialPe final : public PeModel {
 
 }  // namespace
 
-std::unique_ptr<PeModel> make_bit_serial_pe(const PeConfig& config, const EnergyTable& table) {
-  return std::make_unique<BitSerialPe>(config, table);
-}
-
 // pe.serial_operand and pe.serial_max_bits (docs/architecture.md, "pe").
 namespace schema {
 
-PeKeys bit_serial_pe_keys() {
+namespace {
+
+PeKeys own_keys() {
   Key<PeConfig> operand{{.name = "serial_operand",
                          .type = "string",
                          .range = "`A` (the GEMM's lhs operand) or `W` (its rhs)",
@@ -103,7 +101,8 @@ PeKeys bit_serial_pe_keys() {
     }
   };
   operand.emit = [](YAML::Emitter& out, const PeConfig& pe) {
-    out << YAML::Key << "serial_operand" << YAML::Value << std::string(role_name(pe.serial_operand));
+    out << YAML::Key << "serial_operand" << YAML::Value
+        << std::string(role_name(pe.serial_operand));
   };
   PeKeys keys;
   keys.push_back(std::move(operand));
@@ -112,6 +111,16 @@ PeKeys bit_serial_pe_keys() {
                           .doc = "the widest operand, the parallel operand's datapath width",
                           .default_text = "16"}));
   return keys;
+}
+
+}  // namespace
+
+PeType bit_serial_pe_type() {
+  return {"bit_serial",
+          [](const PeConfig& config, const EnergyTable& table) -> std::unique_ptr<PeModel> {
+            return std::make_unique<BitSerialPe>(config, table);
+          },
+          &own_keys};
 }
 
 }  // namespace schema

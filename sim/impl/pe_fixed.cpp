@@ -102,14 +102,12 @@ class FixedPe final : public PeModel {
 
 }  // namespace
 
-std::unique_ptr<PeModel> make_fixed_pe(const PeConfig& config, const EnergyTable& table) {
-  return std::make_unique<FixedPe>(config, table);
-}
-
 // pe.native_formats and pe.packing (docs/architecture.md, "pe").
 namespace schema {
 
-PeKeys fixed_pe_keys() {
+namespace {
+
+PeKeys own_keys() {
   constexpr double kMaxPackingRate = 64;
   Key<PeConfig> formats{
       {.name = "native_formats",
@@ -186,6 +184,16 @@ PeKeys fixed_pe_keys() {
   keys.push_back(std::move(formats));
   keys.push_back(std::move(packing));
   return keys;
+}
+
+}  // namespace
+
+PeType fixed_pe_type() {
+  return {"fixed",
+          [](const PeConfig& config, const EnergyTable& table) -> std::unique_ptr<PeModel> {
+            return std::make_unique<FixedPe>(config, table);
+          },
+          &own_keys};
 }
 
 }  // namespace schema

@@ -57,14 +57,12 @@ class MultiPassPe final : public PeModel {
 
 }  // namespace
 
-std::unique_ptr<PeModel> make_multi_pass_pe(const PeConfig& config, const EnergyTable& table) {
-  return std::make_unique<MultiPassPe>(config, table);
-}
-
 // pe.pass_bits and pe.pass_energy_overhead (docs/architecture.md, "pe").
 namespace schema {
 
-PeKeys multi_pass_pe_keys() {
+namespace {
+
+PeKeys own_keys() {
   PeKeys keys;
   keys.push_back(integer("pass_bits", &PeConfig::pass_bits, 2, kMaxBits,
                          {.unit = "bits", .doc = "the MAC's native width", .default_text = "16"}));
@@ -74,6 +72,16 @@ PeKeys multi_pass_pe_keys() {
                                 "`pass_bits` MAC",
                          .default_text = "0.1"}));
   return keys;
+}
+
+}  // namespace
+
+PeType multi_pass_pe_type() {
+  return {"multi_pass",
+          [](const PeConfig& config, const EnergyTable& table) -> std::unique_ptr<PeModel> {
+            return std::make_unique<MultiPassPe>(config, table);
+          },
+          &own_keys};
 }
 
 }  // namespace schema

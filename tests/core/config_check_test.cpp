@@ -18,7 +18,8 @@ TEST_CASE("the checker's messages name the file, the key path and the allowed ra
   CHECK(c.opt_bool(n, "ok", "") == true);
   CHECK_THROWS_WITH(c.opt_string(n, "name", "", "must be a non-empty name"),
                     "a.yaml: name = '': must be a non-empty name");
-  CHECK_THROWS_WITH(c.number(n["x"], "x", "must be a number"), "a.yaml: x = .nan: must be a number");
+  CHECK_THROWS_WITH(c.number(n["x"], "x", "must be a number"),
+                    "a.yaml: x = .nan: must be a number");
   CHECK_THROWS_WITH(c.req_choice(n, "rows", "array", {"a", "b"}),
                     "a.yaml: array.rows = -3: must be one of a | b");
 }

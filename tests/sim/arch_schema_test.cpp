@@ -65,12 +65,12 @@ TEST_CASE("every section's table lists its keys in the order the file's errors n
 }
 
 TEST_CASE("each PE type brings its own keys, in registry order") {
-  const auto types = schema::pe_type_keys();
+  const auto& types = schema::pe_types();
   REQUIRE(types.size() == pe_type_names().size());
   std::vector<std::string> names;
   for (std::size_t i = 0; i < types.size(); ++i) {
-    CHECK(types[i].type == pe_type_names()[i]);
-    for (const auto& k : types[i].keys) names.push_back(k.info.name);
+    CHECK(types[i].name == pe_type_names()[i]);
+    for (const auto& k : types[i].keys()) names.push_back(k.info.name);
   }
   CHECK(names == std::vector<std::string>{"native_formats", "packing", "serial_operand",
                                           "serial_max_bits", "brick_bits", "fusion_bits",

@@ -38,8 +38,8 @@ Trace short_run() {
   t.header.epochs = 3;
   t.header.total_iterations = 8;
   t.header.schedule = "test";
-  t.segments = {segment(0, 2, fw_bw(3, 8)), segment(2, 5, fw_bw(8, 8)),
-                segment(5, 8, fw_bw(4, 8)), segment(1, 4, PrecisionSet{}, "fc")};
+  t.segments = {segment(0, 2, fw_bw(3, 8)), segment(2, 5, fw_bw(8, 8)), segment(5, 8, fw_bw(4, 8)),
+                segment(1, 4, PrecisionSet{}, "fc")};
   return t;
 }
 
