@@ -210,5 +210,10 @@ struct PeType {
 };
 // The registered PE types (sim/pe.cpp), in documentation order.
 const std::vector<PeType>& pe_types();
+// PeType::make of a model class constructed from (config, table).
+template <class Model>
+std::unique_ptr<PeModel> make_model(const PeConfig& config, const EnergyTable& table) {
+  return std::make_unique<Model>(config, table);
+}
 
 }  // namespace lpsim::schema

@@ -140,13 +140,7 @@ PeKeys own_keys() {
 
 }  // namespace
 
-PeType bit_fusion_pe_type() {
-  return {"bit_fusion",
-          [](const PeConfig& config, const EnergyTable& table) -> std::unique_ptr<PeModel> {
-            return std::make_unique<BitFusionPe>(config, table);
-          },
-          &own_keys};
-}
+PeType bit_fusion_pe_type() { return {"bit_fusion", &make_model<BitFusionPe>, &own_keys}; }
 
 }  // namespace schema
 

@@ -115,13 +115,7 @@ PeKeys own_keys() {
 
 }  // namespace
 
-PeType bit_serial_pe_type() {
-  return {"bit_serial",
-          [](const PeConfig& config, const EnergyTable& table) -> std::unique_ptr<PeModel> {
-            return std::make_unique<BitSerialPe>(config, table);
-          },
-          &own_keys};
-}
+PeType bit_serial_pe_type() { return {"bit_serial", &make_model<BitSerialPe>, &own_keys}; }
 
 }  // namespace schema
 

@@ -188,13 +188,7 @@ PeKeys own_keys() {
 
 }  // namespace
 
-PeType fixed_pe_type() {
-  return {"fixed",
-          [](const PeConfig& config, const EnergyTable& table) -> std::unique_ptr<PeModel> {
-            return std::make_unique<FixedPe>(config, table);
-          },
-          &own_keys};
-}
+PeType fixed_pe_type() { return {"fixed", &make_model<FixedPe>, &own_keys}; }
 
 }  // namespace schema
 

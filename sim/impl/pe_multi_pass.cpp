@@ -76,13 +76,7 @@ PeKeys own_keys() {
 
 }  // namespace
 
-PeType multi_pass_pe_type() {
-  return {"multi_pass",
-          [](const PeConfig& config, const EnergyTable& table) -> std::unique_ptr<PeModel> {
-            return std::make_unique<MultiPassPe>(config, table);
-          },
-          &own_keys};
-}
+PeType multi_pass_pe_type() { return {"multi_pass", &make_model<MultiPassPe>, &own_keys}; }
 
 }  // namespace schema
 
