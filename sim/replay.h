@@ -148,9 +148,9 @@ CostCache& default_cost_cache();
 // arch's override file, scaled to arch.node_nm.
 EnergyTable energy_table_for(const ArchConfig& arch);
 
-// Replays a trace: iterations split at epoch boundaries, at the short last
-// batch of an epoch and at segment boundaries; per-layer segments override
-// the all-layer precision of their layer. InputError for a segment naming a
+// Replays a trace over its intervals (traces/intervals.h: split at epoch
+// boundaries, at the short last batch of an epoch and at segment boundaries;
+// per-layer segments override the all-layer precision of their layer). InputError for a segment naming a
 // layer the graph lacks, or an op the design point cannot run.
 SimReport simulate_trace(const Trace& trace, const Graph& graph, const ArchConfig& arch,
                          const EnergyTable& table, const SimOptions& options = {});

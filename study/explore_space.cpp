@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "core/config_check.h"
 #include "core/input_file.h"
 #include "core/error.h"
 
@@ -24,68 +25,6 @@ const std::vector<std::string> kTopKeys = {"name", "base", "axes", "constraints"
 const std::vector<std::string> kConstraintKeys = {"max_area_mm2", "max_power_w"};
 const std::vector<std::string> kRangeKeys = {"values", "from", "to", "step", "factor"};
 const std::vector<std::string> kObjectiveNames = {"energy", "latency", "edp", "area", "power"};
-
-std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
-  return out;
-}
-
-// How a node reads in an error message, and as the value text of --set.
-std::string show(const YAML::Node& node) {
-  if (!node.IsDefined() || node.IsNull()) return "(missing)";
-  if (node.IsScalar()) return node.Scalar().empty() ? "''" : node.Scalar();
-  YAML::Emitter out;
-  out.SetMapFormat(YAML::Flow);
-  out.SetSeqFormat(YAML::Flow);
-  out << node;
-  return out.c_str();
-}
-
-std::string show_short(const YAML::Node& node) {
-  std::string s = show(node);
-  if (s.size() > 60) s = s.substr(0, 57) + "...";
-  return s;
-}
-
-class Checker {
- public:
-  explicit Checker(std::string file) : file_(std::move(file)) {}
-
-  [[noreturn]] void fail(const std::string& path, const std::string& value,
-                         const std::string& range) const {
-    throw InputError(fmt::format("{}: {} = {}: {}", file_, path, value, range));
-  }
-  [[noreturn]] void fail(const std::string& path, const YAML::Node& node,
-                         const std::string& range) const {
-    fail(path, show_short(node), range);
-  }
-
-  // A mapping whose keys are all in `allowed` (empty: any key), each given once.
-  void check_map(const YAML::Node& node, const std::string& path,
-                 const std::vector<std::string>& allowed, const std::string& what) const {
-    if (!node.IsMap()) fail(path.empty() ? "(top level)" : path, node, "must be " + what);
-    std::set<std::string> seen;
-    for (const auto& kv : node) {
-      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : show_short(kv.first);
-      const std::string where = path.empty() ? key : path + "." + key;
-      if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), key) == allowed.end())
-        fail(where, kv.second, "unknown key; allowed here: " + join(allowed));
-      // yaml-cpp keeps both entries of a repeated key and reads the first.
-      if (!seen.insert(key).second) fail(where, kv.second, "key given twice; give it once");
-    }
-  }
-
-  double number(const YAML::Node& node, const std::string& where, const std::string& range) const {
-    double v = 0;
-    if (!node.IsScalar() || !YAML::convert<double>::decode(node, v) || !std::isfinite(v))
-      fail(where, node, range);
-    return v;
-  }
-
- private:
-  std::string file_;
-};
 
 // Exact integers when from and step are integers, else doubles printed with
 // 12 significant digits (so 0.1 + 2 x 0.1 reads 0.3, not 0.30000000000000004).
