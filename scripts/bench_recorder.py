@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""What lpsim.torch.Recorder adds to a PyTorch training step (docs/python.md,
+"Recording a PyTorch run"): LeNet-5 (the zoo's lenet5, layer for layer) on
+random 1x28x28 data, batch 128, SGD with momentum, torch on 2 threads.
+Steps with and without the recorder alternate (so drift in the machine's load
+falls on both alike); each step is timed alone and the medians are compared.
+The recorded steps follow cyclic:3-8/8 (a new segment every few steps).
+
+    PYTHONPATH=build/python python3 scripts/bench_recorder.py [--steps 200] [--batch 128]
+"""
+
+import argparse
+import math
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+import lpsim.torch  # noqa: E402
+
+
+class LeNet5(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 6, 5, padding=2)
+        self.pool1 = nn.MaxPool2d(2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.pool2 = nn.MaxPool2d(2)
+        self.fc1 = nn.Linear(400, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, 10)
+
+    def forward(self, x):
+        x = self.pool1(F.relu(self.conv1(x)))
+        x = self.pool2(F.relu(self.conv2(x)))
+        x = torch.flatten(x, 1)
+        return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=200, help="timed steps of each kind")
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    model = LeNet5()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x, y = torch.randn(args.batch, 1, 28, 28), torch.randint(0, 10, (args.batch,))
+
+    def body():
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+
+    with tempfile.TemporaryDirectory() as d:
+        t0 = time.perf_counter()
+        rec = lpsim.torch.Recorder(model, x, os.path.join(d, "bench.lpt"))
+        capture_s = time.perf_counter() - t0
+        warmup = 20
+        total = warmup + args.steps
+        period = max(1, total // 32)  # cyclic:3-8/8 over the recorded steps, 32 periods
+        bits = [round(3 + 2.5 * (1 - math.cos(math.pi * (t % period) / period)))
+                for t in range(total)]
+        plain, recorded = [], []
+        for t in range(total):
+            t0 = time.perf_counter()
+            body()
+            t1 = time.perf_counter()
+            with rec.step(w=bits[t], a=bits[t], e=8, g=8):
+                body()
+            t2 = time.perf_counter()
+            if t >= warmup:
+                plain.append(t1 - t0)
+                recorded.append(t2 - t1)
+        t0 = time.perf_counter()
+        rec.close()
+        close_s = time.perf_counter() - t0
+        with open(os.path.join(d, "bench.lpt")) as f:
+            segs = sum('"seg"' in line for line in f)
+        # The recorder's own cost, free of the training step's noise: empty
+        # steps under the same schedule.
+        empty = lpsim.torch.Recorder(model, x, os.path.join(d, "empty.lpt"))
+        n = 100_000
+        period = n // 32
+        widths = [round(3 + 2.5 * (1 - math.cos(math.pi * (t % period) / period)))
+                  for t in range(n)]
+        t0 = time.perf_counter()
+        for b in widths:
+            with empty.step(w=b, a=b, e=8, g=8):
+                pass
+        own_s = (time.perf_counter() - t0) / n
+    a, b = statistics.median(plain), statistics.median(recorded)
+    print(f"LeNet-5, batch {args.batch}, {args.threads} threads, {args.steps} steps each "
+          f"(after {warmup} warm-up), torch {torch.__version__}")
+    print(f"median step without the recorder: {a * 1e3:.3f} ms")
+    print(f"median step with the recorder:    {b * 1e3:.3f} ms  ({100 * (b - a) / a:+.2f}%)")
+    print(f"the recorder's own cost per step (empty steps, {n:,}): {own_s * 1e6:.2f} us = "
+          f"{100 * own_s / a:.4f}% of the median step without it")
+    print(f"graph capture (once): {capture_s * 1e3:.1f} ms; close (write {segs} segments): "
+          f"{close_s * 1e3:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
