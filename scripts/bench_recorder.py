@@ -2,8 +2,10 @@
 """What lpsim.torch.Recorder adds to a PyTorch training step (docs/python.md,
 "Recording a PyTorch run"): LeNet-5 (the zoo's lenet5, layer for layer) on
 random 1x28x28 data, batch 128, SGD with momentum, torch on 2 threads.
-Steps with and without the recorder alternate (so drift in the machine's load
-falls on both alike); each step is timed alone and the medians are compared.
+Steps with and without the recorder alternate, which one goes first
+alternating too (so drift in the machine's load and any first-or-second
+effect fall on both alike); each step is timed alone and the medians are
+compared. Then the recorder's own cost is timed apart, on 100,000 empty steps.
 The recorded steps follow cyclic:3-8/8 (a new segment every few steps).
 
     PYTHONPATH=build/python python3 scripts/bench_recorder.py [--steps 200] [--batch 128]
@@ -18,6 +20,10 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+# OpenMP threads that spin while waiting fight other processes for a shared
+# machine's cores: there a LeNet-5 step swings between 7 and 500 ms and the
+# comparison drowns. Passive waiting keeps it steady (set before torch loads).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
@@ -72,15 +78,15 @@ def main():
                 for t in range(total)]
         plain, recorded = [], []
         for t in range(total):
-            t0 = time.perf_counter()
-            body()
-            t1 = time.perf_counter()
-            with rec.step(w=bits[t], a=bits[t], e=8, g=8):
-                body()
-            t2 = time.perf_counter()
-            if t >= warmup:
-                plain.append(t1 - t0)
-                recorded.append(t2 - t1)
+            for kind in ((0, 1) if t % 2 else (1, 0)):  # which goes first alternates too
+                t0 = time.perf_counter()
+                if kind:
+                    with rec.step(w=bits[t], a=bits[t], e=8, g=8):
+                        body()
+                else:
+                    body()
+                if t >= warmup:
+                    (recorded if kind else plain).append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         rec.close()
         close_s = time.perf_counter() - t0
@@ -99,10 +105,16 @@ def main():
                 pass
         own_s = (time.perf_counter() - t0) / n
     a, b = statistics.median(plain), statistics.median(recorded)
+    # Each pair ran back to back under the same load: the median of the pairs'
+    # differences is steadier than the difference of the medians.
+    paired = statistics.median(r - p for p, r in zip(plain, recorded))
     print(f"LeNet-5, batch {args.batch}, {args.threads} threads, {args.steps} steps each "
-          f"(after {warmup} warm-up), torch {torch.__version__}")
+          f"(after {warmup} warm-up), torch {torch.__version__}, "
+          f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}, load {os.getloadavg()[0]:.1f}")
     print(f"median step without the recorder: {a * 1e3:.3f} ms")
     print(f"median step with the recorder:    {b * 1e3:.3f} ms  ({100 * (b - a) / a:+.2f}%)")
+    print(f"median of the paired differences: {paired * 1e3:+.3f} ms  "
+          f"({100 * paired / a:+.2f}% of the median step)")
     print(f"the recorder's own cost per step (empty steps, {n:,}): {own_s * 1e6:.2f} us = "
           f"{100 * own_s / a:.4f}% of the median step without it")
     print(f"graph capture (once): {capture_s * 1e3:.1f} ms; close (write {segs} segments): "

@@ -36,7 +36,7 @@ from torch.fx.passes.shape_prop import ShapeProp
 
 from . import InputError
 
-__all__ = ["Recorder"]
+__all__ = ["Recorder", "capture", "canonical_format"]
 
 PRODUCER = "lpsim.torch 0.1.0"
 _ROLES = ("W", "A", "E", "G", "Opt")
@@ -128,9 +128,12 @@ def _method_name(name):
 
 def _is_leaf(module):
     """Modules captured whole: those lpsim maps (subclasses too, e.g. a CPT
-    QConv2d), those carrying a precision (num_bits), and childless ones."""
+    QConv2d), those carrying a precision (num_bits), and torch.nn's own
+    childless ones (fx's rule: nn.GELU is refused by its module's name). A
+    user's other modules are looked into."""
     return (isinstance(module, _MODULE_TYPES) or hasattr(module, "num_bits")
-            or next(module.children(), None) is None)
+            or (type(module).__module__.startswith("torch.nn.")
+                and next(module.children(), None) is None))
 
 
 def _per_sample(shape, batch, where):

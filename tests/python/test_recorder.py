@@ -222,6 +222,34 @@ class HookFallback(unittest.TestCase):
 
 
 @needs_torch
+class TorchvisionNetworks(unittest.TestCase):
+    def test_torchvision_networks_capture_to_the_zoos_layers_with_either_tracer(self):
+        """torchvision's ResNet-18, MobileNetV2 and AlexNet (weights=None) are
+        the zoo's resnet18, mobilenetv2 and alexnet on imagenet (docs/models.md:
+        1.8e9 MACs for ResNet-18, He et al. Table 1; 300M, 3.4M for MobileNetV2,
+        Sandler et al. Table 4): the same forward and training MACs and
+        parameters, whether fx or the hooks capture them."""
+        try:
+            import torchvision
+            lpsim.archs()
+        except ImportError as e:
+            self.skipTest(f"needs torchvision and the compiled module: {e}")
+        x = torch.randn(1, 3, 224, 224)
+        with tempfile.TemporaryDirectory() as d:
+            for tv, zoo in (("resnet18", "resnet18"), ("mobilenet_v2", "mobilenetv2"),
+                            ("alexnet", "alexnet")):
+                want = lpsim.model(zoo, "imagenet").stats()
+                for tracer in ("fx", "hooks"):
+                    graph, used, _, _ = lpsim.torch.capture(
+                        getattr(torchvision.models, tv)(weights=None), x, tracer=tracer)
+                    self.assertEqual(used, tracer)
+                    path = os.path.join(d, f"{tv}.{tracer}.json")
+                    with open(path, "w") as f:
+                        json.dump(graph, f)
+                    self.assertEqual(lpsim.load_graph(path).stats(), want, f"{tv} by {tracer}")
+
+
+@needs_torch
 class Errors(unittest.TestCase):
     def recorder(self, model, shape=(2, 1, 28, 28), **kw):
         return lpsim.torch.Recorder(model, torch.randn(*shape), os.path.join(self.d, "r.lpt"),
@@ -264,6 +292,32 @@ class Errors(unittest.TestCase):
                                                       r"iterations .*: must be 5\.\.6$"):
             rec.close()
         self.assertEqual(os.listdir(self.d), [])
+
+
+@needs_torch
+class DocsExample(unittest.TestCase):
+    def test_the_worked_example_in_docs_python_md_runs(self):
+        try:
+            lpsim.archs()
+        except ImportError as e:
+            self.skipTest(f"the example costs the trace with the compiled module: {e}")
+        with open(os.path.join(SOURCE, "docs", "python.md")) as f:
+            text = f.read()
+        start = text.index("# docs/python.md: record a PyTorch LeNet-5")
+        code = text[start:text.index("```", start)]
+        printed = text[text.index("```\n", text.index("It prints", start)) + 4:]
+        printed = printed[:printed.index("```")]
+        with tempfile.TemporaryDirectory() as d:
+            p = subprocess.run([sys.executable, "-c", code], cwd=d, capture_output=True,
+                               text=True)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            with open(os.path.join(d, "lenet5.lpt")) as f:
+                records = [json.loads(line) for line in f]
+        self.assertEqual(p.stdout, printed)  # the docs show what it prints
+        # 2 epochs x 600 images; per image 3 x 416,520 forward MACs less the first
+        # conv's bwd_data, 28 x 28 x 6 x 25 (docs/models.md).
+        self.assertIn(f"{1200 * (3 * 416520 - 28 * 28 * 6 * 25):,} MACs", p.stdout)
+        self.assertEqual([r["epoch"] for r in records if "epoch" in r], [0, 1])
 
 
 class WithoutTheCompiledModule(unittest.TestCase):
