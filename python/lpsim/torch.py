@@ -673,7 +673,8 @@ class Recorder:
             raise InputError(f"{where}: the graph has no layer '{name}'; its layers: "
                              f"{', '.join(self.layer_names)}")
         if isinstance(value, dict):
-            bad = [k for k in value if k.lower() not in ("w", "a", "e", "g", "opt")]
+            bad = [k for k in value
+                   if not isinstance(k, str) or k.lower() not in ("w", "a", "e", "g", "opt")]
             if bad:
                 raise InputError(f"{where}: unknown key {bad[0]!r}: expected w, a, e, g, opt")
             low = {k.lower(): v for k, v in value.items()}
