@@ -81,6 +81,33 @@ if torch is not None:
             return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
 
 
+if torch is not None:
+    class RoundTo(torch.autograd.Function):
+        """Uniform quantization to `bits` with a straight-through gradient."""
+
+        @staticmethod
+        def forward(ctx, x, bits):
+            scale = x.abs().max().clamp(min=1e-8) / (2 ** (bits - 1) - 1)
+            return torch.round(x / scale) * scale
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad, None
+
+    class QConv2d(nn.Conv2d):
+        """A CPT-style quantized conv: its weights and input at `num_bits`."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.num_bits = 8
+
+        def forward(self, x):
+            if self.num_bits is None:
+                return super().forward(x)
+            return self._conv_forward(RoundTo.apply(x, self.num_bits),
+                                      RoundTo.apply(self.weight, self.num_bits), self.bias)
+
+
 def train(model, rec, precisions, batch, seed=1):
     """A real training loop on random 28x28 data, one recorded step per entry
     of `precisions` (a (w, a, e, g) tuple, or a dict of Recorder.step keywords)."""
@@ -154,8 +181,12 @@ class Segments(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "r.lpt")
             model = LeNet5()
+            model.conv1 = QConv2d(1, 6, 5, padding=2)
             model.conv1.num_bits = 4  # CPT-style: read as each step begins
             rec = lpsim.torch.Recorder(model, torch.randn(8, 1, 28, 28), path)
+            # fx takes the subclass whole, as the conv it is.
+            self.assertEqual(rec.tracer, "fx")
+            self.assertEqual(rec.graph["layers"][1]["kind"], "conv2d")
             train(model, rec, [(8, 8, 8, 8)] * 2, 8)
             model.conv1.num_bits = None  # back to the step's precision
             train(model, rec, [dict(w=8, a=8, e=8, g=8, layers={"fc3": (16, 16, 16, 16)})], 8)
