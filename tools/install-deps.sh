@@ -9,6 +9,7 @@ packages=(
   clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer targets (CI runs them briefly)
   libopenmpi-dev openmpi-bin
   pybind11-dev python3-dev  # the Python module (python/, docs/python.md)
+  python3-torch  # the PyTorch recorder's tests (python/lpsim/torch.py; skipped without it)
 )
 missing=()
 for p in "${packages[@]}"; do

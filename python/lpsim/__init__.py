@@ -7,10 +7,18 @@ schedule, cost on this accelerator? (docs/python.md)
 
 Bad input raises lpsim.InputError (a ValueError) with the one-line message the
 command line prints (file, field, allowed range).
+
+Without the compiled module _lpsim (not built), `import lpsim` still works
+and so does the pure-Python recorder `lpsim.torch`; the functions that need
+the module raise ImportError saying how to build it.
 """
 
-from ._lpsim import Arch, CostCache, Graph, InputError, Trace
-from . import _lpsim
+try:
+    from ._lpsim import Arch, CostCache, Graph, InputError, Trace
+    from . import _lpsim
+except ImportError as _error:  # not built: the pure-Python parts (lpsim.torch) still work
+    from ._unbuilt import Arch, CostCache, Graph, InputError, Trace, Unbuilt
+    _lpsim = Unbuilt(_error)
 from .results import (BitopsResult, CompareResult, CompareRow, EpochResult, ExploreResult,
                       LayerResult, SimResult, Totals)
 
