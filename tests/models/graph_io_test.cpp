@@ -1,6 +1,7 @@
 // Tests for models/graph_io.h: graph files (JSON / YAML) and SCALE-Sim topologies.
 #include "models/graph_io.h"
 
+#include <unistd.h>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -81,7 +82,7 @@ TEST_CASE("every zoo network survives a JSON round trip") {
 TEST_CASE("a graph written to a file reads back, and YAML spells the same graph") {
   const Graph g = make_model("mobilenetv2");
   const auto path =
-      (std::filesystem::temp_directory_path() / "lpsim_models_test_mnv2.json").string();
+      (std::filesystem::temp_directory_path() / ("lpsim_models_test_mnv2_" + std::to_string(getpid()) + ".json")).string();
   write_graph_file(path, g);
   check_same_graph(g, read_graph_file(path));
   std::remove(path.c_str());

@@ -1,5 +1,6 @@
 // Tiny real runs of the FP8 recipe's options: adaptive and enhanced loss
 // scaling, 16-bit master weights; their traces and resume.
+#include <unistd.h>
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -27,7 +28,7 @@ TrainOptions tiny(const std::string& schedule, std::int64_t epochs) {
 }
 
 std::string temp_path(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / "lpsim_fp8_recipe_test";
+  const auto dir = std::filesystem::temp_directory_path() / ("lpsim_fp8_recipe_test_" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::filesystem::remove(dir / name);
   return (dir / name).string();

@@ -1,6 +1,7 @@
 // SVRG and HALP (trainer/svrg.h): steps against hand-derived softmax
 // regression gradients, bit centering, HALP against SVRG as the offset
 // widens, and real tiny runs: threads, resume, and the trace's BitOPs.
+#include <unistd.h>
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -120,7 +121,7 @@ TrainOptions tiny_vr(const std::string& optimizer, std::int64_t epochs) {
 }
 
 std::string temp_path(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / "lpsim_svrg_test";
+  const auto dir = std::filesystem::temp_directory_path() / ("lpsim_svrg_test_" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::filesystem::remove(dir / name);
   return (dir / name).string();
