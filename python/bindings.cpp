@@ -21,6 +21,7 @@
 #include "models/zoo.h"
 #include "sim/arch.h"
 #include "sim/replay.h"
+#include "study/compare.h"
 #include "study/explore.h"
 #include "traces/bitops.h"
 #include "traces/synth.h"
@@ -89,6 +90,48 @@ py::object simulate_trace_json(const Trace& trace, const ArchConfig& arch,
                                             sim_options(timing, cache ? cache : &own)));
   j["arch"] = arch.name;
   return to_python(j);
+}
+
+// `lpsim compare` (study/compare.h) for one model: each row as `lpsim compare
+// --json` prints it, paired with its full simulation report (or None).
+py::object compare_json(const std::string& model, const std::string& dataset, bool train,
+                        const std::vector<std::string>& schedules,
+                        const std::vector<ArchConfig>& archs, std::int64_t epochs,
+                        std::int64_t batch, std::int64_t iterations, const std::string& count,
+                        const std::string& timing, bool bitops_only, std::int64_t train_epochs,
+                        std::int64_t train_limit, std::int64_t test_limit, std::uint64_t seed,
+                        int threads, const std::string& data_dir) {
+  if (schedules.empty() || schedules.front().empty())
+    throw InputError("schedules: give at least one schedule, e.g. static:8/8");
+  study::CompareOptions o;
+  o.studies = {{model, train && dataset.empty() ? "fashion-mnist" : dataset, train, schedules}};
+  o.synth.epochs = epochs;
+  o.synth.batch = batch;
+  o.synth.iterations = iterations;
+  o.train.epochs = static_cast<int>(train_epochs);
+  o.train.train_limit = train_limit;
+  o.train.test_limit = test_limit;
+  o.train.seed = seed;
+  o.train.threads = threads;
+  o.train.data_dir = data_dir;
+  o.count = parse_count_convention(count);
+  o.bitops_only = bitops_only;
+  o.archs = archs;
+  CostCache own;  // each call its own, so a row equals a fresh `lpsim compare`'s
+  o.sim = sim_options(timing, &own);
+  const study::Comparison c = study::run_compare(o);
+  const nlohmann::json rows = study::comparison_json(c);
+  py::list out;
+  for (std::size_t i = 0; i < c.rows.size(); ++i) {
+    py::object sim = py::none();
+    if (c.rows[i].sim) {
+      nlohmann::json j = to_json(*c.rows[i].sim);
+      j["arch"] = c.rows[i].arch;
+      sim = to_python(j);
+    }
+    out.append(py::make_tuple(to_python(rows[i]), sim));
+  }
+  return out;
 }
 
 // `lpsim explore` (study/explore.h): the results CSV is written as the command
@@ -330,6 +373,11 @@ PYBIND11_MODULE(_lpsim, m) {
       py::arg("trace"), py::arg("arch"), py::arg("timing"), py::arg("cache").none(true));
   m.def("simulate_graph", &simulate_graph_json, py::arg("graph"), py::arg("arch"), py::arg("phase"),
         py::arg("precision"), py::arg("batch"), py::arg("timing"), py::arg("cache").none(true));
+  m.def("compare", &compare_json, py::arg("model"), py::arg("dataset"), py::arg("train"),
+        py::arg("schedules"), py::arg("archs"), py::arg("epochs"), py::arg("batch"),
+        py::arg("iterations"), py::arg("count"), py::arg("timing"), py::arg("bitops_only"),
+        py::arg("train_epochs"), py::arg("train_limit"), py::arg("test_limit"), py::arg("seed"),
+        py::arg("threads"), py::arg("data_dir"));
   m.def("explore", &explore_json, py::arg("space"), py::arg("traces"), py::arg("output"),
         py::arg("jobs"), py::arg("samples"), py::arg("sampling"), py::arg("seed"),
         py::arg("resume"), py::arg("report"), py::arg("timing"));

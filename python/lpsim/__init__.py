@@ -114,46 +114,37 @@ def models():
 
 def compare(model="resnet74", dataset="", *, epochs=160, batch=128, iterations=0,
             schedules=DEFAULT_SCHEDULES, archs=DEFAULT_ARCHS, set=(), count="gemm",
-            timing="systemc", bitops_only=False):
-    """Precision schedules side by side on synthesized traces of one model
-    (``dataset`` "" = the model's own), as ``lpsim compare --model M`` does: GBitOPs, energy and latency on each design
-    point, each with its change against the first schedule on the same point.
-    A design point that cannot run a trace's formats gets a row with
-    ``unsupported`` set and no figures. -> CompareResult.
-    (Trained runs, ``--train``, are the command line's only.)"""
+            timing="systemc", bitops_only=False, train=False, train_epochs=2, train_limit=0,
+            test_limit=0, seed=1, threads=2,
+            data_dir="/usr/share/datasets/fashion-mnist"):
+    """Precision schedules side by side for one model, as ``lpsim compare
+    --model M`` does (the library study/compare.h): GBitOPs, energy and latency
+    on each design point, each with its change against the first schedule on
+    the same point. Synthesized traces (``dataset`` "" = the model's own), or
+    with ``train=True`` trained for real by the built-in trainer (``lpsim
+    compare --train``: ``train_epochs``, ``train_limit``, ``test_limit``,
+    ``seed``, ``threads``, ``data_dir``; rows then have ``test_accuracy``). A
+    design point that cannot run a trace's formats gets a row with
+    ``unsupported`` set and no figures. -> CompareResult."""
     schedules = [schedules] if isinstance(schedules, str) else list(schedules)
-    if not schedules:
-        raise InputError("schedules: give at least one schedule, e.g. static:8/8")
     points = [] if bitops_only else [
         a if isinstance(a, Arch) else load_arch(a, set)
         for a in ([archs] if isinstance(archs, (str, Arch)) else archs)]
-    cache = CostCache()
     rows = []
-    base = {}  # design point name -> the baseline row
-    for spec in schedules:
-        t = synth(model, dataset, epochs=epochs, batch=batch, schedule=spec,
-                  iterations=iterations)
-        bits = bitops(t, count)
-        first = not rows
-        for point in points or [None]:
-            row = dict(model=t.model, dataset=t.dataset, schedule=t.schedule,
-                       arch="" if point is None else point.name,
-                       total_gbitops=bits.total_gbitops, total_macs=bits.total_macs)
-            if point is not None:
-                try:
-                    r = simulate(t, point, timing=timing, cache=cache)
-                    row.update(energy_j=r.energy_j, energy_static_j=r.energy_static_j,
-                               latency_s=r.latency_s, sim=r)
-                except InputError as e:
-                    row["unsupported"] = str(e)
-            if first:
-                base[row["arch"]] = row
-            b = base[row["arch"]]
-            row.update(baseline=b["schedule"],
-                       gbitops_change=_change(row["total_gbitops"], b["total_gbitops"]),
-                       energy_change=_change(row.get("energy_j"), b.get("energy_j")),
-                       latency_change=_change(row.get("latency_s"), b.get("latency_s")))
-            rows.append(CompareRow(**row))
+    for row, sim in _lpsim.compare(model, dataset or "", bool(train), schedules, points,
+                                   int(epochs), int(batch), int(iterations), count, timing,
+                                   bool(bitops_only), int(train_epochs), int(train_limit),
+                                   int(test_limit), int(seed), int(threads), str(data_dir)):
+        change = row.get("change", {})
+        rows.append(CompareRow(
+            model=row["model"], dataset=row["dataset"], schedule=row["schedule"],
+            arch=row.get("arch", ""), total_gbitops=row["total_gbitops"],
+            total_macs=row["total_macs"], energy_j=row.get("energy_j"),
+            energy_static_j=row.get("energy_static_j"), latency_s=row.get("latency_s"),
+            gbitops_change=change.get("gbitops"), energy_change=change.get("energy"),
+            latency_change=change.get("latency"), baseline=change.get("baseline", ""),
+            unsupported=row.get("unsupported", ""), test_accuracy=row.get("test_accuracy"),
+            sim=None if sim is None else SimResult(sim)))
     return CompareResult(rows)
 
 
@@ -171,12 +162,6 @@ def explore(space, traces, output, *, jobs=1, samples=0, sampling="random", seed
                              int(samples), sampling, int(seed), bool(resume),
                              "" if report is None else str(report), timing)
     return ExploreResult(summary, str(output))
-
-
-def _change(value, base):
-    if value is None or base is None or base == 0:
-        return None
-    return (value - base) / base
 
 
 def _overrides(set):

@@ -189,6 +189,7 @@ class CompareRow:
     latency_change: Optional[float] = None
     baseline: str = ""
     unsupported: str = ""  # why the design point cannot run this trace
+    test_accuracy: Optional[float] = None  # trained runs (train=True), 0..1
     sim: Optional[SimResult] = field(default=None, repr=False, compare=False)
 
 

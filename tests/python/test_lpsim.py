@@ -233,6 +233,22 @@ class Compare(unittest.TestCase):
         self.assertIn("cyclic:3-8/8", str(c))
         self.assertEqual(len(c.to_dict()["rows"]), 6)
 
+    def test_trained_compare_matches_lpsim_compare_train_json(self):
+        args = dict(train_epochs=1, train_limit=256, test_limit=128, seed=2)
+        c = lpsim.compare("mlp", train=True, schedules=["static:8/8", "static:4/4"],
+                          archs="tpu_int8", timing="analytic", **args)
+        want = cli_json("compare", "--train", "--model", "mlp", "--schedules",
+                        "static:8/8,static:4/4", "--arch", "tpu_int8", "--timing", "analytic",
+                        "--train-epochs", "1", "--train-limit", "256", "--test-limit", "128",
+                        "--seed", "2", "-q")
+        self.assertEqual(len(c.rows), 2)
+        for mine, theirs in zip(c.rows, want):
+            self.assertEqual(mine.dataset, "fashion-mnist")
+            self.assertEqual(mine.test_accuracy, theirs["test_accuracy"])
+            self.assertEqual(mine.total_gbitops, theirs["total_gbitops"])
+            self.assertEqual(mine.energy_j, theirs["energy_j"])
+            self.assertTrue(0 <= mine.test_accuracy <= 1)
+
     def test_a_point_that_cannot_run_the_trace_gets_a_row_without_figures(self):
         c = lpsim.compare("lenet5", iterations=2, schedules=["static:8/8", "static:fp32/fp32"],
                           archs="tpu_int8")
