@@ -5,6 +5,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
+
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
@@ -28,6 +30,31 @@ void print_json(const nlohmann::json& j);
 // Where a command that writes `output` prints its informational lines:
 // stdout, or stderr when `output` is standard output itself (-o -).
 std::ostream& info_stream(const std::string& output);
+
+// One line on stderr, redrawn in place; only when stderr is a terminal, and
+// erased when the work is done so that the table stands alone.
+class ProgressLine {
+ public:
+  explicit ProgressLine(bool on) : on_(on) {}
+  ~ProgressLine() { clear(); }
+  void show(const std::string& text) {
+    if (!on_) return;
+    std::fprintf(stderr, "\r\033[K%s", text.c_str());
+    std::fflush(stderr);
+    shown_ = true;
+  }
+  void clear() {
+    if (!shown_) return;
+    std::fprintf(stderr, "\r\033[K");
+    std::fflush(stderr);
+    shown_ = false;
+  }
+  bool on() const { return on_; }
+
+ private:
+  bool on_;
+  bool shown_ = false;
+};
 
 // --timing systemc|analytic (sim/replay.h, Timing), for every command that simulates.
 void add_timing_option(CLI::App& sub, std::string& timing);

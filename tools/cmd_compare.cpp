@@ -17,36 +17,7 @@
 
 namespace lpsim::cli {
 
-namespace {
-
 using study::kSynthSchedules;
-
-// One line on stderr, redrawn in place; only when stderr is a terminal, and
-// erased when the work is done so that the table stands alone.
-class ProgressLine {
- public:
-  explicit ProgressLine(bool on) : on_(on) {}
-  ~ProgressLine() { clear(); }
-  void show(const std::string& text) {
-    if (!on_) return;
-    std::fprintf(stderr, "\r\033[K%s", text.c_str());
-    std::fflush(stderr);
-    shown_ = true;
-  }
-  void clear() {
-    if (!shown_) return;
-    std::fprintf(stderr, "\r\033[K");
-    std::fflush(stderr);
-    shown_ = false;
-  }
-  bool on() const { return on_; }
-
- private:
-  bool on_;
-  bool shown_ = false;
-};
-
-}  // namespace
 
 Action add_compare(CLI::App& app) {
   auto* sub = app.add_subcommand(

@@ -233,23 +233,20 @@ Action add_train(CLI::App& app) {
     o->checkpoint = checkpoint->empty() ? (to_file ? *out + ".ckpt" : "") : *checkpoint;
     if (!o->checkpoint.empty()) resolve_output(o->checkpoint);
     std::ostream& info = info_stream(*out);
-    const bool tty = isatty(fileno(stderr)) != 0 && !*quiet;
+    ProgressLine line(isatty(fileno(stderr)) != 0 && !*quiet);
     trainer::ProgressFn progress;
-    if (tty) {
-      progress = [](const trainer::Progress& p) {
+    if (line.on()) {
+      progress = [&line](const trainer::Progress& p) {
         if (p.iteration % 10 != 0 && p.iteration != p.iterations_per_epoch) return;
-        std::fprintf(
-            stderr, "\r\033[Kepoch %lld/%lld  iter %lld/%lld  loss %.4f  prec %s%s  ETA %s",
-            static_cast<long long>(p.epoch + 1), static_cast<long long>(p.epochs),
-            static_cast<long long>(p.iteration), static_cast<long long>(p.iterations_per_epoch),
-            p.loss, p.precision.label().c_str(),
-            p.loss_scale != 1 ? fmt::format("  S {:g}", p.loss_scale).c_str() : "",
-            eta_text(p.eta_s).c_str());
-        std::fflush(stderr);
+        line.show(fmt::format("epoch {}/{}  iter {}/{}  loss {:.4f}  prec {}{}  ETA {}",
+                              p.epoch + 1, p.epochs, p.iteration, p.iterations_per_epoch, p.loss,
+                              p.precision.label(),
+                              p.loss_scale != 1 ? fmt::format("  S {:g}", p.loss_scale) : "",
+                              eta_text(p.eta_s)));
       };
     }
     trainer::TrainResult r = trainer::train(*o, progress);
-    if (tty) std::fprintf(stderr, "\r\033[K");
+    line.clear();
     if (!r.finished) {
       if (!*quiet)
         info << fmt::format(
