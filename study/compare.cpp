@@ -42,12 +42,11 @@ void train_run(const CompareOptions& o, const CompareStudy& st, const std::strin
   std::optional<trainer::TrainResult> r;
   try {
     r = trainer::train(t, fn);
-  } catch (const InputError& e) {
+  } catch (const trainer::TrainingDiverged& e) {
     // A run that diverges keeps its row: no accuracy, and the cost of the
     // schedule it was following (its synthesized trace), so one unstable
     // schedule does not stop the comparison.
     const std::string what = e.what();
-    if (what.rfind("training diverged", 0) != 0) throw;
     SynthOptions s = o.synth;
     s.model = st.model;
     s.dataset = st.dataset;

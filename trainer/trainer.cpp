@@ -589,13 +589,13 @@ TrainResult train(const TrainOptions& o, const ProgressFn& progress) {
       const BatchStats st = net.forward(batch_images.data(), batch_labels.data(), b, p,
                                         run.policy, static_cast<std::uint64_t>(global));
       if (!std::isfinite(st.loss_sum))
-        throw InputError(fmt::format("training diverged: loss {} at epoch {} iteration {} "
+        throw TrainingDiverged(fmt::format("training diverged: loss {} at epoch {} iteration {} "
                                      "(precision {}, lr {}): lower --lr",
                                      st.loss_sum / static_cast<double>(b), epoch, it, p.label(),
                                      run.lr_at(global, fp32_since)));
       const std::int64_t overflow = net.backward(p, run.policy, static_cast<std::uint64_t>(global));
       if (scaler.diverged(overflow))
-        throw InputError(fmt::format(
+        throw TrainingDiverged(fmt::format(
             "training diverged: {} error / gradient values overflow E {} / G {} at loss scale 1 "
             "(epoch {} iteration {}): lower --lr or widen the formats",
             overflow, p[Role::E].name(), p[Role::G].name(), epoch, it));

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "core/precision.h"
 #include "traces/trace.h"
 #include "trainer/confidence.h"
@@ -119,6 +120,14 @@ struct Progress {
   double eta_s = 0;
 };
 using ProgressFn = std::function<void(const Progress&)>;
+
+// A run whose loss or gradients stopped being finite (the message says where
+// and why, starting "training diverged"). An InputError, so the command line
+// exits 2 with its one line; `compare` keeps the row of a diverged run.
+class TrainingDiverged : public InputError {
+ public:
+  explicit TrainingDiverged(const std::string& what) : InputError(what) {}
+};
 
 // Trains per `options`. Throws InputError for bad options or data.
 TrainResult train(const TrainOptions& options, const ProgressFn& progress = {});

@@ -90,3 +90,31 @@ TEST_CASE("run_compare: a design point that cannot run a trace's formats keeps a
   CHECK_FALSE(c.rows[0].unsupported.empty());
   CHECK_FALSE(study::row_figures(c, c.rows[0]).energy_j);
 }
+
+TEST_CASE("run_compare: a trained run that diverges keeps a row with its schedule's cost, no accuracy") {
+  // LeNet-5 at lr 1e6 diverges within its first steps (tests/trainer/trainer_test.cpp).
+  study::CompareOptions o;
+  o.studies = {{"lenet5", "fashion-mnist", true, {"static:8/8"}}};
+  o.synth.batch = 50;
+  o.train.epochs = 1;
+  o.train.train_limit = 300;
+  o.train.test_limit = 200;
+  o.train.lr = 1e6;
+  o.bitops_only = true;
+  const study::Comparison c = study::run_compare(o);
+  REQUIRE(c.runs.size() == 1);
+  CHECK_FALSE(c.runs[0].test_accuracy);
+  // The cost of the schedule it followed: the synthesized trace of the same
+  // run, 1 epoch of ceil(300 / 50) = 6 iterations.
+  SynthOptions s;
+  s.model = "lenet5";
+  s.dataset = "fashion-mnist";
+  s.batch = 50;
+  s.iterations = 6;
+  s.schedule = "static:8/8";
+  const Trace t = synthesize(s);
+  CHECK(c.runs[0].gbitops ==
+        count_bitops(t, trace_graph(t), CountConvention::Gemm).total_bitops / 1e9);
+  REQUIRE(c.notes.size() == 2);  // the divergence, then how the study's runs were made
+  CHECK_THAT(c.notes[0], Catch::StartsWith("lenet5 static:8/8: training diverged"));
+}

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "trainer/trainer.h"
 
 namespace lpsim::trainer {
 
@@ -77,7 +78,7 @@ void VarianceReduced::take_anchor(Network& net, const ImageSet& data, std::int64
     net.forward(data.images.data() + s0 * e, data.labels.data() + s0, b, fp32, q, iteration);
     const std::int64_t bad = net.backward(fp32, q, iteration);
     if (bad > 0)
-      throw InputError(fmt::format("training diverged: {} gradient values of the {} anchor's "
+      throw TrainingDiverged(fmt::format("training diverged: {} gradient values of the {} anchor's "
                                    "full gradient are not finite: lower --lr",
                                    bad, to_string(config_.kind)));
     // Each batch's gradient is its mean: weight it by its images, so g~ is
