@@ -48,6 +48,46 @@ namespace fs = std::filesystem;
 
 // ---- CSV -------------------------------------------------------------------
 
+std::string summary_text(const nlohmann::json& s) {
+  std::string out;
+  out += fmt::format(
+      "{}: {} of {} points selected, {} over the area budget, {} evaluated now ({} {}), "
+      "{} rows ({} resumed) in {}\n",
+      s["space"].get<std::string>(), s["points_selected"].get<std::int64_t>(),
+      s["points_in_space"].get<std::int64_t>(), s["points_over_area_budget"].get<std::int64_t>(),
+      s["points_evaluated"].get<std::int64_t>(), s["workers"].get<int>(),
+      s["mpi"].get<bool>() ? "MPI ranks" : "worker processes", s["rows"].get<std::int64_t>(),
+      s["rows_resumed"].get<std::int64_t>(), s["output"].get<std::string>());
+  if (!s.contains("pareto")) return out;
+  out += fmt::format("Pareto-optimal rows ({}):\n", s["pareto"].size());
+  std::vector<std::string> header{"point"};
+  for (const auto& k : s["axes"]) header.push_back(k.get<std::string>());
+  for (const char* c : {"schedule", "energy", "latency", "area mm2", "utilization"})
+    header.push_back(c);
+  study::Table table(header);
+  for (const auto& r : s["pareto"]) {
+    std::vector<std::string> row{std::to_string(r["point"].get<std::int64_t>())};
+    for (const auto& k : s["axes"])
+      row.push_back(r["axes"][k.get<std::string>()].get<std::string>());
+    row.push_back(r["schedule"].get<std::string>());
+    row.push_back(study::joules(r["energy_j"].get<double>()));
+    row.push_back(study::seconds(r["latency_s"].get<double>()));
+    row.push_back(study::sig(r["area_mm2"].get<double>()));
+    row.push_back(study::sig(r["utilization"].get<double>(), 3));
+    table.add(row);
+  }
+  out += table.str();
+  if (s.contains("report")) {
+    const auto& rep = s["report"];
+    if (rep.contains("svg"))
+      out += fmt::format("Pareto plot: {}\n", rep["svg"].get<std::string>());
+    else
+      out += fmt::format("Pareto plot: {} ({})\n", rep["script"].get<std::string>(),
+                         rep["note"].get<std::string>());
+  }
+  return out;
+}
+
 bool mpi_built() {
 #ifdef LPSIM_WITH_MPI
   return true;

@@ -40,6 +40,10 @@ struct ExploreResult {
 
 ExploreResult run_explore(const ExploreOptions& options);
 
+// The summary as `lpsim explore` prints it: counts, the Pareto-optimal rows
+// as a table, and where the plot went.
+std::string summary_text(const nlohmann::json& summary);
+
 // Whether this binary was built with MPI (the lpsim-mpi executable).
 bool mpi_built();
 
