@@ -51,6 +51,8 @@ Action add_simulate(CLI::App& app) {
   return [=]() {
     if (trace_path->empty() == topology->empty())
       throw InputError("simulate: give exactly one of a trace file or --topology CSV");
+    // Checked before simulating, so a bad path fails in a second, not after the run.
+    if (!layers_csv->empty()) resolve_output(*layers_csv);
     ArchConfig a = arch->load().front();
     EnergyTable table = energy_table_for(a);
     SimOptions options;

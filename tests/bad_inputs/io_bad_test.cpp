@@ -70,6 +70,19 @@ TEST_CASE("bad output path: train -o names a directory, refused before training"
   expect_refused("train --model mlp --epochs 1 -o " + d, {d, "is a directory"});
 }
 
+TEST_CASE("bad output path: simulate --layers-csv in a directory that does not exist") {
+  const std::string p = path_of("no/such/dir/layers.csv");
+  expect_refused("simulate " + big_trace() + " --timing analytic --layers-csv " + p,
+                 {p, "does not exist"});
+}
+
+TEST_CASE("bad output path: simulate --layers-csv names a directory") {
+  const std::string d = path_of("layers_dir");
+  fs::create_directories(d);
+  expect_refused("simulate " + big_trace() + " --timing analytic --layers-csv " + d,
+                 {d, "is a directory"});
+}
+
 TEST_CASE("bad output path: explore -o - --resume (a stream has no rows to resume)") {
   const std::string space = write("space.yaml", "base: tpu_int8\naxes:\n  array.rows: [16]\n");
   expect_refused("explore " + space + " --trace " + big_trace() + " -o - --resume",
