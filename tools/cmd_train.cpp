@@ -22,51 +22,6 @@
 namespace lpsim::cli {
 namespace {
 
-// --loss-scale: "S" (static), "dynamic" (from 2^16) or "dynamic:S";
-// "enhanced" / "enhanced:S" (dynamic with a growing floor); "adaptive:" in
-// front of any of the static / dynamic forms, or alone ("adaptive" = S 1),
-// adds per-layer adaptive scales.
-void parse_loss_scale(const std::string& full, trainer::TrainOptions& o) {
-  std::string text = full;
-  o.adaptive_loss_scale = false;
-  o.enhanced_loss_scale = false;
-  if (text == "adaptive") text = "1";
-  if (text.rfind("adaptive:", 0) == 0) {
-    o.adaptive_loss_scale = true;
-    text = text.substr(9);
-  } else if (full == "adaptive") {
-    o.adaptive_loss_scale = true;
-  }
-  if (text == "enhanced" || text.rfind("enhanced:", 0) == 0) {
-    o.enhanced_loss_scale = true;
-    text = text == "enhanced" ? "dynamic" : "dynamic:" + text.substr(9);
-  }
-  const std::string allowed =
-      "must be a number in 1..2^64 (static), dynamic, dynamic:<initial scale>, "
-      "enhanced[:<initial scale>], or adaptive[:<static or dynamic form>]";
-  if (o.adaptive_loss_scale && o.enhanced_loss_scale)
-    throw InputError(fmt::format("--loss-scale {}: {}", full, allowed));
-  std::string number = text;
-  o.dynamic_loss_scale = false;
-  if (text == "dynamic") {
-    o.dynamic_loss_scale = true;
-    o.loss_scale = trainer::kDefaultDynamicLossScale;
-    return;
-  }
-  if (text.rfind("dynamic:", 0) == 0) {
-    o.dynamic_loss_scale = true;
-    number = text.substr(8);
-  }
-  std::size_t used = 0;
-  try {
-    o.loss_scale = std::stod(number, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != number.size())
-    throw InputError(fmt::format("--loss-scale {}: {}", full, allowed));
-}
-
 // --lr: a number (CLI11's own conversion, so "0.05" gives the same double as
 // before policies existed) or an LRBench policy "KIND:KEY=VALUE,...".
 void parse_lr(const std::string& text, trainer::TrainOptions& o) {
@@ -207,7 +162,7 @@ Action add_train(CLI::App& app) {
 
   return [o, out, json, quiet, dump_dir, checkpoint, loss_scale, lr, momentum_opt,
           epoch_length_opt, bits_opt, mu_opt]() {
-    parse_loss_scale(*loss_scale, *o);
+    trainer::parse_loss_scale_option(*loss_scale, *o);
     parse_lr(*lr, *o);
     // Options of another optimizer are refused, not ignored.
     const trainer::OptimizerKind kind = trainer::parse_optimizer(o->optimizer);

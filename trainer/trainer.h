@@ -121,6 +121,13 @@ struct Progress {
 };
 using ProgressFn = std::function<void(const Progress&)>;
 
+// --loss-scale: "S" (a static scale in 1..2^64), "dynamic" (from 2^16) or
+// "dynamic:S"; "enhanced" / "enhanced:S" (dynamic with a growing floor);
+// "adaptive:" before a static or dynamic form, or alone ("adaptive" = S 1),
+// adds per-layer adaptive scales. Sets `options`' loss-scale fields;
+// InputError naming the allowed forms (trainer/impl/loss_scale.cpp).
+void parse_loss_scale_option(const std::string& spec, TrainOptions& options);
+
 // A run whose loss or gradients stopped being finite (the message says where
 // and why, starting "training diverged"). An InputError, so the command line
 // exits 2 with its one line; `compare` keeps the row of a diverged run.
