@@ -162,6 +162,12 @@ std::int64_t as_int(double v) {
   return static_cast<std::int64_t>(v);
 }
 
+// Flatten's axis: 0..rank, negative counting from the end (-1: before the last).
+std::int64_t flatten_axis(std::int64_t axis, std::size_t rank) {
+  const auto r = static_cast<std::int64_t>(rank);
+  return axis < 0 ? axis + r : axis;
+}
+
 struct Use {
   int node;
   int slot;
@@ -548,6 +554,9 @@ void Importer::classify_inputs() {
            "--input-shape 1x3x224x224");
     for (std::size_t d = 0; d < dims.size(); ++d) {
       if (dims[d] >= 1) continue;
+      if (dims[d] == 0)
+        fail("input '" + name + "'" + user + ": dimension " + std::to_string(d) +
+             " is 0: an empty tensor has nothing to cost");
       if (d == 0 && opt_.batch_dim && !from_option) {
         dims[0] = opt_.batch;  // a symbolic batch: --batch
         continue;
@@ -686,8 +695,10 @@ OnnxImport Importer::run() {
     if (it->second.known) result_.output_shapes[o.name()] = it->second.shape;
     if (it->second.kind == VKind::Data) data_outputs.push_back(it->second.layer);
   }
-  if (data_outputs.empty()) fail("no graph output depends on the data input");
-  if (opt_.loss && data_outputs.size() == 1 &&
+  if (data_outputs.empty())
+    result_.notes.push_back("no graph output depends on the data input: the graph has no work");
+  if (data_outputs.empty()) {
+  } else if (opt_.loss && data_outputs.size() == 1 &&
       g_.layer(data_outputs[0]).kind != LayerKind::Softmax) {
     Layer loss = make_layer(unique_name("loss"), LayerKind::Softmax);
     g_.add(std::move(loss), {data_outputs[0]});
@@ -771,6 +782,11 @@ void Importer::node(int n) {
     }
     if (ratio == 0) {
       alias(n, 0, input(n, 0));
+      Value mask;
+      mask.known = true;
+      mask.shape = input(n, 0).shape;
+      mask.elem = onnx::TensorProto::BOOL;
+      set(n, 1, mask);
       return;
     }
     return activation(n, "dropout");
@@ -794,7 +810,9 @@ void Importer::node(int n) {
     const Value& x = known_input(n, 0);
     Dims out;
     if (op == "Reshape") {
-      Dims target = opset_ < 5 ? Dims{} : int_values(n, 1, "shape");
+      Dims target;
+      if (opset_ < 5) attr_ints(n, "shape", target);  // before opset 5 an attribute
+      else target = int_values(n, 1, "shape");
       const bool allowzero = attr_int(n, "allowzero", 0) != 0;
       std::int64_t known = 1, infer = -1;
       for (std::size_t i = 0; i < target.size(); ++i) {
@@ -1107,7 +1125,8 @@ void Importer::fold(int n) {
         ok = false;
       }
     } else if (op == "Flatten") {
-      const std::int64_t axis = axis_of(n, attr_int(n, "axis", 1), s.size() + 1, "axis");
+      const std::int64_t axis = flatten_axis(attr_int(n, "axis", 1), s.size());
+      if (axis < 0 || axis > static_cast<std::int64_t>(s.size())) fail(n, "axis out of range");
       std::int64_t a = 1, b = 1;
       for (std::size_t i = 0; i < s.size(); ++i) (static_cast<std::int64_t>(i) < axis ? a : b) *= s[i];
       s = {a, b};
@@ -1402,7 +1421,6 @@ void Importer::pool(int n, bool global) {
   } else {
     Dims kernel;
     if (!attr_ints(n, "kernel_shape", kernel)) fail(n, "kernel_shape is missing");
-    if (attr_int(n, "storage_order", 0) != 0) fail(n, "storage_order 1 is not supported");
     window_attrs(n, l, Dims(x.shape.begin() + 2, x.shape.end()), kernel, out_sp);
   }
   const int in = window_input(n, x, spatial);
@@ -1551,7 +1569,12 @@ void Importer::layernorm(int n) {
   const int in = ps.back() == width ? x.layer : shaped(n, x, {rows, width});
   const int layer = add_layer(n, make_layer("", LayerKind::LayerNorm), {in});
   set_data(n, 0, layer, x.shape, x.batch);
-  for (int o = 1; o < g_model_.node(n).output_size(); ++o) set(n, o, Value{});
+  Value stats;  // Mean and InvStdDev: one per normalised row
+  stats.known = true;
+  stats.shape = x.shape;
+  for (auto i = static_cast<std::size_t>(axis); i < x.shape.size(); ++i) stats.shape[i] = 1;
+  stats.elem = onnx::TensorProto::FLOAT;
+  for (int o = 1; o < g_model_.node(n).output_size(); ++o) set(n, o, stats);
 }
 
 void Importer::activation(int n, const std::string& function) {
@@ -1583,7 +1606,21 @@ void Importer::softmax(int n) {
 
 void Importer::binary(int n, const std::string& function) {
   const Value& a = known_input(n, 0);
-  const Value& b = known_input(n, 1);
+  Value b = known_input(n, 1);
+  // Before opset 7: broadcast=1 aligns B with A from `axis` (default: the
+  // trailing axes, as numpy); in numpy terms B gets trailing axes of size 1.
+  if (opset_ < 7 && attr_int(n, "broadcast", 0) != 0) {
+    const auto ra = static_cast<std::int64_t>(a.shape.size());
+    const auto rb = static_cast<std::int64_t>(b.shape.size());
+    const std::int64_t axis = attr_int(n, "axis", ra - rb);
+    if (axis < 0 || axis + rb > ra)
+      fail(n, "broadcast axis " + std::to_string(axis) + " does not fit shapes " +
+                  dims_text(a.shape) + " and " + dims_text(b.shape));
+    if (axis + rb < ra) {
+      if (b.kind == VKind::Data) fail(n, "a legacy broadcast (opset < 7) of data");
+      b.shape.insert(b.shape.end(), static_cast<std::size_t>(ra - axis - rb), 1);
+    }
+  }
   // The model's output shape.
   const std::size_t r = std::max(a.shape.size(), b.shape.size());
   Dims out(r, 1);
@@ -1690,7 +1727,10 @@ void Importer::reduce(int n, const std::string& function) {
 
 void Importer::flatten(int n) {
   const Value& x = known_input(n, 0);
-  const std::int64_t axis = axis_of(n, attr_int(n, "axis", 1), x.shape.size() + 1, "axis");
+  const std::int64_t axis = flatten_axis(attr_int(n, "axis", 1), x.shape.size());
+  if (axis < 0 || axis > static_cast<std::int64_t>(x.shape.size()))
+    fail(n, "axis " + std::to_string(attr_int(n, "axis", 1)) + " is not an axis of a rank-" +
+                std::to_string(x.shape.size()) + " tensor");
   std::int64_t outer = 1, inner = 1;
   for (std::size_t i = 0; i < x.shape.size(); ++i) (static_cast<std::int64_t>(i) < axis ? outer : inner) *= x.shape[i];
   if (axis == 1 && x.batch == 0) {  // the classifier's flatten
@@ -1760,7 +1800,9 @@ void Importer::transpose(int n) {
 void Importer::concat(int n) {
   const auto& p = g_model_.node(n);
   const Value& x0 = known_input(n, 0);
-  const std::int64_t axis = axis_of(n, attr_int(n, "axis", 0), x0.shape.size(), "axis");
+  // Before opset 4 Concat's axis defaulted to 1.
+  const std::int64_t axis =
+      axis_of(n, attr_int(n, "axis", opset_ < 4 ? 1 : 0), x0.shape.size(), "axis");
   Dims out = x0.shape;
   out[static_cast<std::size_t>(axis)] = 0;
   bool per = x0.batch >= 0 && x0.batch != axis;

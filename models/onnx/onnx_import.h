@@ -61,7 +61,7 @@ OnnxImport import_onnx(const std::string& bytes, const std::string& where,
 std::pair<std::string, std::vector<std::int64_t>> parse_input_shape(const std::string& text);
 
 // The opsets of the default domain the reader understands.
-inline constexpr std::int64_t kOnnxMinOpset = 7;
+inline constexpr std::int64_t kOnnxMinOpset = 1;
 inline constexpr std::int64_t kOnnxMaxOpset = 17;
 
 }  // namespace lpsim
