@@ -9,6 +9,9 @@ packages=(
   clang libclang-rt-14-dev  # tools/fuzz.sh: libFuzzer targets (CI runs them briefly)
   libopenmpi-dev openmpi-bin
   pybind11-dev python3-dev  # the Python module (python/, docs/python.md)
+  libonnx-dev libprotobuf-dev  # `lpsim import` (models/onnx/, docs/models.md "ONNX import")
+  libonnx-testdata  # the ONNX reader's tests: ONNX's own single-op and PyTorch test models
+  python3-torch python3-torchvision  # the ONNX reader's tests export whole networks at test time
 )
 missing=()
 for p in "${packages[@]}"; do

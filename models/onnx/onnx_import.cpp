@@ -441,6 +441,7 @@ class Importer {
   std::unordered_set<int> fused_;  // nodes folded into an earlier layer (a MatMul's bias Add)
   std::set<std::string> used_names_;
   std::unordered_map<std::string, Dims> hinted_;  // shapes from the model / ONNX inference
+  int first_uncosted_ = -1;
   OnnxImport result_;
 };
 
@@ -507,6 +508,15 @@ void Importer::classify_inputs() {
 
   // Shapes given on the command line, by name or (no name) the first data input.
   std::vector<bool> given_used(opt_.input_shapes.size(), false);
+  for (const auto& [given_name, given_dims] : opt_.input_shapes) {
+    bool found = given_name.empty() && !candidates.empty();
+    for (std::size_t i = 0; i < candidates.size(); ++i)
+      found = found || (candidates[i]->name() == given_name && !is_param[i]);
+    if (!found)
+      fail("--input-shape " +
+           (given_name.empty() ? std::string("(first input)") : "'" + clean_name(given_name) + "'") +
+           ": the model has no such data input");
+  }
   bool first_data = true;
   bool batch_set = false;
   for (std::size_t i = 0; i < candidates.size(); ++i) {
@@ -713,8 +723,8 @@ OnnxImport Importer::run() {
   } catch (const InputError& e) {
     fail(e.what());
   }
-  if (opt_.strict && !result_.uncosted.empty())
-    fail("--strict: " + result_.uncosted_text());
+  if (opt_.strict && first_uncosted_ >= 0)
+    fail(first_uncosted_, "an op lpsim cannot cost (--strict); in all, " + result_.uncosted_text());
   result_.graph = std::move(g_);
   return std::move(result_);
 }
@@ -1267,6 +1277,7 @@ void Importer::fold(int n) {
 void Importer::uncosted(int n, const std::string& op) {
   const auto& p = g_model_.node(n);
   ++result_.uncosted[op];
+  if (first_uncosted_ < 0) first_uncosted_ = n;
   // The first data input carries on, reshaped or copied to each output's shape.
   const Value* x = nullptr;
   for (int i = 0; i < p.input_size() && !x; ++i)
