@@ -475,24 +475,29 @@ void Importer::classify_inputs() {
       {"Mul", {0, 1}},        {"Sub", {0, 1}},           {"Div", {0, 1}}};
   static const std::unordered_set<std::string> kPassThrough = {
       "Transpose", "Identity", "Cast", "Reshape", "Unsqueeze", "Squeeze", "Flatten"};
+  // Memoized (a tensor read by many nodes is looked at once); a tensor met
+  // again on its own path (a malformed, cyclic graph) counts as data.
+  std::unordered_map<std::string, int> memo;  // 0 in progress, 1 weight only, 2 not
   std::function<bool(const std::string&, int)> weight_only = [&](const std::string& name,
-                                                                  int depth) {
+                                                                  int depth) -> bool {
+    auto [slot, fresh] = memo.try_emplace(name, 0);
+    if (!fresh) return slot->second == 1;
     auto it = uses_.find(name);
-    if (it == uses_.end() || it->second.empty()) return false;
-    if (depth > 8) return false;
-    for (const Use& u : it->second) {
+    bool result = it != uses_.end() && !it->second.empty() && depth <= 8;
+    for (std::size_t k = 0; result && k < it->second.size(); ++k) {
+      const Use& u = it->second[k];
       const auto& p = g_model_.node(u.node);
       if (kPassThrough.count(p.op_type()) && u.slot == 0) {
         for (const auto& o : p.output())
-          if (!weight_only(o, depth + 1)) return false;
+          if (!o.empty() && !weight_only(o, depth + 1)) result = false;
         continue;
       }
-      auto s = kWeightSlots.find(p.op_type());
-      if (s == kWeightSlots.end() ||
-          std::find(s->second.begin(), s->second.end(), u.slot) == s->second.end())
-        return false;
+      auto w = kWeightSlots.find(p.op_type());
+      result = w != kWeightSlots.end() &&
+               std::find(w->second.begin(), w->second.end(), u.slot) != w->second.end();
     }
-    return true;
+    memo[name] = result ? 1 : 2;
+    return result;
   };
 
   std::vector<const onnx::ValueInfoProto*> candidates;
@@ -589,7 +594,6 @@ void Importer::classify_inputs() {
       v.batch = 0;
     }
     Layer l = make_layer(unique_name(name.empty() ? "input" : name), LayerKind::Input);
-    Value tmp = v;
     Dims ps = dims;
     if (v.batch >= 0) ps.erase(ps.begin());
     if (ps.empty()) ps.push_back(1);
@@ -693,6 +697,7 @@ OnnxImport Importer::run() {
 
   for (int n = 0; n < g_model_.node_size(); ++n) {
     if (fused_.count(n)) continue;
+    if (g_model_.node(n).output_size() == 0) fail(n, "has no outputs");
     node(n);
   }
 
@@ -742,6 +747,14 @@ void Importer::node(int n) {
   }
   if (!default_domain) {
     uncosted(n, clean_name(p.domain()) + "." + clean_name(op));
+    return;
+  }
+  // Most ops take the data as their first input; where the data reaches
+  // another input (a weight computed from the data) the op is not costed.
+  static const std::unordered_set<std::string> kAnyInput = {
+      "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Concat", "MatMul", "Gemm", "Gather"};
+  if (!kAnyInput.count(op) && (!has_input(n, 0) || input(n, 0).kind != VKind::Data)) {
+    uncosted(n, clean_name(op));
     return;
   }
   if (op == "Conv") return conv(n);
@@ -1198,7 +1211,7 @@ void Importer::fold(int n) {
     Dims steps = opset_ < 10 ? Dims{} : ints_attr_or_input(n, "steps", 4, pst);
     if (starts.size() == 1 && ends.size() == 1) {
       const auto size = static_cast<std::int64_t>(vals(0).values.size());
-      const std::int64_t step = steps.empty() ? 1 : steps[0];
+      const std::int64_t step = steps.empty() ? 1 : std::min<std::int64_t>(steps[0], size + 1);
       if (step > 0) {
         std::int64_t s = starts[0] < 0 ? starts[0] + size : starts[0];
         std::int64_t e = ends[0] < 0 ? ends[0] + size : ends[0];
@@ -1236,7 +1249,8 @@ void Importer::fold(int n) {
     set(n, 0, std::move(out));
     return;
   }
-  if (op == "Range" && all_values(3)) {
+  if (op == "Range" && all_values(3) && vals(0).values.size() == 1 &&
+      vals(1).values.size() == 1 && vals(2).values.size() == 1) {
     const double start = vals(0).values.at(0), limit = vals(1).values.at(0), delta = vals(2).values.at(0);
     if (delta == 0 || !std::isfinite(start) || !std::isfinite(limit) || !std::isfinite(delta))
       fail(n, "delta is 0 or a bound is not finite");
@@ -1282,6 +1296,7 @@ void Importer::uncosted(int n, const std::string& op) {
   const Value* x = nullptr;
   for (int i = 0; i < p.input_size() && !x; ++i)
     if (has_input(n, i) && input(n, i).kind == VKind::Data) x = &input(n, i);
+  if (!x) fail(n, "an op lpsim cannot cost, without a data input");
   for (int o = 0; o < p.output_size(); ++o) {
     if (p.output(o).empty()) continue;
     auto it = hinted_.find(p.output(o));
@@ -1398,7 +1413,7 @@ void Importer::conv(int n) {
     fail(n, "weight shape " + dims_text(w.shape) + " does not fit the input " + dims_text(x.shape));
   const std::int64_t group = attr_int(n, "group", 1);
   const std::int64_t c = x.shape[1], m = w.shape[0];
-  if (group < 1 || c % group != 0 || m % group != 0 || w.shape[1] * group != c)
+  if (group < 1 || group > c || c % group != 0 || m % group != 0 || w.shape[1] != c / group)
     fail(n, "group " + std::to_string(group) + " does not fit the input channels " +
                 std::to_string(c) + " and the weights " + dims_text(w.shape));
   Dims kernel;
@@ -1915,7 +1930,8 @@ void Importer::slice(int n) {
   for (std::size_t i = 0; i < axes.size(); ++i) {
     const auto a = static_cast<std::size_t>(axis_of(n, axes[i], x.shape.size(), "axes:"));
     const std::int64_t dim = x.shape[a], step = steps[i];
-    if (step == 0) fail(n, "steps: 0");
+    if (step == 0 || step == std::numeric_limits<std::int64_t>::min())
+      fail(n, "steps: " + std::to_string(step) + " is not a step");
     auto clamp_index = [&](std::int64_t v, bool is_start) {
       if (v < 0) v += dim;
       if (step > 0) return std::clamp<std::int64_t>(v, 0, dim);
@@ -1923,8 +1939,8 @@ void Importer::slice(int n) {
       return std::clamp<std::int64_t>(v, -1, dim - 1);
     };
     const std::int64_t s = clamp_index(starts[i], true), e = clamp_index(ends[i], false);
-    std::int64_t count = step > 0 ? (e > s ? (e - s + step - 1) / step : 0)
-                                  : (s > e ? (s - e + (-step) - 1) / (-step) : 0);
+    const std::int64_t count = step > 0 ? (e > s ? 1 + (e - s - 1) / step : 0)
+                                        : (s > e ? 1 + (s - e - 1) / -step : 0);
     if (count <= 0) fail(n, "an empty slice of axis " + std::to_string(a));
     out[a] = count;
     if (static_cast<int>(a) == x.batch && count != dim) batch_sliced = true;
