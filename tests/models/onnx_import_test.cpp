@@ -100,9 +100,15 @@ TEST_CASE("a symbolic batch takes --batch, and the per-sample graph is the same"
   CHECK(four.batch == 4);
   CHECK(four.output_shapes.at("y") == std::vector<std::int64_t>{4, 10});
   CHECK(graph_to_json(one.graph) == graph_to_json(four.graph));
+  // A batch fixed in the model (4) is followed the same way.
+  test::TinyCnnOptions fixed;
+  fixed.input = {4, 3, 8, 8};
+  const OnnxImport f = import_bytes(test::tiny_cnn_bytes(fixed));
+  CHECK(f.batch == 4);
+  CHECK(graph_to_json(f.graph) == graph_to_json(one.graph));
 }
 
-TEST_CASE("--input-shape fixes a model without shapes, or with dynamic ones") {
+TEST_CASE("an input shape given on the command line fixes a model without shapes, or with dynamic ones") {
   test::TinyCnnOptions none;
   none.shaped = false;
   OnnxImportOptions given;
