@@ -16,6 +16,7 @@ function(lpsim_folder_library target)
     set(_srcs ${CMAKE_CURRENT_BINARY_DIR}/${target}_empty.cpp)
   endif()
   add_library(${target} STATIC ${_srcs})
-  target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR})
+  string(REGEX REPLACE "^lpsim_" "" _layer ${target})
+  lpsim_layer(${target} ${_layer})  # cmake/Layout.cmake
   lpsim_warnings(${target})
 endfunction()

@@ -22,6 +22,7 @@
 #include "models/zoo.h"
 #include "sim/arch.h"
 #include "sim/replay.h"
+#include "study/explore.h"
 #include "traces/bitops.h"
 #include "traces/synth.h"
 #include "traces/trace.h"
@@ -89,6 +90,36 @@ py::object simulate_trace_json(const Trace& trace, const ArchConfig& arch,
                                             sim_options(timing, cache ? cache : &own)));
   j["arch"] = arch.name;
   return to_python(j);
+}
+
+// `lpsim explore` (study/explore.h): the results CSV is written as the command
+// line writes it; the summary comes back as a dict.
+py::object explore_json(const std::string& space, const std::vector<std::string>& traces,
+                        const std::string& output, int jobs, std::int64_t samples,
+                        const std::string& sampling, std::uint64_t seed, bool resume,
+                        const std::string& report, const std::string& timing) {
+  explore::ExploreOptions o;
+  o.space_path = space;
+  o.traces = traces;
+  o.output = output;
+  o.jobs = jobs;
+  if (samples > 0) {
+    if (sampling != "random" && sampling != "lhs")
+      throw InputError(fmt::format("sampling = '{}': must be random or lhs", sampling));
+    o.samples = samples;
+    o.sampling = sampling == "lhs" ? explore::Sampling::LatinHypercube : explore::Sampling::Random;
+  }
+  o.seed = seed;
+  o.resume = resume;
+  o.report_dir = report;
+  o.progress = false;
+  o.timing = parse_timing(timing);
+  const explore::ExploreResult r = explore::run_explore(o);
+  if (r.exit_code != 0)
+    throw InternalError(fmt::format("explore stopped by signal {}: the rows of finished points "
+                                    "are in {}; rerun with resume=True to finish",
+                                    r.exit_code - 128, output));
+  return to_python(r.summary);
 }
 
 py::object simulate_graph_json(const Graph& graph, const ArchConfig& arch, const std::string& phase,
@@ -300,6 +331,9 @@ PYBIND11_MODULE(_lpsim, m) {
       py::arg("trace"), py::arg("arch"), py::arg("timing"), py::arg("cache").none(true));
   m.def("simulate_graph", &simulate_graph_json, py::arg("graph"), py::arg("arch"), py::arg("phase"),
         py::arg("precision"), py::arg("batch"), py::arg("timing"), py::arg("cache").none(true));
+  m.def("explore", &explore_json, py::arg("space"), py::arg("traces"), py::arg("output"),
+        py::arg("jobs"), py::arg("samples"), py::arg("sampling"), py::arg("seed"),
+        py::arg("resume"), py::arg("report"), py::arg("timing"));
   m.def("read_graph_file", &read_graph_file, py::arg("path"));
   m.def("read_topology_csv", &read_topology_csv, py::arg("path"));
   // A zoo name or a graph file (models/model_source.h), as the command line takes.

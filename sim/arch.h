@@ -162,7 +162,12 @@ std::string resolve_arch_path(const std::string& name_or_path);
 // The design point as an architecture file (every key, resolved values), so
 // `load_arch` of the text gives back the same ArchConfig.
 std::string arch_to_yaml(const ArchConfig& arch);
-// The PE type names make_pe and pe.type accept, in documentation order.
+// The PE type names make_pe and pe.type accept, in documentation order
+// (the registry in sim/pe.cpp).
 const std::vector<std::string>& pe_type_names();
+// The markdown table of one section of the schema ("top", "pe", "array",
+// "buffers", "accumulators", "dram", "vector", "leakage"), generated from the
+// declarations; docs/architecture.md holds them (a test checks they agree).
+std::string arch_schema_markdown(const std::string& section);
 
 }  // namespace lpsim

@@ -1,5 +1,9 @@
 // Architecture files: read the YAML, apply --set overrides to the tree, then
-// validate every key once into an ArchConfig. Schema: docs/architecture.md.
+// validate every key once into an ArchConfig. Each key is declared once below
+// (name, type, unit, range, doc line, how it is read and written back; the
+// PE types' own keys in impl/pe_<type>.cpp); parsing, --set, arch_to_yaml and
+// the docs' schema tables all follow the declarations. Schema:
+// docs/architecture.md.
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
@@ -7,20 +11,27 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <limits>
 #include <map>
 #include <optional>
-#include <set>
 #include <sstream>
 
 #include "core/error.h"
 #include "sim/arch.h"
+#include "sim/impl/arch_schema.h"
 
 namespace lpsim {
 
 namespace fs = std::filesystem;
 
 namespace {
+
+using schema::Key;
+using schema::KeyInfo;
+using schema::Need;
+using schema::Section;
+using schema::SectionInfo;
+using schema::Shape;
+using schema::Write;
 
 // Absurd-size limits: far beyond any chip, small enough to keep products of
 // sizes exact in 64-bit integers and doubles.
@@ -36,182 +47,168 @@ constexpr double kMaxDramLatencyNs = 1e6;
 constexpr double kMaxDramPjPerBit = 1e4;
 constexpr double kMaxMacPj = 1e4;
 constexpr double kMaxPeAreaUm2 = 1e8;  // 100 mm^2 for one PE
-constexpr double kMaxPackingRate = 64;
 // power/scaling.h: Stillmaker & Baas cover 180 nm .. 7 nm.
 constexpr double kMinNodeNm = 7;
 constexpr double kMaxNodeNm = 180;
-constexpr double kDefaultLatencyNs = 100;  // docs/architecture.md: DRAM defaults
+constexpr double kDefaultLatencyNs = 100;   // docs/architecture.md: DRAM defaults
 constexpr std::int64_t kMaxBuffering = 16;  // tile slots per buffer
 
-const std::vector<std::string> kTopKeys = {
-    "name",    "clock_ghz",        "pe",        "array",        "dataflow",
-    "buffers", "accumulators",     "dram",      "vector",       "buffering",
-    "double_buffering", "ideal_memory", "fusion", "leakage", "node_nm", "energy_table"};
-const std::vector<std::string> kPeKeys = {
-    "type",       "native_formats", "packing",   "serial_operand",       "serial_max_bits",
-    "brick_bits", "fusion_bits",    "pass_bits", "pass_energy_overhead", "energy_pj_per_mac",
-    "area_um2",   "psum_bits"};
-const std::vector<std::string> kArrayKeys = {"rows", "cols", "pipelined_folds", "conv_mapping"};
-const std::vector<std::string> kBufferKeys = {
-    "name",      "capacity_bytes",      "capacity_kb",          "banks",
-    "port_bits", "read_bits_per_cycle", "write_bits_per_cycle", "holds", "cells"};
-const std::vector<std::string> kAccumulatorKeys = {
-    "name",      "capacity_bytes",      "capacity_kb",          "banks",
-    "port_bits", "read_bits_per_cycle", "write_bits_per_cycle", "cells"};
-const std::vector<std::string> kLeakageKeys = {"logic", "sram"};
-const std::vector<std::string> kDramKeys = {"bandwidth_gbps", "latency_ns", "pj_per_bit"};
-const std::vector<std::string> kVectorKeys = {"lanes"};
+// ---- pe ----------------------------------------------------------------------
 
-const std::vector<std::string> kPeTypes = {"fixed", "bit_serial", "bit_fusion", "multi_pass"};
-
-bool contains(const std::vector<std::string>& v, const std::string& s) {
-  return std::find(v.begin(), v.end(), s) != v.end();
+const Section<PeConfig>& pe_section() {
+  static const Section<PeConfig> section = [] {
+    Section<PeConfig> s;
+    Key<PeConfig> type{{.name = "type",
+                        .type = "string",
+                        .range = "`" + join(pe_type_names(), "`, `") + "`",
+                        .doc = "the PE model (see [The PE models](#the-pe-models))",
+                        .read_by = "all"}};
+    type.parse = [](const Checker& c, const YAML::Node& n, const std::string& path, PeConfig& pe,
+                    const ArchConfig&) {
+      pe.type = c.req_choice(n, "type", path, pe_type_names());
+    };
+    type.emit = [](YAML::Emitter& out, const PeConfig& pe) {
+      out << YAML::Key << "type" << YAML::Value << pe.type;
+    };
+    s.keys.push_back(std::move(type));
+    for (const auto& pe_type : schema::pe_types())
+      for (auto& k : pe_type.keys()) {
+        k.info.read_by = pe_type.name;
+        s.keys.push_back(std::move(k));
+      }
+    s.keys.push_back(schema::number("energy_pj_per_mac", &PeConfig::energy_pj_per_mac, 0, true,
+                                    kMaxMacPj,
+                                    {.unit = "pJ",
+                                     .doc = "one MAC at the native or widest width",
+                                     .default_text = "from the energy table (see each PE model)",
+                                     .read_by = "all"},
+                                    Need::Optional, Write::IfNotDefault));
+    s.keys.push_back(schema::number("area_um2", &PeConfig::area_um2, 0, true, kMaxPeAreaUm2,
+                                    {.unit = "um^2",
+                                     .doc = "one PE",
+                                     .default_text = "from the energy table",
+                                     .read_by = "all"},
+                                    Need::Optional, Write::IfNotDefault));
+    s.keys.push_back(schema::integer(
+        "psum_bits", &PeConfig::psum_bits, 1, kMaxBits,
+        {.unit = "bits",
+         .doc = "the width a partial sum keeps between folds, in the accumulators or the output "
+                "buffer (Eyeriss keeps 16-bit partial sums)",
+         .default_text = "the energy table's accumulator width (integer: a + b + 8, or its "
+                         "`int_accumulator_bits`)",
+         .read_by = "all"},
+        Need::Optional, Write::IfNotDefault));
+    return s;
+  }();
+  return section;
 }
 
-std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
-  std::string out;
-  for (const auto& s : v) {
-    if (!out.empty()) out += sep;
-    out += s;
-  }
-  return out;
+// ---- array -------------------------------------------------------------------
+
+const Section<ArrayConfig>& array_section() {
+  static const Section<ArrayConfig> section = [] {
+    Section<ArrayConfig> s;
+    s.flow = true;
+    s.keys.push_back(
+        schema::integer("rows", &ArrayConfig::rows, 1, kMaxPes, {.unit = "PEs"}, Need::Required));
+    s.keys.push_back(
+        schema::integer("cols", &ArrayConfig::cols, 1, kMaxPes, {.unit = "PEs"}, Need::Required));
+    s.keys.push_back(schema::boolean(
+        "pipelined_folds", &ArrayConfig::pipelined_folds,
+        {.doc = "`true`: every PE loads its next stationary operand from its own buffer while the "
+                "current fold streams (Bit Fusion's per-unit weight buffers), so a tile of f folds "
+                "takes f x T + rows + cols - 2 cycles instead of f x (2 x rows + cols + T - 2) "
+                "(docs/simulator.md)",
+         .default_text = "`false`"},
+        Write::IfNotDefault));
+    s.keys.push_back(schema::choice(
+        "conv_mapping", &ArrayConfig::conv_mapping,
+        {{"window", ConvMapping::Window}, {"channels", ConvMapping::Channels}},
+        {.doc = "what a fold's rows take of a convolution's window (ws and is): `window`, "
+                "consecutive entries of the whole im2col window `channels x kh x kw`; `channels`, "
+                "the input channels at one kernel position with the positions in turn (Bit "
+                "Fusion's hardware), so each position's channels are padded to whole folds, and "
+                "the layer that reads the network's input gets it im2col-expanded from the host "
+                "(docs/simulator.md, \"Convolution mapping\")",
+         .default_text = "`window`"},
+        Need::Optional, Write::IfNotDefault));
+    return s;
+  }();
+  return section;
 }
 
-std::string num(double v) { return fmt::format("{:g}", v); }
+// ---- buffers and accumulators --------------------------------------------------
 
-// How a node reads in an error message: its scalar, or a flow-style rendering.
-std::string show(const YAML::Node& node) {
-  if (!node.IsDefined() || node.IsNull()) return "(missing)";
-  if (node.IsScalar()) return node.Scalar().empty() ? "''" : node.Scalar();
-  YAML::Emitter out;
-  out.SetMapFormat(YAML::Flow);
-  out.SetSeqFormat(YAML::Flow);
-  out << node;
-  std::string s = out.c_str();
-  if (s.size() > 60) s = s.substr(0, 57) + "...";
-  return s;
-}
-
-// Validation of one file: every failure is one line
-// "<file>: <key.path> = <value>: <allowed range>".
-class Checker {
- public:
-  explicit Checker(std::string file) : file_(std::move(file)) {}
-  const std::string& file() const { return file_; }
-
-  [[noreturn]] void fail(const std::string& path, const std::string& value,
-                         const std::string& range) const {
-    throw InputError(fmt::format("{}: {} = {}: {}", file_, path, value, range));
-  }
-  [[noreturn]] void fail(const std::string& path, const YAML::Node& node,
-                         const std::string& range) const {
-    fail(path, show(node), range);
-  }
-
-  // The map at `path`; every key must be one of `allowed`.
-  void check_map(const YAML::Node& node, const std::string& path,
-                 const std::vector<std::string>& allowed) const {
-    if (!node.IsMap()) fail(path, node, "must be a mapping with keys " + join(allowed));
-    std::set<std::string> seen;
-    for (const auto& kv : node) {
-      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : show(kv.first);
-      if (!contains(allowed, key))
-        fail(child(path, key), kv.second, "unknown key; allowed here: " + join(allowed));
-      // yaml-cpp keeps both entries of a repeated key and reads the first.
-      if (!seen.insert(key).second)
-        fail(child(path, key), kv.second, "key given twice; give it once");
+// Capacity and ports: the same keys and ranges in a buffer and in the accumulators.
+std::vector<Key<BufferConfig>> storage_keys() {
+  std::vector<Key<BufferConfig>> keys;
+  Key<BufferConfig> bytes{{.name = "capacity_bytes",
+                           .type = "integer",
+                           .unit = "bytes",
+                           .range = schema::int_range(1, kMaxBufferBytes),
+                           .default_text = "— (this or `capacity_kb`)"}};
+  bytes.parse = [](const Checker& c, const YAML::Node& b, const std::string& path,
+                   BufferConfig& buf, const ArchConfig&) {
+    const bool has_bytes = given(b["capacity_bytes"]);
+    const bool has_kb = given(b["capacity_kb"]);
+    if (has_bytes && has_kb)
+      c.fail(path + ".capacity_kb", b["capacity_kb"],
+             "give capacity_bytes or capacity_kb, not both");
+    if (has_bytes) {
+      buf.capacity_bytes = c.req_int(b, "capacity_bytes", path, 1, kMaxBufferBytes);
+    } else if (has_kb) {
+      const double max_kb = double(kMaxBufferBytes / 1024);
+      double kb = c.req_double(b, "capacity_kb", path, 0, true, max_kb);
+      const double whole = kb * 1024;
+      if (whole != std::floor(whole))
+        c.fail(path + ".capacity_kb", b["capacity_kb"],
+               fmt::format("must be a whole number of bytes (KiB x 1024), > 0 and <= {}",
+                           config_number(max_kb)));
+      buf.capacity_bytes = std::int64_t(whole);
+    } else {
+      c.fail(path + ".capacity_bytes", b["capacity_bytes"],
+             fmt::format("required (or capacity_kb): an integer 1..{} bytes", kMaxBufferBytes));
     }
+  };
+  bytes.emit = schema::emitter("capacity_bytes", &BufferConfig::capacity_bytes, Write::Always);
+  keys.push_back(std::move(bytes));
+  // Read by capacity_bytes's parse, never written back (capacity_bytes is).
+  keys.push_back(
+      {{.name = "capacity_kb",
+        .type = "number",
+        .unit = "KiB (1024 bytes)",
+        .range = "> 0, a whole number of bytes, <= " +
+                 schema::number_range(0, false, double(kMaxBufferBytes / 1024)).substr(3),
+        .default_text = "— (this or `capacity_bytes`, not both)"}});
+  keys.push_back(
+      schema::integer("banks", &BufferConfig::banks, 1, kMaxBanks, {.default_text = "1"}));
+  keys.push_back(schema::integer("port_bits", &BufferConfig::port_bits, 1, kMaxPortBits,
+                                 {.unit = "bits per bank per cycle", .default_text = "64"}));
+  for (const char* name : {"read_bits_per_cycle", "write_bits_per_cycle"}) {
+    double BufferConfig::*field =
+        name[0] == 'r' ? &BufferConfig::read_bits_per_cycle : &BufferConfig::write_bits_per_cycle;
+    Key<BufferConfig> k =
+        schema::number(name, field, 0, true, kMaxBitsPerCycle,
+                       {.unit = "bits/cycle", .default_text = "`banks x port_bits`"},
+                       Need::Optional, Write::IfNotDefault);
+    k.parse = [name, field](const Checker& c, const YAML::Node& b, const std::string& path,
+                            BufferConfig& buf, const ArchConfig&) {
+      buf.*field = c.opt_double(b, name, path, 0, true, kMaxBitsPerCycle)
+                       .value_or(double(buf.banks * buf.port_bits));
+    };
+    keys.push_back(std::move(k));
   }
+  return keys;
+}
 
-  static std::string child(const std::string& path, const std::string& key) {
-    return path.empty() ? key : path + "." + key;
-  }
-
-  std::optional<double> opt_double(const YAML::Node& parent, const std::string& key,
-                                   const std::string& path, double lo, bool lo_open,
-                                   double hi) const {
-    const YAML::Node node = parent[key];
-    if (!node.IsDefined() || node.IsNull()) return std::nullopt;
-    const std::string where = child(path, key);
-    const std::string range =
-        fmt::format("must be a number {} {} and <= {}", lo_open ? ">" : ">=", num(lo), num(hi));
-    double v = 0;
-    if (!node.IsScalar() || !YAML::convert<double>::decode(node, v)) fail(where, node, range);
-    if (!std::isfinite(v) || (lo_open ? v <= lo : v < lo) || v > hi) fail(where, node, range);
-    return v;
-  }
-  double req_double(const YAML::Node& parent, const std::string& key, const std::string& path,
-                    double lo, bool lo_open, double hi) const {
-    auto v = opt_double(parent, key, path, lo, lo_open, hi);
-    if (!v)
-      fail(child(path, key), parent[key],
-           fmt::format("required: a number {} {} and <= {}", lo_open ? ">" : ">=", num(lo),
-                       num(hi)));
-    return *v;
-  }
-
-  std::optional<std::int64_t> opt_int(const YAML::Node& parent, const std::string& key,
-                                      const std::string& path, std::int64_t lo,
-                                      std::int64_t hi) const {
-    const YAML::Node node = parent[key];
-    if (!node.IsDefined() || node.IsNull()) return std::nullopt;
-    const std::string where = child(path, key);
-    const std::string range = fmt::format("must be an integer {}..{}", lo, hi);
-    long long v = 0;
-    if (!node.IsScalar() || !YAML::convert<long long>::decode(node, v)) fail(where, node, range);
-    if (v < lo || v > hi) fail(where, node, range);
-    return v;
-  }
-  std::int64_t req_int(const YAML::Node& parent, const std::string& key, const std::string& path,
-                       std::int64_t lo, std::int64_t hi) const {
-    auto v = opt_int(parent, key, path, lo, hi);
-    if (!v) fail(child(path, key), parent[key], fmt::format("required: an integer {}..{}", lo, hi));
-    return *v;
-  }
-
-  std::optional<std::string> opt_string(const YAML::Node& parent, const std::string& key,
-                                        const std::string& path, const std::string& range) const {
-    const YAML::Node node = parent[key];
-    if (!node.IsDefined() || node.IsNull()) return std::nullopt;
-    if (!node.IsScalar() || node.Scalar().empty()) fail(child(path, key), node, range);
-    return node.Scalar();
-  }
-  // One of `choices`.
-  std::string req_choice(const YAML::Node& parent, const std::string& key, const std::string& path,
-                         const std::vector<std::string>& choices) const {
-    const std::string range = "must be one of " + join(choices, " | ");
-    auto v = opt_string(parent, key, path, range);
-    if (!v) fail(child(path, key), parent[key], "required: one of " + join(choices, " | "));
-    if (!contains(choices, *v)) fail(child(path, key), parent[key], range);
-    return *v;
-  }
-
-  std::optional<bool> opt_bool(const YAML::Node& parent, const std::string& key,
-                               const std::string& path) const {
-    const YAML::Node node = parent[key];
-    if (!node.IsDefined() || node.IsNull()) return std::nullopt;
-    bool v = false;
-    if (!node.IsScalar() || !YAML::convert<bool>::decode(node, v))
-      fail(child(path, key), node, "must be true or false");
-    return v;
-  }
-
-  Format format(const YAML::Node& node, const std::string& where) const {
-    const std::string range = fmt::format(
-        "must be an integer width {}..{} or one of fp32, fp16, bf16, fp8-e4m3, "
-        "fp8-e5m2, e<E>m<M>",
-        kMinBits, kMaxBits);
-    if (!node.IsScalar()) fail(where, node, range);
-    try {
-      return parse_format(node.Scalar(), where);
-    } catch (const InputError&) {
-      fail(where, node, range);
-    }
-  }
-
- private:
-  std::string file_;
-};
+Key<BufferConfig> cells_key() {
+  return schema::choice(
+      "cells", &BufferConfig::cells,
+      {{"lstp", SramCells::LowStandby}, {"hp", SramCells::HighPerformance}},
+      {.doc = "the SRAM cells this storage leaks at (docs/energy.md, \"Leakage\")",
+       .default_text = "`leakage.sram`"},
+      Need::Optional, Write::IfNotDefault);
+}
 
 Role parse_role(const Checker& c, const YAML::Node& node, const std::string& where) {
   const std::string range = "must be one of W, A, E, G, Opt";
@@ -221,314 +218,383 @@ Role parse_role(const Checker& c, const YAML::Node& node, const std::string& whe
   c.fail(where, node, range);
 }
 
-bool is_power_of_two(std::int64_t v) { return v > 0 && (v & (v - 1)) == 0; }
-
-PeConfig parse_pe(const Checker& c, const YAML::Node& root) {
-  const YAML::Node node = root["pe"];
-  if (!node.IsDefined() || node.IsNull())
-    c.fail("pe", node, "required: a mapping with keys " + join(kPeKeys));
-  c.check_map(node, "pe", kPeKeys);
-  PeConfig pe;
-  pe.type = c.req_choice(node, "type", "pe", kPeTypes);
-
-  if (const YAML::Node list = node["native_formats"]; list.IsDefined() && !list.IsNull()) {
-    const std::string range = "must be a non-empty list of formats, e.g. [8, 16, fp16, fp32]";
-    if (!list.IsSequence() || list.size() == 0) c.fail("pe.native_formats", list, range);
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      const std::string where = fmt::format("pe.native_formats.{}", i);
-      Format f = c.format(list[i], where);
-      if (std::find(pe.native_formats.begin(), pe.native_formats.end(), f) !=
-          pe.native_formats.end())
-        c.fail(where, list[i], "each format at most once");
-      pe.native_formats.push_back(f);
-    }
-  } else if (pe.type == "fixed") {
-    c.fail("pe.native_formats", list,
-           "required for pe.type fixed: a non-empty list of formats, e.g. [8, 16, fp16, fp32]");
-  }
-
-  if (const YAML::Node map = node["packing"]; map.IsDefined() && !map.IsNull()) {
-    if (!map.IsMap() || map.size() == 0)
-      c.fail("pe.packing", map, "must be a mapping format: MACs per cycle, e.g. {4: 2}");
-    for (const auto& kv : map) {
-      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : show(kv.first);
-      const std::string where = "pe.packing." + key;
-      Format f = c.format(kv.first, where);
-      double rate = 0;
-      const std::string range = fmt::format(
-          "must be a number > 0 and <= {} (MACs per cycle per PE)", num(kMaxPackingRate));
-      if (!kv.second.IsScalar() || !YAML::convert<double>::decode(kv.second, rate) ||
-          !std::isfinite(rate) || rate <= 0 || rate > kMaxPackingRate)
-        c.fail(where, kv.second, range);
-      for (const auto& [g, r] : pe.packed_rates)
-        if (g == f) c.fail(where, kv.second, "each format at most once");
-      pe.packed_rates.emplace_back(f, rate);
-    }
-    std::sort(pe.packed_rates.begin(), pe.packed_rates.end());
-  }
-
-  if (auto s = c.opt_string(node, "serial_operand", "pe", "must be A or W")) {
-    if (*s == "A")
-      pe.serial_operand = Role::A;
-    else if (*s == "W")
-      pe.serial_operand = Role::W;
-    else
-      c.fail("pe.serial_operand", node["serial_operand"], "must be A or W");
-  }
-  if (auto v = c.opt_int(node, "serial_max_bits", "pe", 1, kMaxBits)) pe.serial_max_bits = int(*v);
-  if (auto v = c.opt_int(node, "brick_bits", "pe", 1, 16)) pe.brick_bits = int(*v);
-  if (auto v = c.opt_int(node, "fusion_bits", "pe", 1, 32)) pe.fusion_bits = int(*v);
-  if (pe.fusion_bits % pe.brick_bits != 0 || !is_power_of_two(pe.fusion_bits / pe.brick_bits))
-    c.fail(
-        "pe.fusion_bits", std::to_string(pe.fusion_bits),
-        fmt::format("must be pe.brick_bits ({}) times a power of two, at most 32", pe.brick_bits));
-  if (auto v = c.opt_int(node, "pass_bits", "pe", 2, kMaxBits)) pe.pass_bits = int(*v);
-  if (auto v = c.opt_double(node, "pass_energy_overhead", "pe", 0, false, 1))
-    pe.pass_energy_overhead = *v;
-  if (auto v = c.opt_double(node, "energy_pj_per_mac", "pe", 0, true, kMaxMacPj))
-    pe.energy_pj_per_mac = *v;
-  if (auto v = c.opt_double(node, "area_um2", "pe", 0, true, kMaxPeAreaUm2)) pe.area_um2 = *v;
-  if (auto v = c.opt_int(node, "psum_bits", "pe", 1, kMaxBits)) pe.psum_bits = int(*v);
-  return pe;
-}
-
-ArrayConfig parse_array(const Checker& c, const YAML::Node& root) {
-  const YAML::Node node = root["array"];
-  if (!node.IsDefined() || node.IsNull())
-    c.fail("array", node, "required: a mapping with keys rows, cols");
-  c.check_map(node, "array", kArrayKeys);
-  ArrayConfig a;
-  a.rows = c.req_int(node, "rows", "array", 1, kMaxPes);
-  a.cols = c.req_int(node, "cols", "array", 1, kMaxPes);
-  a.pipelined_folds = c.opt_bool(node, "pipelined_folds", "array").value_or(false);
-  if (node["conv_mapping"].IsDefined() && !node["conv_mapping"].IsNull())
-    a.conv_mapping = c.req_choice(node, "conv_mapping", "array", {"window", "channels"}) == "channels"
-                         ? ConvMapping::Channels
-                         : ConvMapping::Window;
-  if (a.rows * a.cols > kMaxPes)
-    c.fail("array.rows x array.cols", fmt::format("{} x {}", a.rows, a.cols),
-           fmt::format("at most {} PEs", kMaxPes));
-  return a;
-}
-
-// Capacity and ports of a buffer or of the accumulators (same keys, same ranges).
-void parse_storage(const Checker& c, const YAML::Node& b, const std::string& path,
-                   BufferConfig& buf) {
-  const bool has_bytes = b["capacity_bytes"].IsDefined() && !b["capacity_bytes"].IsNull();
-  const bool has_kb = b["capacity_kb"].IsDefined() && !b["capacity_kb"].IsNull();
-  if (has_bytes && has_kb)
-    c.fail(path + ".capacity_kb", b["capacity_kb"], "give capacity_bytes or capacity_kb, not both");
-  if (has_bytes) {
-    buf.capacity_bytes = c.req_int(b, "capacity_bytes", path, 1, kMaxBufferBytes);
-  } else if (has_kb) {
-    const double max_kb = double(kMaxBufferBytes / 1024);
-    double kb = c.req_double(b, "capacity_kb", path, 0, true, max_kb);
-    double bytes = kb * 1024;
-    if (bytes != std::floor(bytes))
-      c.fail(
-          path + ".capacity_kb", b["capacity_kb"],
-          fmt::format("must be a whole number of bytes (KiB x 1024), > 0 and <= {}", num(max_kb)));
-    buf.capacity_bytes = std::int64_t(bytes);
-  } else {
-    c.fail(path + ".capacity_bytes", b["capacity_bytes"],
-           fmt::format("required (or capacity_kb): an integer 1..{} bytes", kMaxBufferBytes));
-  }
-  if (auto v = c.opt_int(b, "banks", path, 1, kMaxBanks)) buf.banks = *v;
-  if (auto v = c.opt_int(b, "port_bits", path, 1, kMaxPortBits)) buf.port_bits = *v;
-  const double ports = double(buf.banks * buf.port_bits);
-  buf.read_bits_per_cycle =
-      c.opt_double(b, "read_bits_per_cycle", path, 0, true, kMaxBitsPerCycle).value_or(ports);
-  buf.write_bits_per_cycle =
-      c.opt_double(b, "write_bits_per_cycle", path, 0, true, kMaxBitsPerCycle).value_or(ports);
-  if (b["cells"].IsDefined() && !b["cells"].IsNull())
-    buf.cells = c.req_choice(b, "cells", path, {"lstp", "hp"}) == "hp"
-                    ? SramCells::HighPerformance
-                    : SramCells::LowStandby;
-}
-
-// `leakage:` (optional): the device types leakage is charged at.
-LeakageConfig parse_leakage(const Checker& c, const YAML::Node& root) {
-  LeakageConfig l;
-  const YAML::Node node = root["leakage"];
-  if (!node.IsDefined() || node.IsNull()) return l;
-  c.check_map(node, "leakage", kLeakageKeys);
-  if (node["logic"].IsDefined() && !node["logic"].IsNull())
-    l.logic = c.req_choice(node, "logic", "leakage", {"lp", "hp"}) == "hp"
-                  ? LogicCells::HighPerformance
-                  : LogicCells::LowPower;
-  if (node["sram"].IsDefined() && !node["sram"].IsNull())
-    l.sram = c.req_choice(node, "sram", "leakage", {"lstp", "hp"}) == "hp"
-                 ? SramCells::HighPerformance
-                 : SramCells::LowStandby;
-  return l;
-}
-
-std::vector<BufferConfig> parse_buffers(const Checker& c, const YAML::Node& root) {
-  const YAML::Node list = root["buffers"];
-  const std::string range =
-      fmt::format("required: a list of 1..{} buffers, each a mapping with keys {}", kMaxBuffers,
-                  join(kBufferKeys));
-  // IsDefined first: a missing key is an invalid node, and IsSequence() on it throws.
-  if (!list.IsDefined() || !list.IsSequence() || list.size() == 0 ||
-      std::int64_t(list.size()) > kMaxBuffers)
-    c.fail("buffers", list, range);
-  std::vector<BufferConfig> out;
-  std::set<std::string> names;
-  for (std::size_t i = 0; i < list.size(); ++i) {
-    const YAML::Node b = list[i];
-    const std::string path = fmt::format("buffers.{}", i);
-    c.check_map(b, path, kBufferKeys);
-    BufferConfig buf;
-    buf.name = [&] {
+const Section<BufferConfig>& buffer_section() {
+  static const Section<BufferConfig> section = [] {
+    Section<BufferConfig> s;
+    Key<BufferConfig> name{{.name = "name", .type = "string", .range = "non-empty, unique"}};
+    name.parse = [](const Checker& c, const YAML::Node& b, const std::string& path,
+                    BufferConfig& buf, const ArchConfig& so_far) {
       auto n = c.opt_string(b, "name", path, "must be a non-empty name");
       if (!n) c.fail(path + ".name", b["name"], "required: a non-empty name, unique");
-      if (!names.insert(*n).second) c.fail(path + ".name", b["name"], "must be unique");
-      return *n;
-    }();
-    parse_storage(c, b, path, buf);
-    const YAML::Node holds = b["holds"];
-    const std::string holds_range = "required: a non-empty list of roles W, A, E, G, Opt";
-    if (!holds.IsDefined() || !holds.IsSequence() || holds.size() == 0)
-      c.fail(path + ".holds", holds, holds_range);
-    for (std::size_t j = 0; j < holds.size(); ++j) {
-      const std::string where = fmt::format("{}.holds.{}", path, j);
-      Role r = parse_role(c, holds[j], where);
-      if (std::find(buf.holds.begin(), buf.holds.end(), r) != buf.holds.end())
-        c.fail(where, holds[j], "each role at most once per buffer");
-      buf.holds.push_back(r);
+      for (const BufferConfig& other : so_far.buffers)
+        if (other.name == *n) c.fail(path + ".name", b["name"], "must be unique");
+      buf.name = *n;
+    };
+    name.emit = schema::emitter("name", &BufferConfig::name, Write::Always);
+    s.keys.push_back(std::move(name));
+    for (auto& k : storage_keys()) s.keys.push_back(std::move(k));
+    Key<BufferConfig> holds{{.name = "holds",
+                             .type = "list of roles",
+                             .range = "non-empty, each of `W`, `A`, `E`, `G`, `Opt` at most once",
+                             .doc = "the operand roles it stages",
+                             .shape = Shape::List}};
+    holds.parse = [](const Checker& c, const YAML::Node& b, const std::string& path,
+                     BufferConfig& buf, const ArchConfig&) {
+      const YAML::Node list = b["holds"];
+      if (!list.IsDefined() || !list.IsSequence() || list.size() == 0)
+        c.fail(path + ".holds", list, "required: a non-empty list of roles W, A, E, G, Opt");
+      for (std::size_t j = 0; j < list.size(); ++j) {
+        const std::string where = fmt::format("{}.holds.{}", path, j);
+        Role r = parse_role(c, list[j], where);
+        if (std::find(buf.holds.begin(), buf.holds.end(), r) != buf.holds.end())
+          c.fail(where, list[j], "each role at most once per buffer");
+        buf.holds.push_back(r);
+      }
+    };
+    holds.emit = [](YAML::Emitter& out, const BufferConfig& b) {
+      out << YAML::Key << "holds" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+      for (Role r : b.holds) out << std::string(role_name(r));
+      out << YAML::EndSeq;
+    };
+    holds.late = true;  // read after cells, as it always was
+    s.keys.push_back(std::move(holds));
+    s.keys.push_back(cells_key());
+    return s;
+  }();
+  return section;
+}
+
+const Section<BufferConfig>& accumulator_section() {
+  static const Section<BufferConfig> section = [] {
+    Section<BufferConfig> s;
+    Key<BufferConfig> name{{.name = "name",
+                            .type = "string",
+                            .range = "non-empty, different from every buffer's name",
+                            .default_text = "`accumulators`"}};
+    name.parse = [](const Checker& c, const YAML::Node& n, const std::string& path,
+                    BufferConfig& acc, const ArchConfig& so_far) {
+      acc.name = c.opt_string(n, "name", path, "must be a non-empty name").value_or("accumulators");
+      for (const auto& b : so_far.buffers)
+        if (b.name == acc.name)
+          c.fail("accumulators.name", acc.name,
+                 "must differ from every buffer's name (it is reported as its own SRAM)");
+    };
+    name.emit = schema::emitter("name", &BufferConfig::name, Write::Always);
+    s.keys.push_back(std::move(name));
+    for (auto& k : storage_keys()) s.keys.push_back(std::move(k));
+    s.keys.push_back(cells_key());
+    return s;
+  }();
+  return section;
+}
+
+Key<ArchConfig> buffers_key() {
+  Key<ArchConfig> k{{.name = "buffers",
+                     .type = "list",
+                     .range = fmt::format("1..{} buffers, see [buffers](#buffers)", kMaxBuffers),
+                     .shape = Shape::List,
+                     .item = Shape::Map,
+                     .section = &buffer_section()}};
+  k.parse = [](const Checker& c, const YAML::Node& root, const std::string&, ArchConfig& a,
+               const ArchConfig&) {
+    const YAML::Node list = root["buffers"];
+    const std::string range =
+        fmt::format("required: a list of 1..{} buffers, each a mapping with keys {}", kMaxBuffers,
+                    join(buffer_section().names()));
+    // IsDefined first: a missing key is an invalid node, and IsSequence() on it throws.
+    if (!list.IsDefined() || !list.IsSequence() || list.size() == 0 ||
+        std::int64_t(list.size()) > kMaxBuffers)
+      c.fail("buffers", list, range);
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      BufferConfig buf;
+      buffer_section().parse(c, list[i], fmt::format("buffers.{}", i), buf, a);
+      a.buffers.push_back(std::move(buf));
     }
-    out.push_back(std::move(buf));
-  }
-  for (int r = 0; r < kNumRoles; ++r) {
-    const Role role = static_cast<Role>(r);
-    bool held = std::any_of(out.begin(), out.end(), [&](const BufferConfig& b) {
-      return std::find(b.holds.begin(), b.holds.end(), role) != b.holds.end();
-    });
-    if (!held) {
-      c.fail("buffers.*.holds", fmt::format("no buffer holds {}", role_name(role)),
-             "every role W, A, E, G, Opt must be held by at least one buffer");
+    for (int r = 0; r < kNumRoles; ++r) {
+      const Role role = static_cast<Role>(r);
+      const bool held = std::any_of(a.buffers.begin(), a.buffers.end(), [&](const BufferConfig& b) {
+        return std::find(b.holds.begin(), b.holds.end(), role) != b.holds.end();
+      });
+      if (!held)
+        c.fail("buffers.*.holds", fmt::format("no buffer holds {}", role_name(role)),
+               "every role W, A, E, G, Opt must be held by at least one buffer");
     }
-  }
-  return out;
+  };
+  k.emit = [](YAML::Emitter& out, const ArchConfig& a) {
+    out << YAML::Key << "buffers" << YAML::Value << YAML::BeginSeq;
+    for (const auto& b : a.buffers) buffer_section().emit(out, b);
+    out << YAML::EndSeq;
+  };
+  return k;
 }
 
-// `accumulators:` (optional): partial-sum storage beside the array.
-AccumulatorConfig parse_accumulators(const Checker& c, const YAML::Node& root,
-                                     const std::vector<BufferConfig>& buffers) {
-  AccumulatorConfig acc;
-  const YAML::Node node = root["accumulators"];
-  if (!node.IsDefined() || node.IsNull()) return acc;
-  c.check_map(node, "accumulators", kAccumulatorKeys);
-  acc.present = true;
-  acc.storage.name = c.opt_string(node, "name", "accumulators", "must be a non-empty name")
-                         .value_or("accumulators");
-  for (const auto& b : buffers)
-    if (b.name == acc.storage.name)
-      c.fail("accumulators.name", acc.storage.name,
-             "must differ from every buffer's name (it is reported as its own SRAM)");
-  parse_storage(c, node, "accumulators", acc.storage);
-  return acc;
+// ---- dram, vector, leakage -----------------------------------------------------
+
+const Section<DramConfig>& dram_section() {
+  static const Section<DramConfig> section = [] {
+    Section<DramConfig> s;
+    s.flow = true;
+    s.keys.push_back(schema::number("bandwidth_gbps", &DramConfig::bandwidth_gbps, 0, true,
+                                    kMaxDramGbps, {.unit = "GB/s (10^9 bytes/s)"}, Need::Required));
+    s.keys.push_back(
+        schema::number("latency_ns", &DramConfig::latency_ns, 0, false, kMaxDramLatencyNs,
+                       {.unit = "ns", .default_text = "100 (a typical DDR3/DDR4 random access)"},
+                       Need::Optional, Write::Always, kDefaultLatencyNs));
+    s.keys.push_back(schema::number(
+        "pj_per_bit", &DramConfig::pj_per_bit, 0, true, kMaxDramPjPerBit,
+        {.unit = "pJ/bit", .default_text = "0 = from the energy table (`dram_pj_per_bit`)"},
+        Need::Optional, Write::IfNotDefault));
+    return s;
+  }();
+  return section;
 }
 
-DramConfig parse_dram(const Checker& c, const YAML::Node& root) {
-  const YAML::Node node = root["dram"];
-  if (!node.IsDefined() || node.IsNull())
-    c.fail("dram", node, "required: a mapping with keys " + join(kDramKeys));
-  c.check_map(node, "dram", kDramKeys);
-  DramConfig d;
-  d.bandwidth_gbps = c.req_double(node, "bandwidth_gbps", "dram", 0, true, kMaxDramGbps);
-  d.latency_ns = c.opt_double(node, "latency_ns", "dram", 0, false, kMaxDramLatencyNs)
-                     .value_or(kDefaultLatencyNs);
-  if (auto v = c.opt_double(node, "pj_per_bit", "dram", 0, true, kMaxDramPjPerBit))
-    d.pj_per_bit = *v;
-  return d;
+const Section<VectorUnitConfig>& vector_section() {
+  static const Section<VectorUnitConfig> section = [] {
+    Section<VectorUnitConfig> s;
+    s.flow = true;
+    s.keys.push_back(
+        schema::integer("lanes", &VectorUnitConfig::lanes, 1, kMaxPes,
+                        {.unit = "element ops/cycle", .default_text = "`array.cols`"}));
+    return s;
+  }();
+  return section;
 }
 
-Dataflow parse_dataflow(const Checker& c, const YAML::Node& root) {
-  const std::string s = c.req_choice(root, "dataflow", "", {"ws", "os", "is"});
-  if (s == "os") return Dataflow::OutputStationary;
-  if (s == "is") return Dataflow::InputStationary;
-  return Dataflow::WeightStationary;
+const Section<LeakageConfig>& leakage_section() {
+  static const Section<LeakageConfig> section = [] {
+    Section<LeakageConfig> s;
+    s.flow = true;
+    s.keys.push_back(schema::choice(
+        "logic", &LeakageConfig::logic,
+        {{"lp", LogicCells::LowPower}, {"hp", LogicCells::HighPerformance}},
+        {.doc = "low-power or high-performance devices for the MAC array and the vector unit",
+         .default_text = "`lp`"}));
+    s.keys.push_back(schema::choice(
+        "sram", &LeakageConfig::sram,
+        {{"lstp", SramCells::LowStandby}, {"hp", SramCells::HighPerformance}},
+        {.doc = "low-standby-power or high-performance cells for every buffer without its own "
+                "`cells`",
+         .default_text = "`lstp`"}));
+    return s;
+  }();
+  return section;
 }
 
-ArchConfig parse_arch(const Checker& c, const YAML::Node& root, const std::string& default_name,
-                      const fs::path& base_dir) {
+// ---- the top level -------------------------------------------------------------
+
+// A section under the top level: `pe: {...}`. `missing`: the range a missing
+// required section reports (empty: the section is optional).
+template <class S>
+Key<ArchConfig> section_key(const char* name, S ArchConfig::*field, const Section<S>& section,
+                            KeyInfo info, std::function<std::string()> missing) {
+  info.name = name;
+  info.type = "mapping";
+  info.shape = Shape::Map;
+  info.section = &section;
+  Key<ArchConfig> k{std::move(info)};
+  k.parse = [name, field, &section, missing](const Checker& c, const YAML::Node& root,
+                                             const std::string&, ArchConfig& a, const ArchConfig&) {
+    const YAML::Node node = root[name];
+    if (!given(node)) {
+      if (missing) c.fail(name, node, missing());
+      return;
+    }
+    section.parse(c, node, name, a.*field, a);
+  };
+  k.emit = [name, field, &section](YAML::Emitter& out, const ArchConfig& a) {
+    out << YAML::Key << name << YAML::Value;
+    section.emit(out, a.*field);
+  };
+  return k;
+}
+
+const Section<ArchConfig>& top_section() {
+  static const Section<ArchConfig> section = [] {
+    Section<ArchConfig> s;
+    Key<ArchConfig> name{{.name = "name",
+                          .type = "string",
+                          .range = "non-empty",
+                          .default_text = "the file name without `.yaml`"}};
+    name.parse = [](const Checker& c, const YAML::Node& root, const std::string&, ArchConfig& a,
+                    const ArchConfig&) {
+      if (auto v = c.opt_string(root, "name", "", "must be a non-empty name")) a.name = *v;
+    };
+    name.emit = schema::emitter("name", &ArchConfig::name, Write::Always);
+    s.keys.push_back(std::move(name));
+    s.keys.push_back(schema::number("clock_ghz", &ArchConfig::clock_ghz, 0, true, kMaxClockGhz,
+                                    {.unit = "GHz"}, Need::Required));
+    s.keys.push_back(
+        section_key("pe", &ArchConfig::pe, pe_section(), {.range = "see [pe](#pe)"},
+                    [] { return "required: a mapping with keys " + join(pe_section().names()); }));
+    Key<ArchConfig> array =
+        section_key("array", &ArchConfig::array, array_section(), {.range = "see [array](#array)"},
+                    [] { return std::string("required: a mapping with keys rows, cols"); });
+    array.parse = [parse = array.parse](const Checker& c, const YAML::Node& root,
+                                        const std::string& path, ArchConfig& a,
+                                        const ArchConfig& so_far) {
+      parse(c, root, path, a, so_far);
+      if (a.array.rows * a.array.cols > kMaxPes)
+        c.fail("array.rows x array.cols", fmt::format("{} x {}", a.array.rows, a.array.cols),
+               fmt::format("at most {} PEs", kMaxPes));
+    };
+    s.keys.push_back(std::move(array));
+    s.keys.push_back(schema::choice("dataflow", &ArchConfig::dataflow,
+                                    {{"ws", Dataflow::WeightStationary},
+                                     {"os", Dataflow::OutputStationary},
+                                     {"is", Dataflow::InputStationary}},
+                                    {.doc = "weight-, output- or input-stationary"},
+                                    Need::Required));
+    s.keys.push_back(buffers_key());
+    Key<ArchConfig> acc{{.name = "accumulators",
+                         .type = "mapping",
+                         .range = "see [accumulators](#accumulators)",
+                         .default_text = "none: partial sums go through the output role's buffer",
+                         .shape = Shape::Map,
+                         .section = &accumulator_section()}};
+    acc.parse = [](const Checker& c, const YAML::Node& root, const std::string&, ArchConfig& a,
+                   const ArchConfig&) {
+      const YAML::Node node = root["accumulators"];
+      if (!given(node)) return;
+      a.accumulators.present = true;
+      accumulator_section().parse(c, node, "accumulators", a.accumulators.storage, a);
+    };
+    acc.emit = [](YAML::Emitter& out, const ArchConfig& a) {
+      if (!a.accumulators.present) return;
+      out << YAML::Key << "accumulators" << YAML::Value;
+      accumulator_section().emit(out, a.accumulators.storage);
+    };
+    s.keys.push_back(std::move(acc));
+    s.keys.push_back(section_key(
+        "dram", &ArchConfig::dram, dram_section(), {.range = "see [dram](#dram)"},
+        [] { return "required: a mapping with keys " + join(dram_section().names()); }));
+    Key<ArchConfig> vector = section_key(
+        "vector", &ArchConfig::vector, vector_section(),
+        {.range = "see [vector](#vector)", .default_text = "`lanes` = `array.cols`"}, nullptr);
+    vector.parse = [parse = vector.parse](const Checker& c, const YAML::Node& root,
+                                          const std::string& path, ArchConfig& a,
+                                          const ArchConfig& so_far) {
+      a.vector.lanes = a.array.cols;
+      parse(c, root, path, a, so_far);
+    };
+    vector.emit = [emit = vector.emit](YAML::Emitter& out, const ArchConfig& a) {
+      if (a.vector.lanes > 0) emit(out, a);
+    };
+    s.keys.push_back(std::move(vector));
+    Key<ArchConfig> buffering = schema::integer(
+        "buffering", &ArchConfig::buffering, 1, kMaxBuffering,
+        {.unit = "tiles",
+         .doc = "tile slots of every buffer (the mapper fits `buffering` tiles; the SystemC model "
+                "lets that many be loaded, computed and stored at once: docs/simulator.md)",
+         .default_text = "from `double_buffering`"});
+    buffering.parse = [](const Checker& c, const YAML::Node& root, const std::string&,
+                         ArchConfig& a, const ArchConfig&) {
+      const auto double_buffering = c.opt_bool(root, "double_buffering", "");
+      const auto slots = c.opt_int(root, "buffering", "", 1, kMaxBuffering);
+      a.buffering = slots.value_or(double_buffering.value_or(true) ? 2 : 1);
+      if (double_buffering && slots && *double_buffering != (*slots >= 2))
+        c.fail(
+            "buffering", root["buffering"],
+            fmt::format("must be {} with double_buffering: {} (or give only one of the two keys)",
+                        *double_buffering ? ">= 2" : "1", *double_buffering));
+    };
+    s.keys.push_back(std::move(buffering));
+    // Read by buffering's parse; written back as `buffering`.
+    s.keys.push_back({{.name = "double_buffering",
+                       .type = "bool",
+                       .range = "`true` (= `buffering: 2`) or `false` (= `buffering: 1`)",
+                       .doc = "given with `buffering`, the two must agree",
+                       .default_text = "`true`"}});
+    s.keys.push_back(schema::boolean(
+        "ideal_memory", &ArchConfig::ideal_memory,
+        {.doc = "`true`: DRAM of zero latency and unbounded bandwidth, buffers of unbounded "
+                "capacity and ports (a layer is one tile; bits are still counted and priced), for "
+                "comparing with compute-only tools (docs/simulator.md, \"Ideal memory\")",
+         .default_text = "`false`"}));
+    Key<ArchConfig> fusion = schema::boolean(
+        "fusion", &ArchConfig::fusion,
+        {.doc = "`true`: an element-wise op (batch norm, activation, residual add, pooling, "
+                "quantization, the update) that reads the tensor the op before it wrote takes it "
+                "from that op's output path instead of DRAM (docs/simulator.md, \"Fusion\")",
+         .default_text = "`false`"});
+    fusion.late = true;  // read after leakage, as it always was
+    s.keys.push_back(std::move(fusion));
+    s.keys.push_back(section_key(
+        "leakage", &ArchConfig::leakage, leakage_section(),
+        {.range = "see [leakage](#leakage)", .default_text = "`{logic: lp, sram: lstp}`"},
+        nullptr));
+    Key<ArchConfig> node = schema::number(
+        "node_nm", &ArchConfig::node_nm, kMinNodeNm, false, kMaxNodeNm,
+        {.unit = "nm",
+         .doc = "the technology node (the range of the node scaling in docs/energy.md)",
+         .default_text = "45"});
+    node.late = true;
+    s.keys.push_back(std::move(node));
+    Key<ArchConfig> table{
+        {.name = "energy_table",
+         .type = "string",
+         .unit = "path",
+         .range = "an existing energy-table YAML file, relative to the architecture file's "
+                  "folder (or absolute)",
+         .doc = "schema in docs/energy.md",
+         .default_text = "the built-in Horowitz 45 nm table"}};
+    table.parse = [](const Checker& c, const YAML::Node& root, const std::string&, ArchConfig& a,
+                     const ArchConfig&) {
+      auto t =
+          c.opt_string(root, "energy_table", "", "must be the path of an energy-table YAML file");
+      if (!t) return;
+      fs::path p(*t);
+      if (p.is_relative()) p = fs::path(c.dir()) / p;
+      std::error_code ec;
+      if (!fs::is_regular_file(p, ec))
+        c.fail("energy_table", root["energy_table"],
+               fmt::format("must name a readable energy-table file (looked for {})", p.string()));
+      a.energy_table = p.lexically_normal().string();
+    };
+    table.emit = [](YAML::Emitter& out, const ArchConfig& a) {
+      if (!a.energy_table.empty())
+        out << YAML::Key << "energy_table" << YAML::Value << a.energy_table;
+    };
+    table.late = true;
+    s.keys.push_back(std::move(table));
+    return s;
+  }();
+  return section;
+}
+
+ArchConfig parse_arch(const Checker& c, const YAML::Node& root, const std::string& default_name) {
   if (!root.IsDefined() || root.IsNull() || !root.IsMap())
-    c.fail("(top level)", root, "must be a mapping with keys " + join(kTopKeys));
-  c.check_map(root, "", kTopKeys);
+    c.fail("(top level)", root, "must be a mapping with keys " + join(top_section().names()));
   ArchConfig a;
-  a.name = c.opt_string(root, "name", "", "must be a non-empty name").value_or(default_name);
-  a.clock_ghz = c.req_double(root, "clock_ghz", "", 0, true, kMaxClockGhz);
-  a.pe = parse_pe(c, root);
-  a.array = parse_array(c, root);
-  a.dataflow = parse_dataflow(c, root);
-  a.buffers = parse_buffers(c, root);
-  a.accumulators = parse_accumulators(c, root, a.buffers);
-  a.dram = parse_dram(c, root);
-  a.vector.lanes = a.array.cols;
-  if (const YAML::Node v = root["vector"]; v.IsDefined() && !v.IsNull()) {
-    c.check_map(v, "vector", kVectorKeys);
-    if (auto lanes = c.opt_int(v, "lanes", "vector", 1, kMaxPes)) a.vector.lanes = *lanes;
-  }
-  const auto double_buffering = c.opt_bool(root, "double_buffering", "");
-  const auto buffering = c.opt_int(root, "buffering", "", 1, kMaxBuffering);
-  a.buffering = buffering.value_or(double_buffering.value_or(true) ? 2 : 1);
-  if (double_buffering && buffering && *double_buffering != (*buffering >= 2))
-    c.fail("buffering", root["buffering"],
-           fmt::format("must be {} with double_buffering: {} (or give only one of the two keys)",
-                       *double_buffering ? ">= 2" : "1", *double_buffering));
-  a.ideal_memory = c.opt_bool(root, "ideal_memory", "").value_or(false);
-  a.leakage = parse_leakage(c, root);
-  a.fusion = c.opt_bool(root, "fusion", "").value_or(false);
-  a.node_nm = c.opt_double(root, "node_nm", "", kMinNodeNm, false, kMaxNodeNm).value_or(45);
-  if (auto t =
-          c.opt_string(root, "energy_table", "", "must be the path of an energy-table YAML file")) {
-    fs::path p(*t);
-    if (p.is_relative()) p = base_dir / p;
-    std::error_code ec;
-    if (!fs::is_regular_file(p, ec))
-      c.fail("energy_table", root["energy_table"],
-             fmt::format("must name a readable energy-table file (looked for {})", p.string()));
-    a.energy_table = p.lexically_normal().string();
-  }
+  a.name = default_name;
+  top_section().parse(c, root, "", a, a);
   return a;
 }
 
 // ---- --set overrides -------------------------------------------------------
 
-// Which key paths the schema has: a list (index next), a map with free keys
-// (pe.packing), or a map with the listed keys; leaves are anything else.
-enum class Shape { Leaf, List, FreeMap, Map };
-
+// What the schema has at a key path (list indices as "#"): a section's keys,
+// a list, a map with free keys (pe.packing), or a leaf.
 struct SchemaNode {
   Shape shape = Shape::Leaf;
-  const std::vector<std::string>* keys = nullptr;
+  const SectionInfo* section = nullptr;
+  Shape item = Shape::Leaf;
 };
 
 SchemaNode schema_of(const std::vector<std::string>& prefix) {
-  // prefix: the path down to a node (list indices replaced by "#").
-  if (prefix.empty()) return {Shape::Map, &kTopKeys};
-  const std::string& head = prefix[0];
-  if (prefix.size() == 1) {
-    if (head == "pe") return {Shape::Map, &kPeKeys};
-    if (head == "array") return {Shape::Map, &kArrayKeys};
-    if (head == "dram") return {Shape::Map, &kDramKeys};
-    if (head == "vector") return {Shape::Map, &kVectorKeys};
-    if (head == "accumulators") return {Shape::Map, &kAccumulatorKeys};
-    if (head == "leakage") return {Shape::Map, &kLeakageKeys};
-    if (head == "buffers") return {Shape::List, nullptr};
-    return {};
+  SchemaNode node{Shape::Map, &top_section(), Shape::Leaf};
+  for (const std::string& part : prefix) {
+    if (node.shape == Shape::List) {
+      node = {node.item, node.section, Shape::Leaf};
+    } else if (node.shape == Shape::Map) {
+      const KeyInfo* k = node.section->find(part);
+      if (!k) return {};
+      node = {k->shape, k->section, k->item};
+    } else {
+      return {};
+    }
   }
-  if (head == "pe" && prefix.size() == 2) {
-    if (prefix[1] == "native_formats") return {Shape::List, nullptr};
-    if (prefix[1] == "packing") return {Shape::FreeMap, nullptr};
-    return {};
-  }
-  if (head == "buffers") {
-    if (prefix.size() == 2) return {Shape::Map, &kBufferKeys};
-    if (prefix.size() == 3 && prefix[2] == "holds") return {Shape::List, nullptr};
-  }
-  return {};
+  return node;
 }
 
 bool parse_index(const std::string& s, std::size_t& out) {
@@ -579,9 +645,9 @@ void apply_override(YAML::Node& root, const std::string& text) {
     std::size_t index = 0;
     if (shape.shape == Shape::Leaf)
       throw bad(fmt::format("unknown key '{}': {} has no sub-keys", here, so_far));
-    if (shape.shape == Shape::Map && !contains(*shape.keys, part))
+    if (shape.shape == Shape::Map && !shape.section->find(part))
       throw bad(fmt::format("unknown key '{}'; allowed after '{}': {}", here,
-                            so_far.empty() ? "(top level)" : so_far, join(*shape.keys)));
+                            so_far.empty() ? "(top level)" : so_far, join(shape.section->names())));
     if (shape.shape == Shape::List && !parse_index(part, index))
       throw bad(fmt::format("'{}' must be a list index (0, 1, ...)", here));
     schema_path.push_back(shape.shape == Shape::List ? "#" : part);
@@ -649,8 +715,9 @@ ArchConfig build(const std::string& file, YAML::Node root, const std::string& de
   if (root.IsDefined() && root.IsMap())
     for (const auto& o : overrides) apply_override(root, o);
   else if (!overrides.empty())
-    Checker(file).fail("(top level)", root, "must be a mapping with keys " + join(kTopKeys));
-  return parse_arch(Checker(file), root, default_name, base_dir);
+    Checker(file, base_dir.string())
+        .fail("(top level)", root, "must be a mapping with keys " + join(top_section().names()));
+  return parse_arch(Checker(file, base_dir.string()), root, default_name);
 }
 
 // The documented default design point: tpu_int8.yaml's values
@@ -690,11 +757,6 @@ ArchConfig builtin_default() {
   return a;
 }
 
-YAML::Node format_node(const Format& f) {
-  if (f.is_float()) return YAML::Node(f.name());
-  return YAML::Node(f.bits);
-}
-
 }  // namespace
 
 std::string_view logic_cells_name(LogicCells c) {
@@ -715,8 +777,6 @@ std::string_view dataflow_name(Dataflow d) {
   }
   return "?";
 }
-
-const std::vector<std::string>& pe_type_names() { return kPeTypes; }
 
 ArchConfig load_arch(const std::string& path, const std::vector<std::string>& overrides) {
   return ArchTemplate(path).with(overrides);
@@ -769,90 +829,24 @@ std::string resolve_arch_path(const std::string& name_or_path) {
 
 std::string arch_to_yaml(const ArchConfig& a) {
   YAML::Emitter out;
-  out << YAML::BeginMap;
-  out << YAML::Key << "name" << YAML::Value << a.name;
-  out << YAML::Key << "clock_ghz" << YAML::Value << a.clock_ghz;
-  out << YAML::Key << "pe" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "type" << YAML::Value << a.pe.type;
-  if (!a.pe.native_formats.empty()) {
-    out << YAML::Key << "native_formats" << YAML::Value << YAML::Flow << YAML::BeginSeq;
-    for (const auto& f : a.pe.native_formats) out << format_node(f);
-    out << YAML::EndSeq;
-  }
-  if (!a.pe.packed_rates.empty()) {
-    out << YAML::Key << "packing" << YAML::Value << YAML::Flow << YAML::BeginMap;
-    for (const auto& [f, r] : a.pe.packed_rates) out << YAML::Key << f.name() << YAML::Value << r;
-    out << YAML::EndMap;
-  }
-  out << YAML::Key << "serial_operand" << YAML::Value
-      << std::string(role_name(a.pe.serial_operand));
-  out << YAML::Key << "serial_max_bits" << YAML::Value << a.pe.serial_max_bits;
-  out << YAML::Key << "brick_bits" << YAML::Value << a.pe.brick_bits;
-  out << YAML::Key << "fusion_bits" << YAML::Value << a.pe.fusion_bits;
-  out << YAML::Key << "pass_bits" << YAML::Value << a.pe.pass_bits;
-  out << YAML::Key << "pass_energy_overhead" << YAML::Value << a.pe.pass_energy_overhead;
-  if (a.pe.energy_pj_per_mac > 0)
-    out << YAML::Key << "energy_pj_per_mac" << YAML::Value << a.pe.energy_pj_per_mac;
-  if (a.pe.area_um2 > 0) out << YAML::Key << "area_um2" << YAML::Value << a.pe.area_um2;
-  if (a.pe.psum_bits > 0) out << YAML::Key << "psum_bits" << YAML::Value << a.pe.psum_bits;
-  out << YAML::EndMap;
-  out << YAML::Key << "array" << YAML::Value << YAML::Flow << YAML::BeginMap;
-  out << YAML::Key << "rows" << YAML::Value << a.array.rows;
-  out << YAML::Key << "cols" << YAML::Value << a.array.cols;
-  if (a.array.pipelined_folds) out << YAML::Key << "pipelined_folds" << YAML::Value << true;
-  if (a.array.conv_mapping == ConvMapping::Channels)
-    out << YAML::Key << "conv_mapping" << YAML::Value << "channels";
-  out << YAML::EndMap;
-  out << YAML::Key << "dataflow" << YAML::Value << std::string(dataflow_name(a.dataflow));
-  out << YAML::Key << "buffers" << YAML::Value << YAML::BeginSeq;
-  for (const auto& b : a.buffers) {
-    out << YAML::BeginMap;
-    out << YAML::Key << "name" << YAML::Value << b.name;
-    out << YAML::Key << "capacity_bytes" << YAML::Value << b.capacity_bytes;
-    out << YAML::Key << "banks" << YAML::Value << b.banks;
-    out << YAML::Key << "port_bits" << YAML::Value << b.port_bits;
-    if (b.read_bits_per_cycle > 0)
-      out << YAML::Key << "read_bits_per_cycle" << YAML::Value << b.read_bits_per_cycle;
-    if (b.write_bits_per_cycle > 0)
-      out << YAML::Key << "write_bits_per_cycle" << YAML::Value << b.write_bits_per_cycle;
-    out << YAML::Key << "holds" << YAML::Value << YAML::Flow << YAML::BeginSeq;
-    for (Role r : b.holds) out << std::string(role_name(r));
-    out << YAML::EndSeq;
-    if (b.cells) out << YAML::Key << "cells" << YAML::Value << std::string(sram_cells_name(*b.cells));
-    out << YAML::EndMap;
-  }
-  out << YAML::EndSeq;
-  if (a.accumulators.present) {
-    const BufferConfig& b = a.accumulators.storage;
-    out << YAML::Key << "accumulators" << YAML::Value << YAML::BeginMap;
-    out << YAML::Key << "name" << YAML::Value << b.name;
-    out << YAML::Key << "capacity_bytes" << YAML::Value << b.capacity_bytes;
-    out << YAML::Key << "banks" << YAML::Value << b.banks;
-    out << YAML::Key << "port_bits" << YAML::Value << b.port_bits;
-    out << YAML::Key << "read_bits_per_cycle" << YAML::Value << b.read_bits_per_cycle;
-    out << YAML::Key << "write_bits_per_cycle" << YAML::Value << b.write_bits_per_cycle;
-    if (b.cells) out << YAML::Key << "cells" << YAML::Value << std::string(sram_cells_name(*b.cells));
-    out << YAML::EndMap;
-  }
-  out << YAML::Key << "dram" << YAML::Value << YAML::Flow << YAML::BeginMap;
-  out << YAML::Key << "bandwidth_gbps" << YAML::Value << a.dram.bandwidth_gbps;
-  out << YAML::Key << "latency_ns" << YAML::Value << a.dram.latency_ns;
-  if (a.dram.pj_per_bit > 0) out << YAML::Key << "pj_per_bit" << YAML::Value << a.dram.pj_per_bit;
-  out << YAML::EndMap;
-  if (a.vector.lanes > 0)
-    out << YAML::Key << "vector" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key
-        << "lanes" << YAML::Value << a.vector.lanes << YAML::EndMap;
-  out << YAML::Key << "buffering" << YAML::Value << a.buffering;
-  out << YAML::Key << "ideal_memory" << YAML::Value << a.ideal_memory;
-  out << YAML::Key << "fusion" << YAML::Value << a.fusion;
-  out << YAML::Key << "leakage" << YAML::Value << YAML::Flow << YAML::BeginMap;
-  out << YAML::Key << "logic" << YAML::Value << std::string(logic_cells_name(a.leakage.logic));
-  out << YAML::Key << "sram" << YAML::Value << std::string(sram_cells_name(a.leakage.sram));
-  out << YAML::EndMap;
-  out << YAML::Key << "node_nm" << YAML::Value << a.node_nm;
-  if (!a.energy_table.empty()) out << YAML::Key << "energy_table" << YAML::Value << a.energy_table;
-  out << YAML::EndMap;
+  top_section().emit(out, a);
   return std::string(out.c_str()) + "\n";
+}
+
+std::string arch_schema_markdown(const std::string& section) {
+  const std::map<std::string, const SectionInfo*> sections = {
+      {"top", &top_section()},
+      {"pe", &pe_section()},
+      {"array", &array_section()},
+      {"buffers", &buffer_section()},
+      {"accumulators", &accumulator_section()},
+      {"dram", &dram_section()},
+      {"vector", &vector_section()},
+      {"leakage", &leakage_section()}};
+  const auto it = sections.find(section);
+  if (it == sections.end())
+    throw InternalError(fmt::format("no architecture schema section '{}'", section));
+  return it->second->markdown();
 }
 
 }  // namespace lpsim

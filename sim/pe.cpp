@@ -1,35 +1,45 @@
-// The PE registry: the pe.type name of an architecture file -> its model.
-// Adding a PE type is one file in impl/ plus one line here.
+// The PE registry: the pe.type name of an architecture file -> its model and
+// its own keys of the architecture schema, both described by the type's file.
+// Adding a PE type is one file in impl/ (its model, its keys, its PeType)
+// plus its declaration and its entry here.
 #include "sim/pe.h"
 
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "sim/impl/arch_schema.h"
 
 namespace lpsim {
 
 // Defined in impl/pe_<type>.cpp; docs/architecture.md gives their formulas.
-std::unique_ptr<PeModel> make_fixed_pe(const PeConfig&, const EnergyTable&);
-std::unique_ptr<PeModel> make_bit_serial_pe(const PeConfig&, const EnergyTable&);
-std::unique_ptr<PeModel> make_bit_fusion_pe(const PeConfig&, const EnergyTable&);
-std::unique_ptr<PeModel> make_multi_pass_pe(const PeConfig&, const EnergyTable&);
+namespace schema {
+PeType fixed_pe_type();
+PeType bit_serial_pe_type();
+PeType bit_fusion_pe_type();
+PeType multi_pass_pe_type();
+
+const std::vector<PeType>& pe_types() {
+  static const std::vector<PeType> registry = {fixed_pe_type(), bit_serial_pe_type(),
+                                               bit_fusion_pe_type(), multi_pass_pe_type()};
+  return registry;
+}
+}  // namespace schema
+
+const std::vector<std::string>& pe_type_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (const auto& e : schema::pe_types()) v.emplace_back(e.name);
+    return v;
+  }();
+  return names;
+}
 
 std::unique_ptr<PeModel> make_pe(const PeConfig& config, const EnergyTable& table) {
-  using Factory = std::unique_ptr<PeModel> (*)(const PeConfig&, const EnergyTable&);
-  struct Entry {
-    const char* name;
-    Factory make;
-  };
-  static constexpr Entry kRegistry[] = {{"fixed", &make_fixed_pe},
-                                        {"bit_serial", &make_bit_serial_pe},
-                                        {"bit_fusion", &make_bit_fusion_pe},
-                                        {"multi_pass", &make_multi_pass_pe}};
-  for (const auto& e : kRegistry)
+  for (const auto& e : schema::pe_types())
     if (config.type == e.name) return e.make(config, table);
-  throw InputError(
-      fmt::format("pe.type = {}: unknown PE type: must be one of fixed | bit_serial "
-                  "| bit_fusion | multi_pass",
-                  config.type.empty() ? "''" : config.type));
+  throw InputError(fmt::format("pe.type = {}: unknown PE type: must be one of {}",
+                               config.type.empty() ? "''" : config.type,
+                               join(pe_type_names(), " | ")));
 }
 
 }  // namespace lpsim

@@ -16,6 +16,7 @@
 #include "sim/energy_model.h"
 #include "sim/mapper.h"
 #include "sim/pe.h"
+#include "traces/intervals.h"
 
 namespace lpsim {
 
@@ -175,7 +176,9 @@ EnergyTable energy_table_for(const ArchConfig& arch) {
 
 namespace {
 
-// The design point and the energy table, as one string.
+// The design point and the energy table, as one string: the design point as
+// its declared keys write it back (arch_to_yaml), so a new key joins the
+// fingerprint where it is declared.
 std::string fingerprint(const ArchConfig& arch, const EnergyTable& t) {
   std::string s = arch_to_yaml(arch);
   s += fmt::format("\n--table node {:.17g} v {:.17g} acc {} {}\n", t.node_nm, t.voltage_v,
@@ -669,100 +672,26 @@ void add_step(SimReport& r, const StepSummary& s, double times) {
 
 SimReport simulate_trace(const Trace& trace, const Graph& graph, const ArchConfig& arch,
                          const EnergyTable& table, const SimOptions& options) {
-  validate_trace(trace, "trace");
-  const TraceHeader& h = trace.header;
-  const std::int64_t total = h.total_iterations;
-  const std::int64_t ipe = h.iterations_per_epoch();
-  if (ipe < 1 || total < 0)
-    throw InputError(fmt::format("trace: {} iterations per epoch, {} in all: must be >= 1 and >= 0",
-                                 ipe, total));
-
-  // Base (all-layer) segments and per-layer overrides.
-  struct Override {
-    std::int64_t begin, end;
-    int layer;
-    const PrecisionSet* precision;
-  };
-  std::vector<const Segment*> base;
-  std::vector<Override> overrides;
-  for (const Segment& s : trace.segments) {
-    if (s.layer.empty()) {
-      base.push_back(&s);
-      continue;
-    }
-    const int layer = graph.find(s.layer);
-    if (layer < 0)
-      throw InputError(
-          fmt::format("{}: segment [{}, {}) names layer '{}': the model '{}' has no such layer",
-                      trace.source.empty() ? "trace" : trace.source, s.begin, s.end, s.layer,
-                      graph.name()));
-    overrides.push_back({s.begin, s.end, layer, &s.precision});
-  }
-  std::stable_sort(base.begin(), base.end(),
-                   [](const Segment* a, const Segment* b) { return a->begin < b->begin; });
-  std::stable_sort(overrides.begin(), overrides.end(),
-                   [](const Override& a, const Override& b) { return a.begin < b.begin; });
-
-  // Where the work of an iteration can change: segment ends, epoch starts and
-  // the short last batch of an epoch.
-  std::vector<std::int64_t> cuts{0, total};
-  for (const Segment& s : trace.segments) {
-    cuts.push_back(s.begin);
-    cuts.push_back(s.end);
-  }
-  const std::int64_t epochs = (total + ipe - 1) / ipe;
-  for (std::int64_t e = 0; e <= epochs; ++e) {
-    cuts.push_back(e * ipe);
-    cuts.push_back(e * ipe + ipe - 1);
-  }
-  std::sort(cuts.begin(), cuts.end());
-  cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
-  cuts.erase(
-      std::remove_if(cuts.begin(), cuts.end(), [&](std::int64_t c) { return c < 0 || c > total; }),
-      cuts.end());
-
+  const TraceIntervals intervals(trace, graph, "trace");
   Replayer rp(graph, arch, table, options, false);
   SimReport r = rp.empty_report();
-  for (std::int64_t e = 0; e < epochs; ++e) r.epochs.push_back({e, 0, 0, rp.zero()});
+  for (std::int64_t e = 0; e < trace.header.epochs; ++e) r.epochs.push_back({e, 0, 0, rp.zero()});
 
   std::map<std::size_t, std::int64_t> iterations_of_step;
-  std::size_t next_base = 0, next_override = 0;
-  const Segment* current = nullptr;
-  std::vector<Override> active;
-  for (std::size_t i = 0; i + 1 < cuts.size(); ++i) {
-    const std::int64_t a = cuts[i], b = cuts[i + 1];
-    while (next_base < base.size() && base[next_base]->begin <= a) current = base[next_base++];
-    if (!current || current->end <= a)
-      throw InputError(fmt::format("trace: no all-layer segment covers iteration {}", a));
-    while (next_override < overrides.size() && overrides[next_override].begin <= a)
-      active.push_back(overrides[next_override++]);
-    active.erase(
-        std::remove_if(active.begin(), active.end(), [&](const Override& o) { return o.end <= a; }),
-        active.end());
+  intervals.for_each([&](const TraceInterval& iv) {
     StepKey key;
-    key.batch = h.images_at(a);
-    key.base = current->precision;
-    for (const Override& o : active) {  // later segments win for the same layer
-      auto it = std::find_if(key.overrides.begin(), key.overrides.end(),
-                             [&](const auto& x) { return x.first == o.layer; });
-      if (it != key.overrides.end())
-        it->second = *o.precision;
-      else
-        key.overrides.emplace_back(o.layer, *o.precision);
-    }
-    std::sort(key.overrides.begin(), key.overrides.end(),
-              [](const auto& x, const auto& y) { return x.first < y.first; });
-    if (key.batch < 1) continue;
+    key.batch = iv.batch;
+    key.base = *iv.precision;
+    key.overrides = iv.overrides;
     const std::size_t id = rp.step(key);
-    const std::int64_t iters = b - a;
-    iterations_of_step[id] += iters;
-    EpochReport& ep = r.epochs[std::size_t(a / ipe)];
-    ep.iterations += iters;
-    ep.images += iters * key.batch;
-    ep.totals.add(rp.summary(id).total, double(iters));
-    r.iterations += iters;
-    r.images += iters * key.batch;
-  }
+    iterations_of_step[id] += iv.iterations();
+    EpochReport& ep = r.epochs[std::size_t(iv.epoch)];
+    ep.iterations += iv.iterations();
+    ep.images += iv.images;
+    ep.totals.add(rp.summary(id).total, double(iv.iterations()));
+    r.iterations += iv.iterations();
+    r.images += iv.images;
+  });
   for (const auto& [id, iters] : iterations_of_step) add_step(r, rp.summary(id), double(iters));
   r.cache = rp.cache_report();
   return r;
@@ -802,6 +731,31 @@ SimReport simulate_step(const Graph& graph, const ArchConfig& arch, const Energy
   return r;
 }
 
+// ---- Derived metrics ----
+
+double latency_s(const SimReport& r, const Totals& t) { return t.cycles / (r.clock_ghz * 1e9); }
+
+double energy_static_pj(const SimReport& r, const Totals& t) {
+  double pj = 0;
+  for (std::size_t c = 0; c < r.components.size() && c < t.energy_pj_by_component.size(); ++c)
+    if (is_static_component(r.components[c])) pj += t.energy_pj_by_component[c];
+  return pj;
+}
+
+std::map<std::string, double> energy_j_by_component(const SimReport& r, const Totals& t) {
+  std::map<std::string, double> out;
+  for (std::size_t c = 0; c < r.components.size(); ++c)
+    out[r.components[c]] =
+        (c < t.energy_pj_by_component.size() ? t.energy_pj_by_component[c] : 0.0) * 1e-12;
+  return out;
+}
+
+double SimReport::energy_static_j() const { return energy_static_pj(*this, total) * 1e-12; }
+
+double SimReport::energy_dynamic_j() const {
+  return (total.energy_pj() - energy_static_pj(*this, total)) * 1e-12;
+}
+
 // ---- JSON ----
 
 namespace {
@@ -809,12 +763,10 @@ namespace {
 nlohmann::json totals_json(const SimReport& r, const Totals& t) {
   nlohmann::json j;
   j["cycles"] = t.cycles;
-  j["latency_s"] = t.cycles / (r.clock_ghz * 1e9);
+  j["latency_s"] = latency_s(r, t);
   j["energy_j"] = t.energy_pj() * 1e-12;
   // Static (leakage x time) and dynamic (events x energy per event) apart.
-  double static_pj = 0;
-  for (std::size_t c = 0; c < r.components.size() && c < t.energy_pj_by_component.size(); ++c)
-    if (is_static_component(r.components[c])) static_pj += t.energy_pj_by_component[c];
+  const double static_pj = energy_static_pj(r, t);
   j["energy_static_j"] = static_pj * 1e-12;
   j["energy_dynamic_j"] = (t.energy_pj() - static_pj) * 1e-12;
   j["gbitops"] = t.bitops * 1e-9;
@@ -863,10 +815,7 @@ nlohmann::json to_json(const SimReport& r) {
   j["bound"] = {{"compute_share", cyc > 0 ? r.total.compute_bound_cycles / cyc : 0.0},
                 {"memory_share", cyc > 0 ? r.total.memory_bound_cycles / cyc : 0.0}};
   nlohmann::json comp = nlohmann::json::object();
-  for (std::size_t c = 0; c < r.components.size(); ++c)
-    comp[r.components[c]] =
-        (c < r.total.energy_pj_by_component.size() ? r.total.energy_pj_by_component[c] : 0.0) *
-        1e-12;
+  for (const auto& [name, joules] : energy_j_by_component(r, r.total)) comp[name] = joules;
   nlohmann::json phase = nlohmann::json::object();
   for (int p = 0; p < kNumPhases; ++p)
     phase[std::string(phase_name(static_cast<Phase>(p)))] =
@@ -903,7 +852,7 @@ nlohmann::json to_json(const SimReport& r) {
                       {"iterations", e.iterations},
                       {"images", e.images},
                       {"cycles", e.totals.cycles},
-                      {"latency_s", e.totals.cycles / (r.clock_ghz * 1e9)},
+                      {"latency_s", latency_s(r, e.totals)},
                       {"energy_j", e.totals.energy_pj() * 1e-12},
                       {"gbitops", e.totals.bitops * 1e-9}});
   j["epochs"] = std::move(epochs);

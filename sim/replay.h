@@ -102,7 +102,17 @@ struct SimReport {
 
   double latency_s() const { return total.cycles / (clock_ghz * 1e9); }
   double energy_j() const { return total.energy_pj() * 1e-12; }
+  double energy_static_j() const;   // leakage x time (is_static_component), part of energy_j
+  double energy_dynamic_j() const;  // events x energy per event: energy_j - energy_static_j
 };
+
+// Derived metrics of any Totals of a report (the run, a phase, a layer, an
+// epoch); to_json prints exactly these (docs/simulator.md).
+double latency_s(const SimReport& report, const Totals& totals);  // cycles / clock
+double energy_static_pj(const SimReport& report, const Totals& totals);
+// Component name (SimReport::components) -> joules; sorted by name.
+std::map<std::string, double> energy_j_by_component(const SimReport& report,
+                                                    const Totals& totals);
 
 class CostCache;
 
@@ -138,9 +148,9 @@ CostCache& default_cost_cache();
 // arch's override file, scaled to arch.node_nm.
 EnergyTable energy_table_for(const ArchConfig& arch);
 
-// Replays a trace: iterations split at epoch boundaries, at the short last
-// batch of an epoch and at segment boundaries; per-layer segments override
-// the all-layer precision of their layer. InputError for a segment naming a
+// Replays a trace over its intervals (traces/intervals.h: split at epoch
+// boundaries, at the short last batch of an epoch and at segment boundaries;
+// per-layer segments override the all-layer precision of their layer). InputError for a segment naming a
 // layer the graph lacks, or an op the design point cannot run.
 SimReport simulate_trace(const Trace& trace, const Graph& graph, const ArchConfig& arch,
                          const EnergyTable& table, const SimOptions& options = {});

@@ -10,7 +10,7 @@
 #include "core/error.h"
 #include "tools/cli_common.h"
 #include "tools/commands.h"
-#include "tools/explore.h"
+#include "study/explore.h"
 
 namespace lpsim::cli {
 

@@ -4,74 +4,17 @@
 
 #include <fmt/format.h>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
-
 #include "models/graph_io.h"
 #include "sim/replay.h"
+#include "study/sim_format.h"
 #include "traces/bitops.h"
 #include "tools/arch_options.h"
 #include "tools/cli_common.h"
 #include "tools/commands.h"
 
 namespace lpsim::cli {
-
-namespace {
-
-// The breakdowns as compact tables: energy by component, then time and
-// energy by phase and by engine (MAC array / vector unit).
-void print_summary(const nlohmann::json& j, const std::string& what, const ArchConfig& arch) {
-  std::cout << fmt::format("{} on design point '{}' ({})\n", what, arch.name, arch.source);
-  const double energy = j.value("energy_j", 0.0), cycles = j.value("cycles", 0.0);
-  std::cout << fmt::format(
-      "  BitOPs   {} G\n  energy   {}\n  latency  {}  ({} cycles at {} GHz, {} timing)\n\n",
-      sig(j.value("total_gbitops", 0.0)), joules(energy), seconds(j.value("latency_s", 0.0)),
-      sig(cycles), arch.clock_ghz, j.value("timing", ""));
-  auto share = [](double part, double whole) {
-    return whole > 0 ? fmt::format("{:.1f}%", 100 * part / whole) : std::string("-");
-  };
-  if (!j.contains("breakdown")) return;
-  const auto& b = j["breakdown"];
-  if (b.contains("component")) {
-    // Dynamic components first, then static ones (docs/energy.md), each kind
-    // with its subtotal.
-    Table t({"component", "kind", "energy", "share"});
-    for (const bool want_static : {false, true}) {
-      for (const auto& [name, v] : b["component"].items())
-        if (v.is_number() && (name.rfind("static:", 0) == 0) == want_static)
-          t.add({name, want_static ? "static" : "dynamic", joules(v.get<double>()),
-                 share(v.get<double>(), energy)});
-      const double sub = j.value(want_static ? "energy_static_j" : "energy_dynamic_j", 0.0);
-      t.add({want_static ? "(all static)" : "(all dynamic)", "", joules(sub), share(sub, energy)});
-    }
-    std::cout << t.str() << "\n";
-  }
-  for (const char* key : {"phase", "engine"}) {
-    if (!b.contains(key)) continue;
-    Table t({key, "GBitOPs", "cycles", "time share", "memory-bound", "energy", "energy share",
-             "utilization"});
-    for (const auto& [name, v] : b[key].items()) {
-      if (!v.is_object()) continue;
-      double c = v.value("cycles", 0.0);
-      t.add({name, sig(v.value("gbitops", 0.0)), sig(c), share(c, cycles),
-             share(v.value("memory_bound_cycles", 0.0), c), joules(v.value("energy_j", 0.0)),
-             share(v.value("energy_j", 0.0), energy),
-             fmt::format("{:.1f}%", 100 * v.value("utilization", 0.0))});
-    }
-    std::cout << t.str() << "\n";
-  }
-  // Where the time went: each module's busy cycles and the engines' stalls
-  // by cause (docs/simulator.md, "Stalls"), as shares of the run's cycles.
-  if (j.contains("busy_cycles") && j.contains("stall_cycles")) {
-    Table t({"module / stall", "cycles", "of the run"});
-    for (const auto& [name, v] : j["busy_cycles"].items())
-      t.add({"busy: " + name, sig(v.get<double>()), share(v.get<double>(), cycles)});
-    for (const auto& [name, v] : j["stall_cycles"].items())
-      t.add({"stalled on: " + name, sig(v.get<double>()), share(v.get<double>(), cycles)});
-    std::cout << t.str() << "\n";
-  }
-}
-
-}  // namespace
 
 Action add_simulate(CLI::App& app) {
   auto* sub = app.add_subcommand(
@@ -88,6 +31,7 @@ Action add_simulate(CLI::App& app) {
   auto json = std::make_shared<bool>(false);
   auto quiet = std::make_shared<bool>(false);
   auto timing = std::make_shared<std::string>("systemc");
+  auto layers_csv = std::make_shared<std::string>();
   sub->add_option("trace", *trace_path, "Trace file (.lpt / .lpt.gz)");
   sub->add_option("--topology", *topology,
                   "Layer list in SCALE-Sim's topology CSV layout instead of a trace");
@@ -101,6 +45,9 @@ Action add_simulate(CLI::App& app) {
   add_timing_option(*sub, *timing);
   sub->add_flag("--json", *json, "Print a JSON object");
   sub->add_flag("-q,--quiet", *quiet, "Print only energy (J) and latency (s)");
+  sub->add_option("--layers-csv", *layers_csv,
+                  "Also write per-layer results (whole run and per phase) as CSV, units in the "
+                  "column names (docs/simulator.md); - prints it instead of the summary");
   return [=]() {
     if (trace_path->empty() == topology->empty())
       throw InputError("simulate: give exactly one of a trace file or --topology CSV");
@@ -108,12 +55,12 @@ Action add_simulate(CLI::App& app) {
     EnergyTable table = energy_table_for(a);
     SimOptions options;
     options.timing = parse_timing(*timing);
-    nlohmann::json j;
+    SimReport report;
     std::string what;
     if (!trace_path->empty()) {
       Trace trace = read_trace(*trace_path);
       Graph graph = trace_graph(trace);
-      j = to_json(simulate_trace(trace, graph, a, table, options));
+      report = simulate_trace(trace, graph, a, table, options);
       // A trace that carries its own graph is named by the graph.
       const std::string model =
           trace.header.model.empty() ? "graph '" + graph.name() + "'" : trace.header.model;
@@ -127,35 +74,24 @@ Action add_simulate(CLI::App& app) {
         throw InputError(fmt::format("--precision '{}': expected FW/BW, e.g. 8/8", *precision));
       PrecisionSet p = PrecisionSet::fw_bw(parse_format(precision->substr(0, slash), "--precision"),
                                            parse_format(precision->substr(slash + 1), "--precision"));
-      j = to_json(simulate_step(graph, a, table, p, *batch, *phase == "fwd", options,
-                                layer_precision_of(graph, p)));
       // A topology's input layers stand for data, not work: list its layers only.
-      nlohmann::json layers = nlohmann::json::array();
-      for (const auto& l : j["layers"])
-        if (l.value("kind", "") != "input") layers.push_back(l);
-      j["layers"] = layers;
+      report = study::without_input_layers(simulate_step(graph, a, table, p, *batch,
+                                                         *phase == "fwd", options,
+                                                         layer_precision_of(graph, p)));
       what = fmt::format("{} ({} pass, precision {}, batch {})", *topology,
                          *phase == "fwd" ? "forward" : "training", *precision, *batch);
     }
-    j["arch"] = a.name;
+    if (!layers_csv->empty()) {
+      write_file_atomic(*layers_csv, study::layers_csv(report));
+      if (writes_stdout(*layers_csv)) return 0;  // the CSV alone on standard output
+    }
     if (*json) {
-      print_json(j);
+      print_json(to_json(report));
     } else if (*quiet) {
-      std::cout << sig(j.value("energy_j", 0.0), 6) << " " << sig(j.value("latency_s", 0.0), 6)
-                << "\n";
+      std::cout << sig(report.energy_j(), 6) << " " << sig(report.latency_s(), 6) << "\n";
     } else {
-      print_summary(j, what, a);
-      if (!topology->empty()) {
-        Table rows({"layer", "cycles", "utilization", "SRAM read bits", "SRAM write bits",
-                    "DRAM read bits", "DRAM write bits", "energy"});
-        for (const auto& l : j["layers"])
-          rows.add({l.value("name", ""), sig(l.value("cycles", 0.0)),
-                    fmt::format("{:.1f}%", 100 * l.value("utilization", 0.0)),
-                    sig(l.value("sram_read_bits", 0.0)), sig(l.value("sram_write_bits", 0.0)),
-                    sig(l.value("dram_read_bits", 0.0)), sig(l.value("dram_write_bits", 0.0)),
-                    joules(l.value("energy_j", 0.0))});
-        std::cout << rows.str();
-      }
+      std::cout << study::simulation_summary(report, what, a);
+      if (!topology->empty()) std::cout << study::layers_table(report);
     }
     return 0;
   };

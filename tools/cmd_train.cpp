@@ -10,6 +10,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "models/zoo.h"
+#include "study/train_format.h"
 #include "tools/cli_common.h"
 #include "tools/commands.h"
 #include "traces/bitops.h"
@@ -20,12 +21,6 @@
 
 namespace lpsim::cli {
 namespace {
-
-std::string eta_text(double s) {
-  const auto t = static_cast<long long>(std::llround(s));
-  return t >= 3600 ? fmt::format("{}h{:02}m", t / 3600, (t % 3600) / 60)
-                   : fmt::format("{}m{:02}s", t / 60, t % 60);
-}
 
 // --loss-scale: "S" (static), "dynamic" (from 2^16) or "dynamic:S";
 // "enhanced" / "enhanced:S" (dynamic with a growing floor); "adaptive:" in
@@ -88,10 +83,6 @@ void parse_lr(const std::string& text, trainer::TrainOptions& o) {
         text));
   trainer::parse_lr_policy(text);  // fails here, before any data is read
   o.lr_policy = text;
-}
-
-std::string opt_num(const std::optional<double>& v, int digits) {
-  return v ? fmt::format("{:.{}f}", *v, digits) : "-";
 }
 
 }  // namespace
@@ -268,78 +259,10 @@ Action add_train(CLI::App& app) {
       return 0;
     }
     write_trace(*out, r.trace);
-    const Graph graph = make_model(o->model, o->dataset);
-    const BitopsReport bits = count_bitops(r.trace, graph, CountConvention::Gemm);
-    const auto& last = r.trace.metrics.back();
-    double wall = 0;
-    for (const auto& m : r.trace.metrics) wall += m.wall_s.value_or(0);
-    if (*json) {
-      nlohmann::json epochs = nlohmann::json::array();
-      const bool passes = o->optimizer != "sgd";
-      for (std::size_t k = 0; k < r.trace.metrics.size(); ++k) {
-        const auto& m = r.trace.metrics[k];
-        nlohmann::json e = {{"epoch", k},
-                            {"train_loss", m.train_loss.value_or(NAN)},
-                            {"train_accuracy", m.train_accuracy.value_or(NAN)},
-                            {"test_accuracy", m.test_accuracy.value_or(NAN)},
-                            {"wall_s", m.wall_s.value_or(NAN)}};
-        if (m.loss_scale) e["loss_scale"] = *m.loss_scale;
-        if (m.skipped_steps) e["skipped_steps"] = *m.skipped_steps;
-        if (passes) e["data_passes"] = m.epoch + 1;  // the trace's epochs so far
-        epochs.push_back(e);
-      }
-      nlohmann::json j = {{"output", *out},
-                          {"model", o->model},
-                          {"dataset", o->dataset},
-                          {"schedule", o->schedule},
-                          {"seed", o->seed},
-                          {"threads", r.threads},
-                          {"optimizer", o->optimizer},
-                          {"iterations", r.trace.header.total_iterations},
-                          {"steps", o->epochs * r.trace.header.iterations_per_epoch()},
-                          {"data_passes", r.trace.header.epochs},
-                          {"segments", r.trace.segments.size()},
-                          {"test_accuracy", last.test_accuracy.value_or(NAN)},
-                          {"final_test",
-                           {{"loss", r.final_test.loss},
-                            {"confidence_mean", r.final_test.confidence.mean},
-                            {"confidence_sd", r.final_test.confidence.sd},
-                            {"cdac", r.final_test.confidence.cdac}}},
-                          {"total_gbitops", bits.total_bitops / 1e9},
-                          {"total_gmacs", bits.total_macs / 1e9},
-                          {"wall_s", wall},
-                          {"epochs", epochs},
-                          {"events", r.events}};
-      if (r.range_test) {
-        nlohmann::json curve = nlohmann::json::array();
-        for (const auto& s : r.range_test->curve)
-          curve.push_back({{"bits", s.bits},
-                           {"iterations", s.iterations},
-                           {"train_accuracy", s.train_accuracy}});
-        j["range_test"] = {
-            {"b_min", r.range_test->b_min}, {"schedule", r.range_test->schedule}, {"curve", curve}};
-      }
-      if (!o->lr_policy.empty())
-        j["lr_policy"] = trainer::to_string(trainer::parse_lr_policy(o->lr_policy));
-      print_json(j, info);
-    } else if (!*quiet) {
-      for (const auto& ev : r.events) info << ev << "\n";
-      if (o->dynamic_loss_scale) {
-        std::int64_t skipped = 0;
-        for (const auto& m : r.trace.metrics) skipped += m.skipped_steps.value_or(0);
-        info << fmt::format(
-            "dynamic loss scale: {} step(s) skipped for overflow, final scale {:g}\n", skipped,
-            last.loss_scale.value_or(1));
-      }
-      info << fmt::format(
-          "{} {} {} epochs, schedule {}{}: test accuracy {}, train loss {}, {} GBitOPs, {} -> {}\n",
-          o->model, o->dataset, o->epochs, o->schedule,
-          o->optimizer == "sgd" ? std::string()
-                                : fmt::format(", optimizer {} ({} passes over the data)",
-                                              o->optimizer, r.trace.header.epochs),
-          opt_num(last.test_accuracy, 4),
-          opt_num(last.train_loss, 4), sig(bits.total_bitops / 1e9), seconds(wall), *out);
-    }
+    if (*json)
+      print_json(study::train_json(*o, r, *out), info);
+    else if (!*quiet)
+      info << study::train_summary(*o, r, *out);
     return 0;
   };
 }

@@ -6,12 +6,13 @@ packages=(
   libsystemc-dev libboost-graph-dev catch2 libbenchmark-dev
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
   libopenblas-dev dataset-fashion-mnist gnuplot-nox
-  clang libclang-rt-14-dev  # tools/fuzz.sh: libFuzzer targets (CI runs them briefly)
+  clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer targets (CI runs them briefly)
   libopenmpi-dev openmpi-bin
   pybind11-dev python3-dev  # the Python module (python/, docs/python.md)
+  python3-torch  # the PyTorch recorder's tests (python/lpsim/torch.py; skipped without it)
+  python3-torchvision  # the ONNX reader's tests export whole networks at test time (python3-torch too)
   libonnx-dev libprotobuf-dev  # `lpsim import` (models/onnx/, docs/models.md "ONNX import")
   libonnx-testdata  # the ONNX reader's tests: ONNX's own single-op and PyTorch test models
-  python3-torch python3-torchvision  # the ONNX reader's tests export whole networks at test time
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -6,7 +6,7 @@
 #      sanitizer finding fatal. The trainer's longest cases are left out of this
 #      pass (ctest -E "$LPSIM_ASAN_EXCLUDE"); pass 1 runs them.
 #   3. When CI=true or LPSIM_FUZZ_SECONDS is set: every libFuzzer target for
-#      LPSIM_FUZZ_SECONDS seconds (default 20) on its seed corpus (tools/fuzz.sh).
+#      LPSIM_FUZZ_SECONDS seconds (default 20) on its seed corpus (scripts/fuzz.sh).
 # docs/reliability.md describes what each pass guarantees.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +33,6 @@ ctest --preset asan -E "$LPSIM_ASAN_EXCLUDE"
 stamp "sanitizer tests passed"
 
 if [[ ${CI:-} == true || -n ${LPSIM_FUZZ_SECONDS:-} ]]; then
-  bash tools/fuzz.sh all "${LPSIM_FUZZ_SECONDS:-20}"
+  bash scripts/fuzz.sh all "${LPSIM_FUZZ_SECONDS:-20}"
   stamp "fuzzers ran clean"
 fi

@@ -1,18 +1,18 @@
 // Training BitOPs of a trace (docs/bitops.md). MAC counts of one training step
 // are linear in the batch (every GEMM's M or K, or its repeat, carries it), so
 // the per-image cost of each layer is computed once at batch 1 and multiplied
-// by the images of each stretch of iterations. Sums are exact integers
-// (128-bit) until the final conversion to double.
+// by the images of each interval of the trace (traces/intervals.h). Sums are
+// exact integers (128-bit) until the final conversion to double.
 #include "traces/bitops.h"
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <map>
 
 #include "core/error.h"
 #include "models/graph_io.h"
 #include "models/zoo.h"
+#include "traces/intervals.h"
 
 namespace lpsim {
 
@@ -132,61 +132,27 @@ double to_double(Int v) { return static_cast<double>(static_cast<long double>(v)
 }  // namespace
 
 BitopsReport count_bitops(const Trace& trace, const Graph& graph, CountConvention convention) {
-  validate_trace(trace, "bitops");
+  const TraceIntervals intervals(trace, graph, "bitops");
   const TraceHeader& h = trace.header;
   const CostModel model =
       convention == CountConvention::Gemm ? gemm_model(graph) : cpt_model(graph);
-
-  // Per-layer segments, by layer index, in order.
-  std::map<int, std::vector<const Segment*>> by_layer;
-  std::vector<const Segment*> all_layers;
-  std::vector<std::int64_t> cuts;
-  for (const Segment& s : trace.segments) {
-    cuts.push_back(s.begin);
-    cuts.push_back(s.end);
-    if (s.layer.empty()) {
-      all_layers.push_back(&s);
-      continue;
-    }
-    int l = graph.find(s.layer);
-    if (l < 0)
-      throw InputError(
-          fmt::format("{}segment [{}, {}) names layer '{}', which {} does not have",
-                      trace.source.empty() ? "trace " : trace.source + ": ", s.begin, s.end,
-                      s.layer, graph.name()));
-    by_layer[l].push_back(&s);
-  }
-  const std::int64_t ipe = h.iterations_per_epoch();
-  for (std::int64_t e = 0; e <= h.epochs; ++e)
-    cuts.push_back(std::min(e * ipe, h.total_iterations));
-  std::sort(cuts.begin(), cuts.end());
-  cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
 
   const auto epochs = static_cast<std::size_t>(h.epochs);
   std::array<Int, kNumPhases> bitops{}, macs{};
   std::vector<Int> bitops_epoch(epochs, 0), macs_epoch(epochs, 0);
   BitopsReport r;
   std::map<PrecisionSet, Costs> cache;
-  std::size_t seg = 0;
-  std::map<int, std::size_t> layer_pos;
-
-  for (std::size_t i = 0; i + 1 < cuts.size(); ++i) {
-    const std::int64_t a = cuts[i], b = cuts[i + 1];
-    while (all_layers[seg]->end <= a) ++seg;
-    const PrecisionSet& p = all_layers[seg]->precision;
+  intervals.for_each([&](const TraceInterval& iv) {
+    const PrecisionSet& p = *iv.precision;
     auto it = cache.find(p);
     if (it == cache.end()) it = cache.emplace(p, model.cost(p)).first;
     Costs cost = it->second;
-    for (const auto& [layer, list] : by_layer) {
-      std::size_t& k = layer_pos[layer];
-      while (k < list.size() && list[k]->end <= a) ++k;
-      if (k == list.size() || list[k]->begin > a) continue;
-      const Costs base = model.layer_cost(layer, p),
-                  over = model.layer_cost(layer, list[k]->precision);
+    for (const auto& [layer, over_p] : iv.overrides) {
+      const Costs base = model.layer_cost(layer, p), over = model.layer_cost(layer, over_p);
       for (int ph = 0; ph < kNumPhases; ++ph) cost[ph] += over[ph] - base[ph];
     }
-    const Int images = h.images_in(a, b);
-    const auto epoch = static_cast<std::size_t>(a / ipe);
+    const Int images = iv.images;
+    const auto epoch = static_cast<std::size_t>(iv.epoch);
     for (int ph = 0; ph < kNumPhases; ++ph) {
       const Int bits = cost[ph] * images, m = Int(model.macs_per_image[ph]) * images;
       bitops[ph] += bits;
@@ -194,8 +160,8 @@ BitopsReport count_bitops(const Trace& trace, const Graph& graph, CountConventio
       bitops_epoch[epoch] += bits;
       macs_epoch[epoch] += m;
     }
-    r.iterations_by_precision[p.label()] += b - a;
-  }
+    r.iterations_by_precision[p.label()] += iv.iterations();
+  });
 
   Int total_bitops = 0, total_macs = 0;
   for (int ph = 0; ph < kNumPhases; ++ph) {

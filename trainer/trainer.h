@@ -127,7 +127,7 @@ TrainResult train(const TrainOptions& options, const ProgressFn& progress = {});
 // order) at the schedule's first precision and writes, as raw little-endian
 // float32 files plus manifest.json in `dir`: the input, labels, initial
 // parameters, every layer's output, the loss, every parameter gradient.
-// tools/torch_reference.py repeats the step in PyTorch and compares.
+// scripts/torch_reference.py repeats the step in PyTorch and compares.
 void dump_batch(const TrainOptions& options, const std::string& dir);
 
 }  // namespace lpsim::trainer

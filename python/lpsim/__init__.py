@@ -7,18 +7,26 @@ schedule, cost on this accelerator? (docs/python.md)
 
 Bad input raises lpsim.InputError (a ValueError) with the one-line message the
 command line prints (file, field, allowed range).
+
+Without the compiled module _lpsim (not built), `import lpsim` still works
+and so does the pure-Python recorder `lpsim.torch`; the functions that need
+the module raise ImportError saying how to build it.
 """
 
-from ._lpsim import Arch, CostCache, Graph, InputError, Trace
-from . import _lpsim
-from .results import (BitopsResult, CompareResult, CompareRow, EpochResult, LayerResult,
-                      SimResult, Totals)
+try:
+    from ._lpsim import Arch, CostCache, Graph, InputError, Trace
+    from . import _lpsim
+except ImportError as _error:  # not built: the pure-Python parts (lpsim.torch) still work
+    from ._unbuilt import Arch, CostCache, Graph, InputError, Trace, Unbuilt
+    _lpsim = Unbuilt(_error)
+from .results import (BitopsResult, CompareResult, CompareRow, EpochResult, ExploreResult,
+                      LayerResult, SimResult, Totals)
 
 InputError.__module__ = "lpsim"  # tracebacks say lpsim.InputError
 
 __all__ = ["Arch", "BitopsResult", "CompareResult", "CompareRow", "CostCache", "EpochResult",
-           "Graph", "InputError", "LayerResult", "SimResult", "Totals", "Trace", "archs",
-           "bitops", "compare", "load_arch", "load_graph", "load_topology", "load_trace",
+           "ExploreResult", "Graph", "InputError", "LayerResult", "SimResult", "Totals", "Trace", "archs",
+           "bitops", "compare", "explore", "load_arch", "load_graph", "load_topology", "load_trace",
            "model", "models", "simulate", "simulate_topology", "synth"]
 
 # `lpsim compare`'s default schedules for synthesized runs (tools/cmd_compare.cpp).
@@ -147,6 +155,22 @@ def compare(model="resnet74", dataset="", *, epochs=160, batch=128, iterations=0
                        latency_change=_change(row.get("latency_s"), b.get("latency_s")))
             rows.append(CompareRow(**row))
     return CompareResult(rows)
+
+
+def explore(space, traces, output, *, jobs=1, samples=0, sampling="random", seed=1,
+            resume=False, report=None, timing="systemc"):
+    """Evaluates the design points of a design-space file on training traces,
+    as ``lpsim explore SPACE --trace T... -o OUTPUT``: one CSV row per (point,
+    trace) written to ``output``, Pareto-optimal rows marked -> ExploreResult.
+    ``samples`` > 0 draws that many points (``sampling`` "random" or "lhs",
+    ``seed``); ``jobs`` worker processes; ``report`` a directory for the Pareto
+    plot (docs/explore.md)."""
+    if isinstance(traces, (str, bytes)) or hasattr(traces, "__fspath__"):
+        traces = [traces]
+    summary = _lpsim.explore(str(space), [str(t) for t in traces], str(output), int(jobs),
+                             int(samples), sampling, int(seed), bool(resume),
+                             "" if report is None else str(report), timing)
+    return ExploreResult(summary, str(output))
 
 
 def _change(value, base):

@@ -223,3 +223,33 @@ class CompareResult:
 
     def __repr__(self):
         return f"<lpsim.CompareResult {len(self.rows)} rows>"
+
+
+class ExploreResult:
+    """What ``explore`` returns: the summary ``lpsim explore --json`` prints
+    (counts, the Pareto-optimal rows) and every row of the results CSV, as
+    strings keyed by column (docs/explore.md)."""
+
+    def __init__(self, summary, output):
+        self.summary: Dict = summary
+        self.output: str = output
+        self.rows: List[Dict[str, str]] = []
+        if output != "-":
+            import csv
+            with open(output, newline="", encoding="utf-8") as f:
+                self.rows = list(csv.DictReader(f))
+
+    @property
+    def pareto(self):
+        """The rows marked Pareto-optimal."""
+        return [r for r in self.rows if r.get("pareto") in ("1", "true", "yes")]
+
+    def to_dict(self):
+        return copy.deepcopy(self.summary)
+
+    def to_dataframe(self):
+        """The results CSV as a DataFrame (pandas reads the numbers as numbers)."""
+        return _pandas().read_csv(self.output)
+
+    def __repr__(self):
+        return f"<lpsim.ExploreResult {len(self.rows)} rows, {len(self.pareto)} Pareto-optimal>"

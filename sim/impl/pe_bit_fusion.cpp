@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "sim/impl/arch_schema.h"
 #include "sim/pe.h"
 
 namespace lpsim {
@@ -108,8 +109,39 @@ class BitFusionPe final : public PeModel {
 
 }  // namespace
 
-std::unique_ptr<PeModel> make_bit_fusion_pe(const PeConfig& config, const EnergyTable& table) {
-  return std::make_unique<BitFusionPe>(config, table);
+// pe.brick_bits and pe.fusion_bits (docs/architecture.md, "pe").
+namespace schema {
+
+namespace {
+
+PeKeys own_keys() {
+  PeKeys keys;
+  keys.push_back(
+      integer("brick_bits", &PeConfig::brick_bits, 1, 16,
+              {.unit = "bits", .doc = "the width of one BitBrick", .default_text = "2"}));
+  Key<PeConfig> fusion = integer("fusion_bits", &PeConfig::fusion_bits, 1, 32,
+                                 {.unit = "bits",
+                                  .doc = "the widest operand fused spatially: `brick_bits` x a "
+                                         "power of two",
+                                  .default_text = "8"});
+  fusion.parse = [parse = fusion.parse](const Checker& c, const YAML::Node& node,
+                                        const std::string& path, PeConfig& pe,
+                                        const ArchConfig& so_far) {
+    parse(c, node, path, pe, so_far);
+    const int bricks = pe.fusion_bits / pe.brick_bits;
+    if (pe.fusion_bits % pe.brick_bits != 0 || (bricks & (bricks - 1)) != 0 || bricks < 1)
+      c.fail("pe.fusion_bits", std::to_string(pe.fusion_bits),
+             fmt::format("must be pe.brick_bits ({}) times a power of two, at most 32",
+                         pe.brick_bits));
+  };
+  keys.push_back(std::move(fusion));
+  return keys;
 }
+
+}  // namespace
+
+PeType bit_fusion_pe_type() { return {"bit_fusion", &make_model<BitFusionPe>, &own_keys}; }
+
+}  // namespace schema
 
 }  // namespace lpsim

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "sim/impl/arch_schema.h"
 #include "sim/pe.h"
 
 namespace lpsim {
@@ -77,8 +78,45 @@ class BitSerialPe final : public PeModel {
 
 }  // namespace
 
-std::unique_ptr<PeModel> make_bit_serial_pe(const PeConfig& config, const EnergyTable& table) {
-  return std::make_unique<BitSerialPe>(config, table);
+// pe.serial_operand and pe.serial_max_bits (docs/architecture.md, "pe").
+namespace schema {
+
+namespace {
+
+PeKeys own_keys() {
+  Key<PeConfig> operand{{.name = "serial_operand",
+                         .type = "string",
+                         .range = "`A` (the GEMM's lhs operand) or `W` (its rhs)",
+                         .doc = "the operand streamed a bit per cycle",
+                         .default_text = "`A`"}};
+  operand.parse = [](const Checker& c, const YAML::Node& node, const std::string& path,
+                     PeConfig& pe, const ArchConfig&) {
+    if (auto s = c.opt_string(node, "serial_operand", path, "must be A or W")) {
+      if (*s == "A")
+        pe.serial_operand = Role::A;
+      else if (*s == "W")
+        pe.serial_operand = Role::W;
+      else
+        c.fail("pe.serial_operand", node["serial_operand"], "must be A or W");
+    }
+  };
+  operand.emit = [](YAML::Emitter& out, const PeConfig& pe) {
+    out << YAML::Key << "serial_operand" << YAML::Value
+        << std::string(role_name(pe.serial_operand));
+  };
+  PeKeys keys;
+  keys.push_back(std::move(operand));
+  keys.push_back(integer("serial_max_bits", &PeConfig::serial_max_bits, 1, kMaxBits,
+                         {.unit = "bits",
+                          .doc = "the widest operand, the parallel operand's datapath width",
+                          .default_text = "16"}));
+  return keys;
 }
+
+}  // namespace
+
+PeType bit_serial_pe_type() { return {"bit_serial", &make_model<BitSerialPe>, &own_keys}; }
+
+}  // namespace schema
 
 }  // namespace lpsim

@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "core/error.h"
+#include "sim/impl/arch_schema.h"
 #include "sim/pe.h"
 
 namespace lpsim {
@@ -101,8 +102,94 @@ class FixedPe final : public PeModel {
 
 }  // namespace
 
-std::unique_ptr<PeModel> make_fixed_pe(const PeConfig& config, const EnergyTable& table) {
-  return std::make_unique<FixedPe>(config, table);
+// pe.native_formats and pe.packing (docs/architecture.md, "pe").
+namespace schema {
+
+namespace {
+
+PeKeys own_keys() {
+  constexpr double kMaxPackingRate = 64;
+  Key<PeConfig> formats{
+      {.name = "native_formats",
+       .type = "list of formats",
+       .range = "non-empty, no repeats; formats: integer widths 1..64 (`8`, `int8`), `fp32`, "
+                "`fp16`, `bf16`, `fp8-e4m3`, `fp8-e5m2`, `e<E>m<M>` (E 2..11, M 0..52)",
+       .doc = "the formats the MAC runs natively, at 1 MAC/cycle",
+       .default_text = "— for `fixed`; unset otherwise",
+       .shape = Shape::List}};
+  formats.parse = [](const Checker& c, const YAML::Node& node, const std::string&, PeConfig& pe,
+                     const ArchConfig&) {
+    const YAML::Node list = node["native_formats"];
+    if (!given(list)) {
+      if (pe.type == "fixed")
+        c.fail("pe.native_formats", list,
+               "required for pe.type fixed: a non-empty list of formats, e.g. [8, 16, fp16, fp32]");
+      return;
+    }
+    const std::string range = "must be a non-empty list of formats, e.g. [8, 16, fp16, fp32]";
+    if (!list.IsSequence() || list.size() == 0) c.fail("pe.native_formats", list, range);
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string where = fmt::format("pe.native_formats.{}", i);
+      Format f = c.format(list[i], where);
+      if (std::find(pe.native_formats.begin(), pe.native_formats.end(), f) !=
+          pe.native_formats.end())
+        c.fail(where, list[i], "each format at most once");
+      pe.native_formats.push_back(f);
+    }
+  };
+  formats.emit = [](YAML::Emitter& out, const PeConfig& pe) {
+    if (pe.native_formats.empty()) return;
+    out << YAML::Key << "native_formats" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (const auto& f : pe.native_formats) out << format_node(f);
+    out << YAML::EndSeq;
+  };
+  Key<PeConfig> packing{
+      {.name = "packing",
+       .type = "mapping format: number",
+       .unit = "MACs/cycle/PE",
+       .range = "rate > 0 and <= " + config_number(kMaxPackingRate) + ", each format once",
+       .doc = "extra formats, or native ones at another rate (`{4: 2}`: INT4 at 2x on an INT8 "
+              "datapath)",
+       .default_text = "none",
+       .shape = Shape::FreeMap}};
+  packing.parse = [=](const Checker& c, const YAML::Node& node, const std::string&, PeConfig& pe,
+                      const ArchConfig&) {
+    const YAML::Node map = node["packing"];
+    if (!given(map)) return;
+    if (!map.IsMap() || map.size() == 0)
+      c.fail("pe.packing", map, "must be a mapping format: MACs per cycle, e.g. {4: 2}");
+    for (const auto& kv : map) {
+      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : show_short(kv.first);
+      const std::string where = "pe.packing." + key;
+      Format f = c.format(kv.first, where);
+      double rate = 0;
+      const std::string range = fmt::format(
+          "must be a number > 0 and <= {} (MACs per cycle per PE)", config_number(kMaxPackingRate));
+      if (!kv.second.IsScalar() || !YAML::convert<double>::decode(kv.second, rate) ||
+          !std::isfinite(rate) || rate <= 0 || rate > kMaxPackingRate)
+        c.fail(where, kv.second, range);
+      for (const auto& [g, r] : pe.packed_rates)
+        if (g == f) c.fail(where, kv.second, "each format at most once");
+      pe.packed_rates.emplace_back(f, rate);
+    }
+    std::sort(pe.packed_rates.begin(), pe.packed_rates.end());
+  };
+  packing.emit = [](YAML::Emitter& out, const PeConfig& pe) {
+    if (pe.packed_rates.empty()) return;
+    out << YAML::Key << "packing" << YAML::Value << YAML::Flow << YAML::BeginMap;
+    for (const auto& [f, r] : pe.packed_rates) out << YAML::Key << f.name() << YAML::Value << r;
+    out << YAML::EndMap;
+  };
+  PeKeys keys;
+  keys.push_back(std::move(formats));
+  keys.push_back(std::move(packing));
+  return keys;
 }
+
+}  // namespace
+
+PeType fixed_pe_type() { return {"fixed", &make_model<FixedPe>, &own_keys}; }
+
+}  // namespace schema
 
 }  // namespace lpsim

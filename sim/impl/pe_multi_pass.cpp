@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "sim/impl/arch_schema.h"
 #include "sim/pe.h"
 
 namespace lpsim {
@@ -56,8 +57,27 @@ class MultiPassPe final : public PeModel {
 
 }  // namespace
 
-std::unique_ptr<PeModel> make_multi_pass_pe(const PeConfig& config, const EnergyTable& table) {
-  return std::make_unique<MultiPassPe>(config, table);
+// pe.pass_bits and pe.pass_energy_overhead (docs/architecture.md, "pe").
+namespace schema {
+
+namespace {
+
+PeKeys own_keys() {
+  PeKeys keys;
+  keys.push_back(integer("pass_bits", &PeConfig::pass_bits, 2, kMaxBits,
+                         {.unit = "bits", .doc = "the MAC's native width", .default_text = "16"}));
+  keys.push_back(number("pass_energy_overhead", &PeConfig::pass_energy_overhead, 0, false, 1,
+                        {.unit = "fraction",
+                         .doc = "energy and area of the multi-precision control, over the "
+                                "`pass_bits` MAC",
+                         .default_text = "0.1"}));
+  return keys;
 }
+
+}  // namespace
+
+PeType multi_pass_pe_type() { return {"multi_pass", &make_model<MultiPassPe>, &own_keys}; }
+
+}  // namespace schema
 
 }  // namespace lpsim

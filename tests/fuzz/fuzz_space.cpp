@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "fuzz_common.h"
-#include "tools/explore_space.h"
+#include "study/explore_space.h"
 
 namespace {
 

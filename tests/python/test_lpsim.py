@@ -243,6 +243,36 @@ class Compare(unittest.TestCase):
         self.assertAlmostEqual(c.rows[1].gbitops_change, 32 * 32 / 64 - 1, 12)
 
 
+class Explore(unittest.TestCase):
+    SPACE = os.path.join(SOURCE, "tools", "spaces", "pe_types.yaml")
+
+    def test_explore_writes_the_csv_lpsim_explore_writes_and_its_summary(self):
+        with tempfile.TemporaryDirectory() as d:
+            ours, theirs = os.path.join(d, "py.csv"), os.path.join(d, "cli.csv")
+            r = lpsim.explore(self.SPACE, TRACE, ours, samples=5, seed=3, timing="analytic")
+            summary = cli_json("explore", self.SPACE, "--trace", TRACE, "-o", theirs,
+                               "--samples", "5", "--seed", "3", "--timing", "analytic",
+                               "--jobs", "1")
+            with open(ours, "rb") as a, open(theirs, "rb") as b:
+                self.assertEqual(a.read(), b.read())
+            mine = r.to_dict()
+            for key in ("elapsed_s", "output"):  # wall time; the file names differ
+                mine.pop(key, None)
+                summary.pop(key, None)
+            self.assertEqual(mine, summary)
+            self.assertEqual(len(r.rows), 5)  # one trace: one row per point
+            self.assertEqual(len(r.pareto), len(summary["pareto"]))
+            self.assertIn("energy_j", r.rows[0])
+
+    def test_a_bad_space_file_raises_the_cli_message(self):
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "r.csv")
+            with self.assertRaises(lpsim.InputError) as e:
+                lpsim.explore(TRACE, TRACE, out)
+            self.assertEqual(str(e.exception),
+                             cli_error("explore", TRACE, "--trace", TRACE, "-o", out))
+
+
 class Errors(unittest.TestCase):
     def check_same_message(self, call, *cli_args):
         with self.assertRaises(lpsim.InputError) as e:

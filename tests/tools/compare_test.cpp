@@ -161,6 +161,16 @@ TEST_CASE("compare -q prints the table alone and --bitops-only drops the simulat
   CHECK(lines == 4);  // header, rule, two schedules
 }
 
+TEST_CASE("compare --model without --dataset runs on the model's own dataset (lpsim models)") {
+  // lenet5's zoo dataset is fashion-mnist (models/zoo.cpp); the main job's
+  // cifar100 default belongs to resnet74 only.
+  Result r = run("compare --bitops-only --json --model lenet5 --iterations 3 --schedules static:8/8");
+  REQUIRE(r.code == 0);
+  const auto rows = nlohmann::json::parse(r.out);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0]["dataset"] == "fashion-mnist");
+}
+
 TEST_CASE("compare's bad inputs are one line on stderr with exit code 2") {
   struct Case {
     const char* args;

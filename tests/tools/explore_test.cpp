@@ -21,8 +21,8 @@
 #include <vector>
 
 #include "support/shell.h"
-#include "tools/explore_pareto.h"
-#include "tools/explore_space.h"
+#include "study/explore_pareto.h"
+#include "study/explore_space.h"
 
 namespace fs = std::filesystem;
 

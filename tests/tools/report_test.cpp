@@ -1,7 +1,7 @@
 // `lpsim compare --report DIR`: every file is written, every number of the
 // printed table is the one in report.json, the CSV holds the same figures,
 // the directory appears whole or not at all, and the page renders in
-// headless Chromium (tools/check_report.sh) where Chromium is installed.
+// headless Chromium (scripts/check_report.sh) where Chromium is installed.
 #include <unistd.h>
 
 #include <array>
@@ -322,17 +322,17 @@ TEST_CASE("compare --report refuses a missing gnuplot and a directory that is no
   CHECK(slurp(other / "precious.txt") == "keep me\n");
 }
 
-TEST_CASE("the report page renders in headless Chromium (tools/check_report.sh)") {
+TEST_CASE("the report page renders in headless Chromium (scripts/check_report.sh)") {
   if (std::system("command -v chromium >/dev/null 2>&1") != 0) {
     WARN(
         "chromium is not installed: the screenshot check is skipped "
-        "(apt-get install chromium, or bash tools/check_report.sh DIR installs it)");
+        "(apt-get install chromium, or bash scripts/check_report.sh DIR installs it)");
     return;
   }
   const SmallReport& r = small_report();
   REQUIRE(r.result.code == 0);
   const fs::path shot = scratch() / "screenshot.png";
-  const std::string cmd = "bash " + std::string(LPSIM_SOURCE_DIR) + "/tools/check_report.sh " +
+  const std::string cmd = "bash " + std::string(LPSIM_SOURCE_DIR) + "/scripts/check_report.sh " +
                           r.dir.string() + " " + shot.string() + " 2>&1";
   FILE* pipe = popen(cmd.c_str(), "r");
   REQUIRE(pipe != nullptr);
