@@ -33,11 +33,11 @@ std::string dataset_for(const Graph& g, const std::string& path) {
     shapes += (shapes.empty() ? "" : ", ") + name + " " + shape_text(d.input_shape);
     if (inputs.size() == 1 && g.layer(inputs[0]).out_shape.dims == d.input_shape) return name;
   }
-  const std::string what =
-      inputs.size() == 1 ? "its input shape " + to_string(g.layer(inputs[0]).out_shape)
-                         : "it has " + std::to_string(inputs.size()) + " inputs, and";
-  throw InputError(path + ": " + what +
-                   " is the sample shape of no dataset; name the dataset (" + shapes + ")");
+  const std::string what = inputs.size() == 1
+                               ? "its input shape " + to_string(g.layer(inputs[0]).out_shape)
+                               : "it has " + std::to_string(inputs.size()) + " inputs, and";
+  throw InputError(path + ": " + what + " is the sample shape of no dataset; name the dataset (" +
+                   shapes + ")");
 }
 
 }  // namespace

@@ -57,7 +57,8 @@ Action add_import(CLI::App& app) {
     options.loss = !*no_loss;
     OnnxImport r = import_onnx_file(*path, options);
     const std::string warning = r.uncosted_text();
-    if (!warning.empty()) std::fprintf(stderr, "lpsim: warning: %s: %s\n", path->c_str(), warning.c_str());
+    if (!warning.empty())
+      std::fprintf(stderr, "lpsim: warning: %s: %s\n", path->c_str(), warning.c_str());
     write_graph_file(*out, r.graph);
     const NetworkStats s = network_stats(r.graph);
     std::int64_t layers = 0;

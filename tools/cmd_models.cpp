@@ -1,8 +1,8 @@
 // `lpsim models`: the zoo, one line each with forward MACs and parameters;
 // `lpsim models FILE` the same figures for one graph file (or zoo name).
-#include <iostream>
-
 #include <fmt/format.h>
+
+#include <iostream>
 
 #include "models/model_source.h"
 #include "models/training_step.h"

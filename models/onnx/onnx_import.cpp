@@ -14,6 +14,7 @@
 
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -24,7 +25,6 @@
 #include <functional>
 #include <limits>
 #include <set>
-#include <sys/stat.h>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -79,7 +79,11 @@ std::string clean_name(const std::string& s) {
   std::string out;
   for (std::size_t i = 0; i < s.size() && out.size() < 200;) {
     const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    std::size_t len = c < 0x80         ? 1
+                      : (c >> 5) == 6  ? 2
+                      : (c >> 4) == 14 ? 3
+                      : (c >> 3) == 30 ? 4
+                                       : 0;
     bool ok = len > 0 && i + len <= s.size() && (len > 1 || (c >= 0x20 && c != 0x7f));
     for (std::size_t k = 1; ok && k < len; ++k)
       ok = (static_cast<unsigned char>(s[i + k]) >> 6) == 2;
@@ -126,33 +130,50 @@ bool tensor_values(const onnx::TensorProto& t, std::int64_t n, std::vector<doubl
       return true;
     };
     switch (t.data_type()) {
-      case T::FLOAT: return read(float{});
-      case T::DOUBLE: return read(double{});
-      case T::INT64: return read(std::int64_t{});
-      case T::INT32: return read(std::int32_t{});
-      case T::INT16: return read(std::int16_t{});
-      case T::INT8: return read(std::int8_t{});
+      case T::FLOAT:
+        return read(float{});
+      case T::DOUBLE:
+        return read(double{});
+      case T::INT64:
+        return read(std::int64_t{});
+      case T::INT32:
+        return read(std::int32_t{});
+      case T::INT16:
+        return read(std::int16_t{});
+      case T::INT8:
+        return read(std::int8_t{});
       case T::UINT8:
-      case T::BOOL: return read(std::uint8_t{});
-      case T::UINT16: return read(std::uint16_t{});
-      case T::UINT32: return read(std::uint32_t{});
-      case T::UINT64: return read(std::uint64_t{});
-      default: return false;
+      case T::BOOL:
+        return read(std::uint8_t{});
+      case T::UINT16:
+        return read(std::uint16_t{});
+      case T::UINT32:
+        return read(std::uint32_t{});
+      case T::UINT64:
+        return read(std::uint64_t{});
+      default:
+        return false;
     }
   }
   switch (t.data_type()) {
-    case T::FLOAT: return take(t.float_data());
-    case T::DOUBLE: return take(t.double_data());
-    case T::INT64: return take(t.int64_data());
+    case T::FLOAT:
+      return take(t.float_data());
+    case T::DOUBLE:
+      return take(t.double_data());
+    case T::INT64:
+      return take(t.int64_data());
     case T::UINT32:
-    case T::UINT64: return take(t.uint64_data());
+    case T::UINT64:
+      return take(t.uint64_data());
     case T::INT32:
     case T::INT16:
     case T::INT8:
     case T::UINT8:
     case T::UINT16:
-    case T::BOOL: return take(t.int32_data());
-    default: return false;
+    case T::BOOL:
+      return take(t.int32_data());
+    default:
+      return false;
   }
 }
 
@@ -176,7 +197,10 @@ struct Use {
 class Importer {
  public:
   Importer(const onnx::ModelProto& model, std::string where, const OnnxImportOptions& options)
-      : m_(model), g_model_(model.graph()), where_(std::move(where)), opt_(options),
+      : m_(model),
+        g_model_(model.graph()),
+        where_(std::move(where)),
+        opt_(options),
         g_(graph_name(where_)) {}
 
   static std::string graph_name(const std::string& where) {
@@ -192,11 +216,10 @@ class Importer {
   // ------------------------------------------------------------ errors
   std::string label(int n) const {
     const auto& p = g_model_.node(n);
-    std::string name = p.name().empty()
-                           ? (p.output_size() > 0 ? "#" + std::to_string(n) + " -> '" +
-                                                        clean_name(p.output(0)) + "'"
-                                                  : "#" + std::to_string(n))
-                           : "'" + clean_name(p.name()) + "'";
+    std::string name = p.name().empty() ? (p.output_size() > 0 ? "#" + std::to_string(n) + " -> '" +
+                                                                     clean_name(p.output(0)) + "'"
+                                                               : "#" + std::to_string(n))
+                                        : "'" + clean_name(p.name()) + "'";
     return "node " + name + " (" + clean_name(p.op_type()) + ")";
   }
   [[noreturn]] void fail(const std::string& what) const { throw InputError(where_ + ": " + what); }
@@ -334,9 +357,9 @@ class Importer {
                     std::to_string(kMaxDim));
     if (elements_of(l.out_shape.dims) > (std::int64_t{1} << 36))
       fail(n, "per-sample shape " + to_string(l.out_shape) + ": more than 2^36 elements");
-    for (auto d : {l.out_features, l.kernel_h, l.kernel_w, l.stride, l.padding, l.groups,
-                   l.stride_w, l.padding_w, l.padding_bottom, l.padding_right, l.dilation_h,
-                   l.dilation_w, l.vocab})
+    for (auto d :
+         {l.out_features, l.kernel_h, l.kernel_w, l.stride, l.padding, l.groups, l.stride_w,
+          l.padding_w, l.padding_bottom, l.padding_right, l.dilation_h, l.dilation_w, l.vocab})
       if (d > kMaxDim) fail(n, "a size of " + std::to_string(d) + ": more than 2^24");
     return g_.add(std::move(l), inputs);
   }
@@ -353,8 +376,7 @@ class Importer {
   }
   // Value v as its full shape (batch included): only where the batch is 1.
   int full(int n, const Value& v) {
-    if (batch_ != 1)
-      fail(n, "an operation across the batch axis; import it with --batch 1");
+    if (batch_ != 1) fail(n, "an operation across the batch axis; import it with --batch 1");
     Dims want = v.shape;
     if (want.empty()) want.push_back(1);
     return shaped(n, v, want);
@@ -419,8 +441,6 @@ class Importer {
   int window_input(int n, const Value& x, int spatial);
   void window_attrs(int n, Layer& l, const Dims& in_spatial, const Dims& kernel, Dims& out_spatial);
 
-  // A batch axis after an op that maps input axis -> output axis.
-  static int moved(int batch, const std::function<int(int)>& f) { return batch < 0 ? -1 : f(batch); }
   int reshape_batch(const Value& in, const Dims& out) const;
 
   void classify_inputs();
@@ -468,18 +488,26 @@ void Importer::read_initializers() {
 // weights as inputs after the data).
 void Importer::classify_inputs() {
   static const std::unordered_map<std::string, std::vector<int>> kWeightSlots = {
-      {"Conv", {1, 2}},       {"ConvTranspose", {1, 2}}, {"Gemm", {1, 2}},
-      {"MatMul", {1}},        {"BatchNormalization", {1, 2, 3, 4}},
-      {"LayerNormalization", {1, 2}}, {"InstanceNormalization", {1, 2}},
-      {"Gather", {0}},        {"PRelu", {1}},            {"Add", {0, 1}},
-      {"Mul", {0, 1}},        {"Sub", {0, 1}},           {"Div", {0, 1}}};
+      {"Conv", {1, 2}},
+      {"ConvTranspose", {1, 2}},
+      {"Gemm", {1, 2}},
+      {"MatMul", {1}},
+      {"BatchNormalization", {1, 2, 3, 4}},
+      {"LayerNormalization", {1, 2}},
+      {"InstanceNormalization", {1, 2}},
+      {"Gather", {0}},
+      {"PRelu", {1}},
+      {"Add", {0, 1}},
+      {"Mul", {0, 1}},
+      {"Sub", {0, 1}},
+      {"Div", {0, 1}}};
   static const std::unordered_set<std::string> kPassThrough = {
       "Transpose", "Identity", "Cast", "Reshape", "Unsqueeze", "Squeeze", "Flatten"};
   // Memoized (a tensor read by many nodes is looked at once); a tensor met
   // again on its own path (a malformed, cyclic graph) counts as data.
   std::unordered_map<std::string, int> memo;  // 0 in progress, 1 weight only, 2 not
   std::function<bool(const std::string&, int)> weight_only = [&](const std::string& name,
-                                                                  int depth) -> bool {
+                                                                 int depth) -> bool {
     auto [slot, fresh] = memo.try_emplace(name, 0);
     if (!fresh) return slot->second == 1;
     auto it = uses_.find(name);
@@ -518,9 +546,10 @@ void Importer::classify_inputs() {
     for (std::size_t i = 0; i < candidates.size(); ++i)
       found = found || (candidates[i]->name() == given_name && !is_param[i]);
     if (!found)
-      fail("--input-shape " +
-           (given_name.empty() ? std::string("(first input)") : "'" + clean_name(given_name) + "'") +
-           ": the model has no such data input");
+      fail(
+          "--input-shape " +
+          (given_name.empty() ? std::string("(first input)") : "'" + clean_name(given_name) + "'") +
+          ": the model has no such data input");
   }
   bool first_data = true;
   bool batch_set = false;
@@ -545,7 +574,8 @@ void Importer::classify_inputs() {
     }
     if (is_param[i]) {
       for (auto d : dims)
-        if (d < 1) fail("input '" + name + "'" + user + " holds weights but its shape is not fixed");
+        if (d < 1)
+          fail("input '" + name + "'" + user + " holds weights but its shape is not fixed");
       if (!has_shape) fail("input '" + name + "'" + user + " holds weights but has no shape");
       v.kind = VKind::Param;
       v.known = true;
@@ -615,15 +645,64 @@ void Importer::classify_inputs() {
 }
 
 bool Importer::known_op(const onnx::NodeProto& p) const {
-  static const std::unordered_set<std::string> kOps = {
-      "Conv", "Gemm", "MatMul", "BatchNormalization", "LayerNormalization", "Relu", "Clip",
-      "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Erf", "Sqrt", "Exp", "Log",
-      "Neg", "Abs", "Reciprocal", "MaxPool", "AveragePool", "GlobalAveragePool",
-      "GlobalMaxPool", "Add", "Mul", "Sub", "Div", "Pow", "Max", "Min", "ReduceMean",
-      "ReduceSum", "ReduceMax", "Concat", "Split", "Slice", "Flatten", "Reshape", "Transpose",
-      "Squeeze", "Unsqueeze", "Gather", "Softmax", "LogSoftmax", "Dropout", "Constant",
-      "Identity", "Shape", "Cast", "Expand", "ConstantOfShape", "Range", "Equal", "Where",
-      "Floor", "Ceil", "Size", "Not"};
+  static const std::unordered_set<std::string> kOps = {"Conv",
+                                                       "Gemm",
+                                                       "MatMul",
+                                                       "BatchNormalization",
+                                                       "LayerNormalization",
+                                                       "Relu",
+                                                       "Clip",
+                                                       "LeakyRelu",
+                                                       "Sigmoid",
+                                                       "Tanh",
+                                                       "HardSigmoid",
+                                                       "HardSwish",
+                                                       "Erf",
+                                                       "Sqrt",
+                                                       "Exp",
+                                                       "Log",
+                                                       "Neg",
+                                                       "Abs",
+                                                       "Reciprocal",
+                                                       "MaxPool",
+                                                       "AveragePool",
+                                                       "GlobalAveragePool",
+                                                       "GlobalMaxPool",
+                                                       "Add",
+                                                       "Mul",
+                                                       "Sub",
+                                                       "Div",
+                                                       "Pow",
+                                                       "Max",
+                                                       "Min",
+                                                       "ReduceMean",
+                                                       "ReduceSum",
+                                                       "ReduceMax",
+                                                       "Concat",
+                                                       "Split",
+                                                       "Slice",
+                                                       "Flatten",
+                                                       "Reshape",
+                                                       "Transpose",
+                                                       "Squeeze",
+                                                       "Unsqueeze",
+                                                       "Gather",
+                                                       "Softmax",
+                                                       "LogSoftmax",
+                                                       "Dropout",
+                                                       "Constant",
+                                                       "Identity",
+                                                       "Shape",
+                                                       "Cast",
+                                                       "Expand",
+                                                       "ConstantOfShape",
+                                                       "Range",
+                                                       "Equal",
+                                                       "Where",
+                                                       "Floor",
+                                                       "Ceil",
+                                                       "Size",
+                                                       "Not"};
   return (p.domain().empty() || p.domain() == "ai.onnx") && kOps.count(p.op_type());
 }
 
@@ -674,8 +753,7 @@ OnnxImport Importer::run() {
       found = true;
     }
   }
-  const std::string first =
-      g_model_.node_size() > 0 ? " (first " + label(0) + ")" : std::string();
+  const std::string first = g_model_.node_size() > 0 ? " (first " + label(0) + ")" : std::string();
   if (!found) fail("the model declares no opset of the default ONNX domain" + first);
   if (opset_ < kOnnxMinOpset || opset_ > kOnnxMaxOpset)
     fail("opset " + std::to_string(opset_) + first + ": unsupported; lpsim reads opsets " +
@@ -714,7 +792,7 @@ OnnxImport Importer::run() {
     result_.notes.push_back("no graph output depends on the data input: the graph has no work");
   if (data_outputs.empty()) {
   } else if (opt_.loss && data_outputs.size() == 1 &&
-      g_.layer(data_outputs[0]).kind != LayerKind::Softmax) {
+             g_.layer(data_outputs[0]).kind != LayerKind::Softmax) {
     Layer loss = make_layer(unique_name("loss"), LayerKind::Softmax);
     g_.add(std::move(loss), {data_outputs[0]});
     result_.notes.push_back(
@@ -793,12 +871,15 @@ void Importer::node(int n) {
         (slot == 1 ? lo : hi) = v.values[0];
       }
     }
-    const std::string f = lo == 0 && hi == 6 ? "relu6" : lo == 0 && std::isinf(hi) ? "relu" : "clip";
+    const std::string f = lo == 0 && hi == 6          ? "relu6"
+                          : lo == 0 && std::isinf(hi) ? "relu"
+                                                      : "clip";
     return activation(n, f);
   }
   if (op == "Dropout") {
     double ratio = 0.5;
-    if (opset_ < 12) ratio = attr_float(n, "ratio", 0.5);
+    if (opset_ < 12)
+      ratio = attr_float(n, "ratio", 0.5);
     else if (has_input(n, 1)) {
       const Value& r = input(n, 1);
       if (r.kind != VKind::Data && r.has_values && r.values.size() == 1) ratio = r.values[0];
@@ -834,14 +915,17 @@ void Importer::node(int n) {
     Dims out;
     if (op == "Reshape") {
       Dims target;
-      if (opset_ < 5) attr_ints(n, "shape", target);  // before opset 5 an attribute
-      else target = int_values(n, 1, "shape");
+      if (opset_ < 5)
+        attr_ints(n, "shape", target);  // before opset 5 an attribute
+      else
+        target = int_values(n, 1, "shape");
       const bool allowzero = attr_int(n, "allowzero", 0) != 0;
       std::int64_t known = 1, infer = -1;
       for (std::size_t i = 0; i < target.size(); ++i) {
         std::int64_t d = target[i];
         if (d == 0 && !allowzero) {
-          if (i >= x.shape.size()) fail(n, "shape: 0 at axis " + std::to_string(i) + " copies no input axis");
+          if (i >= x.shape.size())
+            fail(n, "shape: 0 at axis " + std::to_string(i) + " copies no input axis");
           d = x.shape[i];
         }
         if (d == -1) {
@@ -873,15 +957,19 @@ void Importer::node(int n) {
       }
       for (auto a : axes) {
         const auto i = static_cast<std::size_t>(axis_of(n, a, x.shape.size(), "axes:"));
-        if (x.shape[i] != 1) fail(n, "axes: axis " + std::to_string(a) + " has size " + std::to_string(x.shape[i]) + ", not 1");
+        if (x.shape[i] != 1)
+          fail(n, "axes: axis " + std::to_string(a) + " has size " + std::to_string(x.shape[i]) +
+                      ", not 1");
         drop[i] = true;
       }
       for (std::size_t i = 0; i < x.shape.size(); ++i)
         if (!drop[i]) out.push_back(x.shape[i]);
       int b = x.batch;
       if (b >= 0) {
-        if (drop[static_cast<std::size_t>(b)]) b = -1;
-        else b -= static_cast<int>(std::count(drop.begin(), drop.begin() + b, true));
+        if (drop[static_cast<std::size_t>(b)])
+          b = -1;
+        else
+          b -= static_cast<int>(std::count(drop.begin(), drop.begin() + b, true));
       }
       set_data(n, 0, x.layer, out, b);  // the data stays where it is: a view
       return;
@@ -921,7 +1009,8 @@ void Importer::node(int n) {
     const Value& x = known_input(n, 0);
     Value v;
     v.known = true;
-    std::int64_t start = attr_int(n, "start", 0), end = attr_int(n, "end", static_cast<std::int64_t>(x.shape.size()));
+    std::int64_t start = attr_int(n, "start", 0),
+                 end = attr_int(n, "end", static_cast<std::int64_t>(x.shape.size()));
     const auto r = static_cast<std::int64_t>(x.shape.size());
     if (start < 0) start += r;
     if (end < 0) end += r;
@@ -930,7 +1019,8 @@ void Importer::node(int n) {
     v.shape = {end - start};
     v.elem = onnx::TensorProto::INT64;
     v.has_values = true;
-    for (std::int64_t i = start; i < end; ++i) v.values.push_back(static_cast<double>(x.shape[static_cast<std::size_t>(i)]));
+    for (std::int64_t i = start; i < end; ++i)
+      v.values.push_back(static_cast<double>(x.shape[static_cast<std::size_t>(i)]));
     set(n, 0, std::move(v));
     return;
   }
@@ -1037,8 +1127,8 @@ void Importer::fold(int n) {
     set(n, 0, std::move(out));
     return;
   }
-  static const std::unordered_set<std::string> kBinary = {"Add", "Sub", "Mul", "Div", "Equal",
-                                                         "Pow", "Max", "Min", "Less", "Greater"};
+  static const std::unordered_set<std::string> kBinary = {"Add", "Sub", "Mul", "Div",  "Equal",
+                                                          "Pow", "Max", "Min", "Less", "Greater"};
   if (kBinary.count(op) && p.input_size() == 2 && vals(0).known && vals(1).known) {
     const Value& a = vals(0);
     const Value& b = vals(1);
@@ -1049,7 +1139,8 @@ void Importer::fold(int n) {
       const std::int64_t x = i < r - a.shape.size() ? 1 : a.shape[i - (r - a.shape.size())];
       const std::int64_t y = i < r - b.shape.size() ? 1 : b.shape[i - (r - b.shape.size())];
       if (x != y && x != 1 && y != 1)
-        fail(n, "shapes " + dims_text(a.shape) + " and " + dims_text(b.shape) + " do not broadcast");
+        fail(n,
+             "shapes " + dims_text(a.shape) + " and " + dims_text(b.shape) + " do not broadcast");
       s[i] = x == 1 ? y : x;
     }
     out.known = true;
@@ -1093,12 +1184,14 @@ void Importer::fold(int n) {
     out.shape = {end - start};
     out.elem = onnx::TensorProto::INT64;
     out.has_values = true;
-    for (std::int64_t i = start; i < end; ++i) out.values.push_back(static_cast<double>(x.shape[static_cast<std::size_t>(i)]));
+    for (std::int64_t i = start; i < end; ++i)
+      out.values.push_back(static_cast<double>(x.shape[static_cast<std::size_t>(i)]));
     set(n, 0, std::move(out));
     return;
   }
   if ((op == "Unsqueeze" || op == "Squeeze" || op == "Reshape" || op == "Flatten" ||
-       op == "Transpose") && has_input(n, 0) && vals(0).known) {
+       op == "Transpose") &&
+      has_input(n, 0) && vals(0).known) {
     const Value& x = vals(0);
     out = x;
     Dims s = x.shape;
@@ -1114,7 +1207,8 @@ void Importer::fold(int n) {
       }
       Dims t;
       std::size_t k = 0;
-      for (std::size_t i = 0; i < rank; ++i) t.push_back(added[i] ? 1 : (k < s.size() ? s[k++] : 1));
+      for (std::size_t i = 0; i < rank; ++i)
+        t.push_back(added[i] ? 1 : (k < s.size() ? s[k++] : 1));
       s = t;
     } else if (op == "Squeeze") {
       bool present = false;
@@ -1134,13 +1228,17 @@ void Importer::fold(int n) {
         int infer = -1;
         for (std::size_t i = 0; i < target.size(); ++i) {
           if (target[i] == 0 && attr_int(n, "allowzero", 0) == 0 && i < s.size()) target[i] = s[i];
-          if (target[i] == -1) infer = static_cast<int>(i);
-          else if (target[i] < 0 || __builtin_mul_overflow(known, target[i], &known)) ok = false;
+          if (target[i] == -1)
+            infer = static_cast<int>(i);
+          else if (target[i] < 0 || __builtin_mul_overflow(known, target[i], &known))
+            ok = false;
         }
         const std::int64_t total = elements_of(s);
         if (ok && infer >= 0) {
-          if (known > 0 && total % known == 0) target[static_cast<std::size_t>(infer)] = total / known;
-          else ok = false;
+          if (known > 0 && total % known == 0)
+            target[static_cast<std::size_t>(infer)] = total / known;
+          else
+            ok = false;
         }
         s = target;
         ok = ok && elements_of(s) == total;
@@ -1151,15 +1249,19 @@ void Importer::fold(int n) {
       const std::int64_t axis = flatten_axis(attr_int(n, "axis", 1), s.size());
       if (axis < 0 || axis > static_cast<std::int64_t>(s.size())) fail(n, "axis out of range");
       std::int64_t a = 1, b = 1;
-      for (std::size_t i = 0; i < s.size(); ++i) (static_cast<std::int64_t>(i) < axis ? a : b) *= s[i];
+      for (std::size_t i = 0; i < s.size(); ++i)
+        (static_cast<std::int64_t>(i) < axis ? a : b) *= s[i];
       s = {a, b};
     } else {  // Transpose
       Dims perm;
       if (!attr_ints(n, "perm", perm))
-        for (std::size_t i = 0; i < s.size(); ++i) perm.push_back(static_cast<std::int64_t>(s.size() - 1 - i));
-      if (perm.size() != s.size()) fail(n, "perm " + dims_text(perm) + " does not fit the input " + dims_text(s));
+        for (std::size_t i = 0; i < s.size(); ++i)
+          perm.push_back(static_cast<std::int64_t>(s.size() - 1 - i));
+      if (perm.size() != s.size())
+        fail(n, "perm " + dims_text(perm) + " does not fit the input " + dims_text(s));
       Dims t;
-      for (auto q : perm) t.push_back(s[static_cast<std::size_t>(axis_of(n, q, s.size(), "perm: axis"))]);
+      for (auto q : perm)
+        t.push_back(s[static_cast<std::size_t>(axis_of(n, q, s.size(), "perm: axis"))]);
       s = t;
       out.has_values = out.has_values && s.size() <= 1;
     }
@@ -1205,8 +1307,10 @@ void Importer::fold(int n) {
   if (op == "Slice" && has_input(n, 0) && vals(0).known && vals(0).has_values &&
       vals(0).shape.size() == 1) {
     bool ps = false, pe = false, pa = false, pst = false;
-    Dims starts = opset_ < 10 ? (attr_ints(n, "starts", starts), starts) : ints_attr_or_input(n, "starts", 1, ps);
-    Dims ends = opset_ < 10 ? (attr_ints(n, "ends", ends), ends) : ints_attr_or_input(n, "ends", 2, pe);
+    Dims starts = opset_ < 10 ? (attr_ints(n, "starts", starts), starts)
+                              : ints_attr_or_input(n, "starts", 1, ps);
+    Dims ends =
+        opset_ < 10 ? (attr_ints(n, "ends", ends), ends) : ints_attr_or_input(n, "ends", 2, pe);
     Dims axes = opset_ < 10 ? Dims{} : ints_attr_or_input(n, "axes", 3, pa);
     Dims steps = opset_ < 10 ? Dims{} : ints_attr_or_input(n, "steps", 4, pst);
     if (starts.size() == 1 && ends.size() == 1) {
@@ -1220,7 +1324,8 @@ void Importer::fold(int n) {
         out.known = true;
         out.elem = vals(0).elem;
         out.has_values = true;
-        for (std::int64_t i = s; i < e; i += step) out.values.push_back(vals(0).values[static_cast<std::size_t>(i)]);
+        for (std::int64_t i = s; i < e; i += step)
+          out.values.push_back(vals(0).values[static_cast<std::size_t>(i)]);
         out.shape = {static_cast<std::int64_t>(out.values.size())};
         set(n, 0, std::move(out));
         return;
@@ -1249,9 +1354,10 @@ void Importer::fold(int n) {
     set(n, 0, std::move(out));
     return;
   }
-  if (op == "Range" && all_values(3) && vals(0).values.size() == 1 &&
-      vals(1).values.size() == 1 && vals(2).values.size() == 1) {
-    const double start = vals(0).values.at(0), limit = vals(1).values.at(0), delta = vals(2).values.at(0);
+  if (op == "Range" && all_values(3) && vals(0).values.size() == 1 && vals(1).values.size() == 1 &&
+      vals(2).values.size() == 1) {
+    const double start = vals(0).values.at(0), limit = vals(1).values.at(0),
+                 delta = vals(2).values.at(0);
     if (delta == 0 || !std::isfinite(start) || !std::isfinite(limit) || !std::isfinite(delta))
       fail(n, "delta is 0 or a bound is not finite");
     const double count = std::max(0.0, std::ceil((limit - start) / delta));
@@ -1259,7 +1365,8 @@ void Importer::fold(int n) {
     out.known = true;
     out.elem = vals(0).elem;
     out.has_values = true;
-    for (std::int64_t i = 0; i < static_cast<std::int64_t>(count); ++i) out.values.push_back(start + static_cast<double>(i) * delta);
+    for (std::int64_t i = 0; i < static_cast<std::int64_t>(count); ++i)
+      out.values.push_back(start + static_cast<double>(i) * delta);
     out.shape = {static_cast<std::int64_t>(out.values.size())};
     set(n, 0, std::move(out));
     return;
@@ -1269,15 +1376,19 @@ void Importer::fold(int n) {
     const Value& x = vals(1);
     const Value& y = vals(2);
     const std::size_t count = std::max({c.values.size(), x.values.size(), y.values.size()});
-    auto at = [&](const Value& v, std::size_t i) { return v.values.size() == 1 ? v.values[0] : v.values.at(i); };
+    auto at = [&](const Value& v, std::size_t i) {
+      return v.values.size() == 1 ? v.values[0] : v.values.at(i);
+    };
     bool same = true;
-    for (const Value* v : {&c, &x, &y}) same = same && (v->values.size() == 1 || v->values.size() == count);
+    for (const Value* v : {&c, &x, &y})
+      same = same && (v->values.size() == 1 || v->values.size() == count);
     if (same) {
       out.known = true;
       out.shape = c.values.size() == count ? c.shape : x.values.size() == count ? x.shape : y.shape;
       out.elem = x.elem;
       out.has_values = true;
-      for (std::size_t i = 0; i < count; ++i) out.values.push_back(at(c, i) != 0 ? at(x, i) : at(y, i));
+      for (std::size_t i = 0; i < count; ++i)
+        out.values.push_back(at(c, i) != 0 ? at(x, i) : at(y, i));
       set(n, 0, std::move(out));
       return;
     }
@@ -1314,8 +1425,8 @@ void Importer::uncosted(int n, const std::string& op) {
     const Dims want = per_sample(n, v);
     const int src = x->layer;
     Layer l = make_layer("", elements_of(want) == elements_of(g_.layer(src).out_shape.dims)
-                                  ? LayerKind::Reshape
-                                  : LayerKind::Copy);
+                                 ? LayerKind::Reshape
+                                 : LayerKind::Copy);
     l.target = want;
     const int layer = add_layer(n, l, {src}, o == 0 ? "" : "." + std::to_string(o));
     set_data(n, o, layer, s, b);
@@ -1351,23 +1462,27 @@ void Importer::window_attrs(int n, Layer& l, const Dims& in, const Dims& kernel,
   if (strides.size() != s || dil.size() != s || kernel.size() != s)
     fail(n, "strides, dilations and kernel_shape must have " + std::to_string(s) + " values");
   for (std::size_t i = 0; i < s; ++i) {
-    if (strides[i] < 1 || strides[i] > kMaxDim) fail(n, "strides " + dims_text(strides) + ": must be 1..2^24");
-    if (dil[i] < 1 || dil[i] > kMaxDim) fail(n, "dilations " + dims_text(dil) + ": must be 1..2^24");
-    if (kernel[i] < 1 || kernel[i] > kMaxDim) fail(n, "kernel " + dims_text(kernel) + ": must be 1..2^24");
+    if (strides[i] < 1 || strides[i] > kMaxDim)
+      fail(n, "strides " + dims_text(strides) + ": must be 1..2^24");
+    if (dil[i] < 1 || dil[i] > kMaxDim)
+      fail(n, "dilations " + dims_text(dil) + ": must be 1..2^24");
+    if (kernel[i] < 1 || kernel[i] > kMaxDim)
+      fail(n, "kernel " + dims_text(kernel) + ": must be 1..2^24");
   }
   out.assign(s, 0);
   Dims begin(s, 0), end(s, 0);
   if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
     for (std::size_t i = 0; i < s; ++i) {
       out[i] = (in[i] + strides[i] - 1) / strides[i];
-      const std::int64_t total =
-          std::max<std::int64_t>(0, (out[i] - 1) * strides[i] + (kernel[i] - 1) * dil[i] + 1 - in[i]);
+      const std::int64_t total = std::max<std::int64_t>(
+          0, (out[i] - 1) * strides[i] + (kernel[i] - 1) * dil[i] + 1 - in[i]);
       begin[i] = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
       end[i] = total - begin[i];
     }
   } else if (auto_pad == "VALID" || auto_pad == "NOTSET" || auto_pad.empty()) {
     if (auto_pad != "VALID" && attr_ints(n, "pads", pads)) {
-      if (pads.size() != 2 * s) fail(n, "pads " + dims_text(pads) + ": must have " + std::to_string(2 * s) + " values");
+      if (pads.size() != 2 * s)
+        fail(n, "pads " + dims_text(pads) + ": must have " + std::to_string(2 * s) + " values");
       for (std::size_t i = 0; i < s; ++i) {
         begin[i] = pads[i];
         end[i] = pads[i + s];
@@ -1377,12 +1492,12 @@ void Importer::window_attrs(int n, Layer& l, const Dims& in, const Dims& kernel,
     }
     for (std::size_t i = 0; i < s; ++i) {
       const std::int64_t span = in[i] + begin[i] + end[i] - ((kernel[i] - 1) * dil[i] + 1);
-      if (span < 0)
-        fail(n, "the window " + dims_text(kernel) + " is larger than the padded input");
+      if (span < 0) fail(n, "the window " + dims_text(kernel) + " is larger than the padded input");
       out[i] = (ceil_mode ? (span + strides[i] - 1) / strides[i] : span / strides[i]) + 1;
       // ceil_mode: lpsim's floor rule with the extra padding at the end that
       // gives the same extent.
-      const std::int64_t need = (out[i] - 1) * strides[i] + (kernel[i] - 1) * dil[i] + 1 - in[i] - begin[i];
+      const std::int64_t need =
+          (out[i] - 1) * strides[i] + (kernel[i] - 1) * dil[i] + 1 - in[i] - begin[i];
       if (need > end[i]) end[i] = need;
     }
   } else {
@@ -1419,7 +1534,8 @@ void Importer::conv(int n) {
   Dims kernel;
   if (!attr_ints(n, "kernel_shape", kernel)) kernel.assign(w.shape.begin() + 2, w.shape.end());
   if (kernel != Dims(w.shape.begin() + 2, w.shape.end()))
-    fail(n, "kernel_shape " + dims_text(kernel) + " differs from the weights " + dims_text(w.shape));
+    fail(n,
+         "kernel_shape " + dims_text(kernel) + " differs from the weights " + dims_text(w.shape));
   Layer l = make_layer("", LayerKind::Conv2d);
   l.out_features = m;
   l.groups = group;
@@ -1472,7 +1588,8 @@ void Importer::gemm(int n) {
   const bool tb = attr_int(n, "transB", 0) != 0;
   const std::int64_t k = a.shape[1];
   const std::int64_t kb = tb ? b.shape[1] : b.shape[0], nout = tb ? b.shape[0] : b.shape[1];
-  if (k != kb) fail(n, "shapes " + dims_text(a.shape) + " and " + dims_text(b.shape) + " do not multiply");
+  if (k != kb)
+    fail(n, "shapes " + dims_text(a.shape) + " and " + dims_text(b.shape) + " do not multiply");
   if (b.kind == VKind::Data) return matmul(n);
   Layer l = make_layer("", LayerKind::Linear);
   l.out_features = nout;
@@ -1504,7 +1621,8 @@ void Importer::matmul(int n) {
     const std::int64_t x = ia < r ? 1 : as[ia - r];
     const std::int64_t y = ib < r ? 1 : bs[ib - r];
     if (x != y && x != 1 && y != 1)
-      fail(n, "batch dimensions of " + dims_text(a.shape) + " and " + dims_text(b.shape) + " do not broadcast");
+      fail(n, "batch dimensions of " + dims_text(a.shape) + " and " + dims_text(b.shape) +
+                  " do not broadcast");
     out[i] = x == 1 ? y : x;
   }
   if (!a1) out.push_back(as[as.size() - 2]);
@@ -1522,12 +1640,16 @@ void Importer::matmul(int n) {
     Layer l = make_layer("", LayerKind::Linear);
     l.out_features = b.shape[1];
     const Dims ps = per_sample(n, a);
-    const int in = ps.back() == b.shape[0] ? a.layer : shaped(n, a, {elements_of(ps) / b.shape[0], b.shape[0]});
+    const int in = ps.back() == b.shape[0]
+                       ? a.layer
+                       : shaped(n, a, {elements_of(ps) / b.shape[0], b.shape[0]});
     std::string result = p.output(0);
-    if (auto it = uses_.find(p.output(0)); it != uses_.end() && it->second.size() == 1 && !outputs_.count(p.output(0))) {
+    if (auto it = uses_.find(p.output(0));
+        it != uses_.end() && it->second.size() == 1 && !outputs_.count(p.output(0))) {
       const int user = it->second[0].node;
       const auto& q = g_model_.node(user);
-      if (q.op_type() == "Add" && q.input_size() == 2 && (q.domain().empty() || q.domain() == "ai.onnx")) {
+      if (q.op_type() == "Add" && q.input_size() == 2 &&
+          (q.domain().empty() || q.domain() == "ai.onnx")) {
         const std::string& other = q.input(1 - it->second[0].slot);
         auto ov = values_.find(other);
         if (ov != values_.end() && ov->second.kind == VKind::Param && ov->second.known &&
@@ -1551,14 +1673,16 @@ void Importer::matmul(int n) {
     return uncosted(n, clean_name(p.op_type()));  // a weight times the data, or a constant
   // Two activations: a batched GEMM (attention's QK^T and AV).
   int la = -1, lb = -1;
-  const bool per = a.batch >= 0 && b.batch >= 0 && a.batch + 2 < static_cast<int>(a.shape.size()) &&
-                   b.batch + 2 < static_cast<int>(b.shape.size()) &&
-                   static_cast<int>(a.shape.size()) - a.batch == static_cast<int>(b.shape.size()) - b.batch;
+  const bool per =
+      a.batch >= 0 && b.batch >= 0 && a.batch + 2 < static_cast<int>(a.shape.size()) &&
+      b.batch + 2 < static_cast<int>(b.shape.size()) &&
+      static_cast<int>(a.shape.size()) - a.batch == static_cast<int>(b.shape.size()) - b.batch;
   if (per) {
     la = a.layer;
     lb = b.layer;
   } else {
-    if (batch_ != 1) fail(n, "the batch is not a shared leading axis of both operands; import it with --batch 1");
+    if (batch_ != 1)
+      fail(n, "the batch is not a shared leading axis of both operands; import it with --batch 1");
     la = shaped(n, a, as);
     lb = shaped(n, b, bs);
   }
@@ -1657,7 +1781,9 @@ void Importer::binary(int n, const std::string& function) {
       fail(n, "shapes " + dims_text(a.shape) + " and " + dims_text(b.shape) + " do not broadcast");
     out[i] = x == 1 ? y : x;
   }
-  auto aligned = [&](const Value& v) { return v.batch < 0 ? -1 : v.batch + static_cast<int>(r - v.shape.size()); };
+  auto aligned = [&](const Value& v) {
+    return v.batch < 0 ? -1 : v.batch + static_cast<int>(r - v.shape.size());
+  };
   if (a.kind == VKind::Data && b.kind == VKind::Data) {
     const int ba = aligned(a), bb = aligned(b);
     const int out_batch = ba >= 0 ? ba : bb;
@@ -1683,7 +1809,8 @@ void Importer::binary(int n, const std::string& function) {
   if (function == "pow" && &x == &a && c.has_values && c.values.size() == 1 &&
       (c.values[0] == 2 || c.values[0] == 0.5 || c.values[0] == 1)) {
     if (c.values[0] == 1 && out == x.shape) return alias(n, 0, x);
-    if (out == x.shape && c.values[0] != 1) return activation(n, c.values[0] == 2 ? "square" : "sqrt");
+    if (out == x.shape && c.values[0] != 1)
+      return activation(n, c.values[0] == 2 ? "square" : "sqrt");
   }
   Layer l = make_layer("", LayerKind::Elementwise);
   l.activation = function;
@@ -1707,12 +1834,13 @@ void Importer::binary(int n, const std::string& function) {
       lx = full(n, x);
     }
   }
-  while (!operand.empty() && operand.front() == 1 && elements_of(operand) == 1 && operand.size() > 0)
+  while (!operand.empty() && operand.front() == 1 && elements_of(operand) == 1 &&
+         operand.size() > 0)
     operand.erase(operand.begin());
   if (elements_of(operand) == 1) operand.clear();
   l.operand = operand;
-  if (!l.learnable && operand.empty() && function == "pow" && c.has_values && c.values.size() == 1 &&
-      c.values[0] == 2)
+  if (!l.learnable && operand.empty() && function == "pow" && c.has_values &&
+      c.values.size() == 1 && c.values[0] == 2)
     return activation(n, "square");
   const int layer = add_layer(n, l, {lx});
   set_data(n, 0, layer, out, xb);
@@ -1727,13 +1855,16 @@ void Importer::reduce(int n, const std::string& function) {
   const bool keepdims = attr_int(n, "keepdims", 1) != 0;
   if (!present && attr_int(n, "noop_with_empty_axes", 0) != 0) return alias(n, 0, x);
   std::vector<bool> reduced(x.shape.size(), !present);
-  for (auto a : axes) reduced[static_cast<std::size_t>(axis_of(n, a, x.shape.size(), "axes:"))] = true;
+  for (auto a : axes)
+    reduced[static_cast<std::size_t>(axis_of(n, a, x.shape.size(), "axes:"))] = true;
   Dims out;
   int out_batch = -1;
   for (std::size_t i = 0; i < x.shape.size(); ++i) {
     if (static_cast<int>(i) == x.batch && !reduced[i]) out_batch = static_cast<int>(out.size());
-    if (!reduced[i]) out.push_back(x.shape[i]);
-    else if (keepdims) out.push_back(1);
+    if (!reduced[i])
+      out.push_back(x.shape[i]);
+    else if (keepdims)
+      out.push_back(1);
   }
   Layer l = make_layer("", LayerKind::Reduce);
   l.activation = function;
@@ -1741,7 +1872,8 @@ void Importer::reduce(int n, const std::string& function) {
   int in = x.layer;
   if (x.batch >= 0 && !reduced[static_cast<std::size_t>(x.batch)]) {
     for (std::size_t i = 0; i < x.shape.size(); ++i)
-      if (reduced[i]) l.axes.push_back(static_cast<std::int64_t>(i) - (static_cast<int>(i) > x.batch ? 1 : 0));
+      if (reduced[i])
+        l.axes.push_back(static_cast<std::int64_t>(i) - (static_cast<int>(i) > x.batch ? 1 : 0));
   } else {
     in = full(n, x);
     for (std::size_t i = 0; i < x.shape.size(); ++i)
@@ -1758,7 +1890,8 @@ void Importer::flatten(int n) {
     fail(n, "axis " + std::to_string(attr_int(n, "axis", 1)) + " is not an axis of a rank-" +
                 std::to_string(x.shape.size()) + " tensor");
   std::int64_t outer = 1, inner = 1;
-  for (std::size_t i = 0; i < x.shape.size(); ++i) (static_cast<std::int64_t>(i) < axis ? outer : inner) *= x.shape[i];
+  for (std::size_t i = 0; i < x.shape.size(); ++i)
+    (static_cast<std::int64_t>(i) < axis ? outer : inner) *= x.shape[i];
   if (axis == 1 && x.batch == 0) {  // the classifier's flatten
     const int layer = add_layer(n, make_layer("", LayerKind::Flatten), {x.layer});
     set_data(n, 0, layer, {outer, inner}, 0);
@@ -1790,8 +1923,10 @@ void Importer::transpose(int n) {
   const Value& x = known_input(n, 0);
   Dims perm;
   if (!attr_ints(n, "perm", perm))
-    for (std::size_t i = 0; i < x.shape.size(); ++i) perm.push_back(static_cast<std::int64_t>(x.shape.size() - 1 - i));
-  if (perm.size() != x.shape.size()) fail(n, "perm " + dims_text(perm) + " does not fit the input " + dims_text(x.shape));
+    for (std::size_t i = 0; i < x.shape.size(); ++i)
+      perm.push_back(static_cast<std::int64_t>(x.shape.size() - 1 - i));
+  if (perm.size() != x.shape.size())
+    fail(n, "perm " + dims_text(perm) + " does not fit the input " + dims_text(x.shape));
   std::vector<bool> seen(perm.size(), false);
   Dims out;
   int out_batch = -1;
@@ -1837,7 +1972,8 @@ void Importer::concat(int n) {
     if (v.shape.size() != out.size()) fail(n, "inputs of different ranks");
     for (std::size_t d = 0; d < out.size(); ++d)
       if (static_cast<std::int64_t>(d) != axis && v.shape[d] != out[d])
-        fail(n, "input shapes " + dims_text(x0.shape) + " and " + dims_text(v.shape) + " differ beyond axis " + std::to_string(axis));
+        fail(n, "input shapes " + dims_text(x0.shape) + " and " + dims_text(v.shape) +
+                    " differ beyond axis " + std::to_string(axis));
     out[static_cast<std::size_t>(axis)] += v.shape[static_cast<std::size_t>(axis)];
     per = per && v.kind == VKind::Data && v.batch == x0.batch;
   }
@@ -1854,10 +1990,12 @@ void Importer::concat(int n) {
       if (v.kind == VKind::Data) {
         ins.push_back(full(n, v));
       } else {  // a weight or constant joined to the data: an input of its own
-        Layer c = make_layer(unique_name(node_name(n) + ".operand" + std::to_string(i)), LayerKind::Input);
+        Layer c = make_layer(unique_name(node_name(n) + ".operand" + std::to_string(i)),
+                             LayerKind::Input);
         c.out_shape.dims = v.shape.empty() ? Dims{1} : v.shape;
         for (auto d : c.out_shape.dims)
-          if (d < 1 || d > kMaxDim) fail(n, "operand shape " + dims_text(v.shape) + " is outside 1..2^24");
+          if (d < 1 || d > kMaxDim)
+            fail(n, "operand shape " + dims_text(v.shape) + " is outside 1..2^24");
         ins.push_back(g_.add(std::move(c), {}));
       }
     }
@@ -1865,7 +2003,8 @@ void Importer::concat(int n) {
   int out_batch = per ? x0.batch : -1;
   if (!per) {
     for (int i = 0; i < p.input_size() && out_batch < 0; ++i)
-      if (input(n, i).kind == VKind::Data && input(n, i).batch != axis) out_batch = input(n, i).batch;
+      if (input(n, i).kind == VKind::Data && input(n, i).batch != axis)
+        out_batch = input(n, i).batch;
   }
   const int layer = add_layer(n, l, ins);
   set_data(n, 0, layer, out, out_batch);
@@ -1884,13 +2023,15 @@ void Importer::split(int n) {
     const std::int64_t each = (size + outs - 1) / outs;
     for (std::int64_t i = 0; i < outs; ++i) parts.push_back(std::min(each, size - i * each));
   }
-  if (static_cast<std::int64_t>(parts.size()) != outs) fail(n, "split " + dims_text(parts) + " does not give one size per output");
+  if (static_cast<std::int64_t>(parts.size()) != outs)
+    fail(n, "split " + dims_text(parts) + " does not give one size per output");
   std::int64_t total = 0;
   for (auto s : parts) {
     if (s < 0) fail(n, "split " + dims_text(parts) + ": a negative size");
     total += s;
   }
-  if (total != size) fail(n, "split " + dims_text(parts) + " does not add up to " + std::to_string(size));
+  if (total != size)
+    fail(n, "split " + dims_text(parts) + " does not add up to " + std::to_string(size));
   const bool per = x.batch >= 0 && x.batch != axis;
   const int in = per ? x.layer : full(n, x);
   for (int o = 0; o < p.output_size(); ++o) {
@@ -1932,15 +2073,14 @@ void Importer::slice(int n) {
     const std::int64_t dim = x.shape[a], step = steps[i];
     if (step == 0 || step == std::numeric_limits<std::int64_t>::min())
       fail(n, "steps: " + std::to_string(step) + " is not a step");
-    auto clamp_index = [&](std::int64_t v, bool is_start) {
+    auto clamp_index = [&](std::int64_t v) {
       if (v < 0) v += dim;
-      if (step > 0) return std::clamp<std::int64_t>(v, 0, dim);
-      (void)is_start;
-      return std::clamp<std::int64_t>(v, -1, dim - 1);
+      return step > 0 ? std::clamp<std::int64_t>(v, 0, dim)
+                      : std::clamp<std::int64_t>(v, -1, dim - 1);
     };
-    const std::int64_t s = clamp_index(starts[i], true), e = clamp_index(ends[i], false);
-    const std::int64_t count = step > 0 ? (e > s ? 1 + (e - s - 1) / step : 0)
-                                        : (s > e ? 1 + (s - e - 1) / -step : 0);
+    const std::int64_t s = clamp_index(starts[i]), e = clamp_index(ends[i]);
+    const std::int64_t count =
+        step > 0 ? (e > s ? 1 + (e - s - 1) / step : 0) : (s > e ? 1 + (s - e - 1) / -step : 0);
     if (count <= 0) fail(n, "an empty slice of axis " + std::to_string(a));
     out[a] = count;
     if (static_cast<int>(a) == x.batch && count != dim) batch_sliced = true;
@@ -2000,7 +2140,8 @@ void Importer::expand(int n) {
   for (std::size_t i = 0; i < r; ++i) {
     const std::int64_t a = i < r - x.shape.size() ? 1 : x.shape[i - (r - x.shape.size())];
     const std::int64_t b = i < r - target.size() ? 1 : target[i - (r - target.size())];
-    if (a != b && a != 1 && b != 1) fail(n, "cannot expand " + dims_text(x.shape) + " to " + dims_text(target));
+    if (a != b && a != 1 && b != 1)
+      fail(n, "cannot expand " + dims_text(x.shape) + " to " + dims_text(target));
     out[i] = a == 1 ? b : a;
   }
   const int b = x.batch < 0 ? -1 : x.batch + static_cast<int>(r - x.shape.size());
@@ -2041,9 +2182,9 @@ OnnxImport import_onnx(const std::string& bytes, const std::string& where,
                      ": not an ONNX model: the file does not parse as one (truncated, or another "
                      "format)");
   if (!model.has_graph() || model.ir_version() <= 0)
-    throw InputError(where + ": not an ONNX model: " +
-                     (model.ir_version() <= 0 ? "no IR version" : "no graph") +
-                     " (an empty, truncated or foreign file)");
+    throw InputError(
+        where + ": not an ONNX model: " + (model.ir_version() <= 0 ? "no IR version" : "no graph") +
+        " (an empty, truncated or foreign file)");
   return Importer(model, where, options).run();
 }
 
@@ -2056,8 +2197,8 @@ OnnxImport import_onnx_file(const std::string& path, const OnnxImportOptions& op
     throw InputError(path + ": cannot open: " + std::strerror(errno));
   if (!S_ISREG(st.st_mode)) throw InputError(path + ": not a regular file");
   if (st.st_size > caps.max_bytes)
-    throw InputError(path + ": " + std::to_string(st.st_size / (1 << 20)) +
-                     " MiB, more than the " + std::to_string(caps.max_bytes / (1 << 20)) +
+    throw InputError(path + ": " + std::to_string(st.st_size / (1 << 20)) + " MiB, more than the " +
+                     std::to_string(caps.max_bytes / (1 << 20)) +
                      " MiB an input may have (raise LPSIM_MAX_INPUT_MB, or export with "
                      "export_params=False: the reader needs no weights)");
   std::ifstream in(path, std::ios::binary);

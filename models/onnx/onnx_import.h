@@ -35,11 +35,11 @@ struct OnnxImportOptions {
 
 struct OnnxImport {
   Graph graph;
-  std::int64_t nodes = 0;                       // nodes in the model's graph
-  std::int64_t batch = 1;                       // the batch the model was read at
-  std::int64_t opset = 0;                       // of the default domain
-  std::map<std::string, std::int64_t> uncosted; // op type -> nodes passed through as copies
-  std::vector<std::string> notes;               // what the reader assumed, one line each
+  std::int64_t nodes = 0;                        // nodes in the model's graph
+  std::int64_t batch = 1;                        // the batch the model was read at
+  std::int64_t opset = 0;                        // of the default domain
+  std::map<std::string, std::int64_t> uncosted;  // op type -> nodes passed through as copies
+  std::vector<std::string> notes;                // what the reader assumed, one line each
   // Every graph output's full shape (batch included), as the reader inferred it.
   std::map<std::string, std::vector<std::int64_t>> output_shapes;
 

@@ -42,9 +42,11 @@ TEST_CASE("import: a model that is not ONNX, or cut short") {
   auto m = lpsim::test::tiny_cnn(o);
   m.mutable_graph()->mutable_node()->DeleteSubrange(1, 1);  // the batch norm
   const std::string holed = write("holed.onnx", m.SerializeAsString());
-  expect_refused("import " + holed + out(), {holed, "node 'relu' (Relu)", "input 'b'", "truncated"});
+  expect_refused("import " + holed + out(),
+                 {holed, "node 'relu' (Relu)", "input 'b'", "truncated"});
   expect_refused("import " + path_of("missing.onnx") + out(), {"missing.onnx", "cannot open"});
-  expect_refused("import " + scratch().string() + out(), {scratch().string(), "not a regular file"});
+  expect_refused("import " + scratch().string() + out(),
+                 {scratch().string(), "not a regular file"});
   // The valid model is accepted.
   const std::string good = model("good.onnx");
   const Result r = run("import " + good + out() + " -q");
@@ -71,7 +73,8 @@ TEST_CASE("import: no shapes and no --input-shape, or dynamic dimensions without
                  {d, "input 'x'", "node 'conv' (Conv)", "dimension 2 ('d2')", "dynamic"});
   // --input-shape that is not a shape, or names no input; --batch 0.
   expect_refused("import " + d + out() + " --input-shape banana", {"--input-shape 'banana'"});
-  expect_refused("import " + d + out() + " --input-shape y=1x3x8x8", {d, "'y'", "no such data input"});
+  expect_refused("import " + d + out() + " --input-shape y=1x3x8x8",
+                 {d, "'y'", "no such data input"});
   expect_refused("import " + p + out() + " --input-shape 1x3x8x8 --batch 0", {p, "--batch 0"});
   // With the values, both import.
   CHECK(run("import " + p + out() + " -q --input-shape 1x3x8x8").code == 0);

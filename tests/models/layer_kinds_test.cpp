@@ -24,8 +24,8 @@ std::vector<Op> ops_of(const Graph& g, const std::string& layer, std::int64_t ba
 }
 
 void check_round_trip(const Graph& g) {
-  for (const Graph& back : {graph_from_json(graph_to_json(g), "b.json"),
-                            graph_from_yaml(graph_to_yaml(g), "b.yaml")}) {
+  for (const Graph& back :
+       {graph_from_json(graph_to_json(g), "b.json"), graph_from_yaml(graph_to_yaml(g), "b.yaml")}) {
     REQUIRE(back.size() == g.size());
     CHECK(graph_to_json(back) == graph_to_json(g));
   }
@@ -135,27 +135,31 @@ TEST_CASE("per-axis strides and padding, dilation: shapes, and the zoo's files u
   CHECK(network_stats(g).forward_macs == 4 * 3 * 7 * 72 + 4 * 4 * 9 * 72);
   check_round_trip(g);
   CHECK_THAT(graph_to_yaml(g), Catch::Contains("padding: [0, 0, 1, 1]") &&
-                                  Catch::Contains("stride: [1, 2]") && Catch::Contains("dilation: 2"));
+                                   Catch::Contains("stride: [1, 2]") &&
+                                   Catch::Contains("dilation: 2"));
   // A square, symmetric window writes as before: scalars, no dilation key.
   const Graph plain = read(R"({"name":"x","kind":"input","shape":[3,8,8]},
     {"name":"c","kind":"conv2d","inputs":["x"],"out_channels":4,"kernel":3,"padding":1})");
-  CHECK_THAT(graph_to_json(plain), !Catch::Contains("dilation") && Catch::Contains("\"padding\": 1"));
-  CHECK_THROWS_WITH(read(R"({"name":"x","kind":"input","shape":[3,8,8]},
+  CHECK_THAT(graph_to_json(plain),
+             !Catch::Contains("dilation") && Catch::Contains("\"padding\": 1"));
+  CHECK_THROWS_WITH(
+      read(R"({"name":"x","kind":"input","shape":[3,8,8]},
     {"name":"c","kind":"conv2d","inputs":["x"],"out_channels":4,"kernel":3,"padding":[1,1,1]})"),
-                    Catch::Contains("key 'padding'") && Catch::Contains("[top, left, bottom, right]"));
+      Catch::Contains("key 'padding'") && Catch::Contains("[top, left, bottom, right]"));
   CHECK_THROWS_WITH(read(R"({"name":"x","kind":"input","shape":[3,8,8]},
     {"name":"c","kind":"conv2d","inputs":["x"],"out_channels":4,"kernel":5,"dilation":3})"),
                     Catch::Contains("dilated 3 (13)"));
 }
 
 TEST_CASE("the new activation functions have costs both ways") {
-  for (const char* f : {"clip", "leaky_relu", "hard_sigmoid", "hard_swish", "erf", "sqrt",
-                        "square", "exp", "log", "neg", "abs", "reciprocal", "softmax",
-                        "log_softmax", "dropout"}) {
+  for (const char* f :
+       {"clip", "leaky_relu", "hard_sigmoid", "hard_swish", "erf", "sqrt", "square", "exp", "log",
+        "neg", "abs", "reciprocal", "softmax", "log_softmax", "dropout"}) {
     INFO(f);
     const Graph g = read(std::string(R"({"name":"x","kind":"input","shape":[10]},
       {"name":"fc","kind":"linear","inputs":["x"],"out_features":10},
-      {"name":"a","kind":"activation","inputs":["fc"],"function":")") + f + "\"}");
+      {"name":"a","kind":"activation","inputs":["fc"],"function":")") +
+                         f + "\"}");
     const auto ops = ops_of(g, "a", 1);
     REQUIRE(ops.size() == 2);
     CHECK(ops[0].element_ops() > 0);

@@ -1,9 +1,8 @@
 // Graph files wherever a zoo name goes (synth, bitops / simulate via the
 // trace, compare --model, explore, models FILE), and `lpsim import`.
-#include <catch2/catch.hpp>
-
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -93,7 +92,9 @@ TEST_CASE("a YAML graph file and the same graph in JSON give the same trace") {
   const fs::path yaml = scratch() / "tiny.yaml";
   std::ofstream(yaml) << kNet;  // JSON is YAML
   const fs::path a = scratch() / "a.lpt", b = scratch() / "b.lpt";
-  REQUIRE(run("synth --model " + net_json().string() + " --iterations 5 -q -o " + a.string()).code == 0);
+  REQUIRE(
+      run("synth --model " + net_json().string() + " --iterations 5 -q -o " + a.string()).code ==
+      0);
   REQUIRE(run("synth --model " + yaml.string() + " --iterations 5 -q -o " + b.string()).code == 0);
   auto x = nlohmann::json::parse(run("bitops " + a.string() + " --json").out);
   auto y = nlohmann::json::parse(run("bitops " + b.string() + " --json").out);
