@@ -301,7 +301,7 @@ class Importer {
 
   std::int64_t axis_of(int n, std::int64_t axis, std::size_t rank, const char* what) const {
     const auto r = static_cast<std::int64_t>(rank);
-    if (axis < -r || axis >= std::max<std::int64_t>(r, 1))
+    if (axis < -r || axis >= r)
       fail(n, std::string(what) + " " + std::to_string(axis) + " is not an axis of a rank-" +
                   std::to_string(rank) + " tensor");
     return axis < 0 ? axis + r : axis;
@@ -1307,12 +1307,16 @@ void Importer::fold(int n) {
   if (op == "Slice" && has_input(n, 0) && vals(0).known && vals(0).has_values &&
       vals(0).shape.size() == 1) {
     bool ps = false, pe = false, pa = false, pst = false;
-    Dims starts = opset_ < 10 ? (attr_ints(n, "starts", starts), starts)
-                              : ints_attr_or_input(n, "starts", 1, ps);
-    Dims ends =
-        opset_ < 10 ? (attr_ints(n, "ends", ends), ends) : ints_attr_or_input(n, "ends", 2, pe);
-    Dims axes = opset_ < 10 ? Dims{} : ints_attr_or_input(n, "axes", 3, pa);
-    Dims steps = opset_ < 10 ? Dims{} : ints_attr_or_input(n, "steps", 4, pst);
+    Dims starts, ends, axes, steps;
+    if (opset_ < 10) {  // attributes before opset 10
+      attr_ints(n, "starts", starts);
+      attr_ints(n, "ends", ends);
+    } else {
+      starts = ints_attr_or_input(n, "starts", 1, ps);
+      ends = ints_attr_or_input(n, "ends", 2, pe);
+      axes = ints_attr_or_input(n, "axes", 3, pa);
+      steps = ints_attr_or_input(n, "steps", 4, pst);
+    }
     if (starts.size() == 1 && ends.size() == 1) {
       const auto size = static_cast<std::int64_t>(vals(0).values.size());
       const std::int64_t step = steps.empty() ? 1 : std::min<std::int64_t>(steps[0], size + 1);

@@ -181,6 +181,24 @@ TEST_CASE("an op lpsim cannot cost is counted and passes through, or --strict re
                     Catch::Contains("node 'extra' (Elu)") && Catch::Contains("unknown"));
 }
 
+TEST_CASE("an axis of a scalar is refused naming the node (a fuzzer's finding)") {
+  // scripts/fuzz.sh onnx: Split of a rank-0 tensor read element 0 of its
+  // empty shape (UBSan). Now every axis is checked against the rank.
+  onnx::ModelProto m;
+  m.set_ir_version(7);
+  m.add_opset_import()->set_version(13);
+  auto& g = *m.mutable_graph();
+  auto* in = g.add_input();
+  in->set_name("x");
+  in->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  in->mutable_type()->mutable_tensor_type()->mutable_shape();
+  test::add_node(g, "Split", {"x"}, {"a", "b"}, "split");
+  g.add_output()->set_name("a");
+  CHECK_THROWS_WITH(import_bytes(m.SerializeAsString()),
+                    Catch::Contains("node 'split' (Split)") &&
+                        Catch::Contains("is not an axis of a rank-0 tensor"));
+}
+
 // ------------------------------------------------------------------ ONNX's test data
 
 namespace {
