@@ -33,6 +33,19 @@ lpsim_require(ZLIB_FOUND "zlib" "zlib1g-dev")
 
 find_package(Threads REQUIRED)
 
+# Optional: the ONNX reader (models/CMakeLists.txt). Debian's ONNXConfig.cmake
+# names protobuf::libprotobuf without finding Protobuf, so Protobuf first.
+set(LPSIM_ONNX_FOUND OFF)
+if(LPSIM_ONNX)
+  find_package(Protobuf QUIET)
+  if(Protobuf_FOUND)
+    find_package(ONNX CONFIG QUIET)
+    if(ONNX_FOUND AND TARGET onnx AND TARGET onnx_proto)
+      set(LPSIM_ONNX_FOUND ON)
+    endif()
+  endif()
+endif()
+
 if(LPSIM_BUILD_TESTS)
   find_package(Catch2 2 QUIET)
   lpsim_require(Catch2_FOUND "Catch2 v2" "catch2")

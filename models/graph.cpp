@@ -36,17 +36,60 @@ void require_rank(const Layer& l, const Shape& s, std::size_t rank, const char* 
   require(l, s.dims.size() == rank, "input shape " + to_string(s) + " is not " + what);
 }
 
-// Output extent of a sliding window, PyTorch's floor convention.
-std::int64_t window_out(const Layer& l, std::int64_t in, std::int64_t kernel, const char* axis) {
-  const std::int64_t span = in + 2 * l.padding - kernel;
+// Output extent of a sliding window, PyTorch's floor convention: `pad` is the
+// sum of both sides' padding, taps `dilation` apart.
+std::int64_t window_out(const Layer& l, std::int64_t in, std::int64_t kernel, std::int64_t stride,
+                        std::int64_t pad, std::int64_t dilation, const char* axis) {
+  const std::int64_t extent = (kernel - 1) * dilation + 1;
+  const std::int64_t span = in + pad - extent;
   require(l, span >= 0,
-          std::string(axis) + " " + std::to_string(in) + " + 2*padding " +
-              std::to_string(l.padding) + " is smaller than the kernel " + std::to_string(kernel));
-  return span / l.stride + 1;
+          std::string(axis) + " " + std::to_string(in) + " + padding " + std::to_string(pad) +
+              " is smaller than the kernel " +
+              (dilation == 1 ? std::to_string(kernel)
+                             : std::to_string(kernel) + " dilated " + std::to_string(dilation) +
+                                   " (" + std::to_string(extent) + ")"));
+  return span / stride + 1;
 }
 
-bool known_activation(const std::string& name) {
-  return name == "relu" || name == "relu6" || name == "sigmoid" || name == "tanh";
+// The [C,H,W] -> [C',OH,OW] window of a conv2d or pool layer, checked.
+Shape window_shape(const Layer& l, const Shape& in, std::int64_t channels) {
+  const Layer::Window w = l.window();
+  require_positive(l, w.kernel_h, "kernel_h");
+  require_positive(l, w.kernel_w, "kernel_w");
+  require_positive(l, w.stride_h, "stride");
+  require_positive(l, w.stride_w, "stride_w");
+  require_positive(l, w.dilation_h, "dilation_h");
+  require_positive(l, w.dilation_w, "dilation_w");
+  for (auto p : {w.pad_top, w.pad_left, w.pad_bottom, w.pad_right})
+    require(l, p >= 0, "padding = " + std::to_string(p) + ": must be >= 0");
+  return Shape{{channels,
+                window_out(l, in.dims[1], w.kernel_h, w.stride_h, w.pad_top + w.pad_bottom,
+                           w.dilation_h, "height"),
+                window_out(l, in.dims[2], w.kernel_w, w.stride_w, w.pad_left + w.pad_right,
+                           w.dilation_w, "width")}};
+}
+
+// Numpy broadcasting of two shapes (aligned at the last dimension).
+Shape broadcast(const Layer& l, const Shape& a, const Shape& b) {
+  const std::size_t n = std::max(a.dims.size(), b.dims.size());
+  Shape out;
+  out.dims.assign(n, 1);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::int64_t x = i < n - a.dims.size() ? 1 : a.dims[i - (n - a.dims.size())];
+    const std::int64_t y = i < n - b.dims.size() ? 1 : b.dims[i - (n - b.dims.size())];
+    require(l, x == y || x == 1 || y == 1,
+            "shapes " + to_string(a) + " and " + to_string(b) + " do not broadcast");
+    out.dims[i] = x == 1 ? y : x;
+  }
+  return out;
+}
+
+// An axis in 0..rank-1, checked.
+std::size_t axis_in(const Layer& l, std::int64_t axis, std::size_t rank, const char* what) {
+  require(l, axis >= 0 && static_cast<std::size_t>(axis) < rank,
+          std::string(what) + " " + std::to_string(axis) + " is not an axis of a rank-" +
+              std::to_string(rank) + " input");
+  return static_cast<std::size_t>(axis);
 }
 
 Shape infer_one(const Layer& l) {
@@ -64,17 +107,12 @@ Shape infer_one(const Layer& l) {
       require_inputs(l, 1, 1);
       require_rank(l, in[0], 3, "[C,H,W]");
       require_positive(l, l.out_features, "out_channels");
-      require_positive(l, l.kernel_h, "kernel_h");
-      require_positive(l, l.kernel_w, "kernel_w");
-      require_positive(l, l.stride, "stride");
       require_positive(l, l.groups, "groups");
-      require(l, l.padding >= 0, "padding = " + std::to_string(l.padding) + ": must be >= 0");
       const std::int64_t c = in[0].dims[0];
       require(l, c % l.groups == 0 && l.out_features % l.groups == 0,
               "groups = " + std::to_string(l.groups) + " does not divide input channels " +
                   std::to_string(c) + " and output channels " + std::to_string(l.out_features));
-      return Shape{{l.out_features, window_out(l, in[0].dims[1], l.kernel_h, "height"),
-                    window_out(l, in[0].dims[2], l.kernel_w, "width")}};
+      return window_shape(l, in[0], l.out_features);
     }
     case LayerKind::Linear: {
       require_inputs(l, 1, 1);
@@ -91,20 +129,16 @@ Shape infer_one(const Layer& l) {
       require_inputs(l, 1, 1);
       require(l, !in[0].dims.empty(), "input has no dimensions");
       if (l.kind == LayerKind::Activation) {
-        require(l, known_activation(l.activation),
-                "activation '" + l.activation + "' unknown; known: relu, relu6, sigmoid, tanh");
+        require(l, is_function_of(l.activation, activation_functions()),
+                "activation '" + l.activation + "' unknown; known: " +
+                    std::string(activation_functions()));
       }
       return in[0];
     case LayerKind::Pool: {
       require_inputs(l, 1, 1);
       require_rank(l, in[0], 3, "[C,H,W]");
       if (l.pool_global) return Shape{{in[0].dims[0], 1, 1}};
-      require_positive(l, l.kernel_h, "kernel_h");
-      require_positive(l, l.kernel_w, "kernel_w");
-      require_positive(l, l.stride, "stride");
-      require(l, l.padding >= 0, "padding = " + std::to_string(l.padding) + ": must be >= 0");
-      return Shape{{in[0].dims[0], window_out(l, in[0].dims[1], l.kernel_h, "height"),
-                    window_out(l, in[0].dims[2], l.kernel_w, "width")}};
+      return window_shape(l, in[0], in[0].dims[0]);
     }
     case LayerKind::Add: {
       require_inputs(l, 2, SIZE_MAX);
@@ -118,14 +152,15 @@ Shape infer_one(const Layer& l) {
       require_inputs(l, 1, SIZE_MAX);
       Shape out = in[0];
       require(l, !out.dims.empty(), "input has no dimensions");
+      const std::size_t a = axis_in(l, l.axis, out.dims.size(), "axis");
       for (std::size_t i = 1; i < in.size(); ++i) {
-        const bool same_rest =
-            in[i].dims.size() == out.dims.size() &&
-            std::equal(in[i].dims.begin() + 1, in[i].dims.end(), in[0].dims.begin() + 1);
+        bool same_rest = in[i].dims.size() == out.dims.size();
+        for (std::size_t d = 0; same_rest && d < out.dims.size(); ++d)
+          same_rest = d == a || in[i].dims[d] == in[0].dims[d];
         require(l, same_rest,
                 "input shapes " + to_string(in[0]) + " and " + to_string(in[i]) +
-                    " differ beyond dimension 0");
-        out.dims[0] += in[i].dims[0];
+                    " differ beyond dimension " + std::to_string(a));
+        out.dims[a] += in[i].dims[a];
       }
       return out;
     }
@@ -158,11 +193,96 @@ Shape infer_one(const Layer& l) {
       require_positive(l, l.vocab, "vocab");
       require_positive(l, l.out_features, "dim");
       return Shape{{in[0].dims[0], l.out_features}};
+    case LayerKind::MatMul: {
+      require_inputs(l, 2, 2);
+      const Shape& a = in[0];
+      const Shape& b = in[1];
+      require(l, a.dims.size() >= 2 && b.dims.size() >= 2,
+              "input shapes " + to_string(a) + " and " + to_string(b) +
+                  " are not matrices [..,M,K] and [..,K,N]");
+      const std::int64_t m = a.dims[a.dims.size() - 2], k = a.dims.back();
+      const std::int64_t k2 = b.dims[b.dims.size() - 2], n = b.dims.back();
+      require(l, k == k2,
+              "input shapes " + to_string(a) + " and " + to_string(b) +
+                  ": the inner dimensions differ (" + std::to_string(k) + ", " +
+                  std::to_string(k2) + ")");
+      Shape out = broadcast(l, Shape{{a.dims.begin(), a.dims.end() - 2}},
+                            Shape{{b.dims.begin(), b.dims.end() - 2}});
+      out.dims.push_back(m);
+      out.dims.push_back(n);
+      return out;
+    }
+    case LayerKind::Elementwise: {
+      require_inputs(l, 1, 2);
+      require(l, is_function_of(l.activation, elementwise_functions()),
+              "function '" + l.activation + "' unknown; known: " +
+                  std::string(elementwise_functions()));
+      require(l, !in[0].dims.empty(), "input has no dimensions");
+      if (in.size() == 2) {
+        require(l, l.operand.empty() && !l.learnable,
+                "has 2 inputs and an operand; an operand goes with 1 input");
+        return broadcast(l, in[0], in[1]);
+      }
+      for (auto d : l.operand) require_positive(l, d, "operand dimension");
+      return broadcast(l, in[0], Shape{l.operand});
+    }
+    case LayerKind::Reduce: {
+      require_inputs(l, 1, 1);
+      require(l, is_function_of(l.activation, reduce_functions()),
+              "function '" + l.activation + "' unknown; known: " +
+                  std::string(reduce_functions()));
+      require(l, !l.axes.empty(), "axes: give at least one");
+      Shape out = in[0];
+      std::vector<bool> reduced(out.dims.size(), false);
+      for (auto a : l.axes) {
+        const std::size_t i = axis_in(l, a, out.dims.size(), "axes: ");
+        require(l, !reduced[i], "axes: " + std::to_string(a) + " given twice");
+        reduced[i] = true;
+      }
+      Shape kept;
+      for (std::size_t i = 0; i < out.dims.size(); ++i) {
+        if (!reduced[i]) kept.dims.push_back(out.dims[i]);
+        else if (l.keepdims) kept.dims.push_back(1);
+      }
+      if (kept.dims.empty()) kept.dims.push_back(1);  // a whole-sample reduction: one value
+      return kept;
+    }
+    case LayerKind::Reshape:
+    case LayerKind::Copy: {
+      require_inputs(l, 1, 1);
+      require(l, !l.target.empty(), "target: give the output shape");
+      Shape out{l.target};
+      for (auto d : out.dims) require_positive(l, d, "target dimension");
+      if (l.kind == LayerKind::Reshape)
+        require(l, out.elements() == in[0].elements(),
+                "target " + to_string(out) + " has " + std::to_string(out.elements()) +
+                    " elements; the input " + to_string(in[0]) + " has " +
+                    std::to_string(in[0].elements()));
+      return out;
+    }
+    case LayerKind::Transpose: {
+      require_inputs(l, 1, 1);
+      const std::size_t rank = in[0].dims.size();
+      require(l, l.perm.size() == rank,
+              "perm has " + std::to_string(l.perm.size()) + " axes; the input " +
+                  to_string(in[0]) + " has " + std::to_string(rank));
+      std::vector<bool> seen(rank, false);
+      Shape out;
+      for (auto p : l.perm) {
+        const std::size_t i = axis_in(l, p, rank, "perm: axis");
+        require(l, !seen[i], "perm: axis " + std::to_string(p) + " given twice");
+        seen[i] = true;
+        out.dims.push_back(in[0].dims[i]);
+      }
+      return out;
+    }
   }
   throw InternalError("infer_shapes: unknown LayerKind");
 }
 
 }  // namespace
+
+Shape infer_layer_shape(const Layer& layer) { return infer_one(layer); }
 
 int Graph::add(Layer layer, const std::vector<int>& inputs) {
   if (layer.name.empty()) throw InputError("a layer of graph '" + name_ + "' has no name");

@@ -12,6 +12,10 @@
 
 namespace lpsim {
 
+// The output shape of `layer` from its in_shapes (as Graph::infer_shapes
+// computes it for each layer); InputError naming the layer on a mismatch.
+Shape infer_layer_shape(const Layer& layer);
+
 class Graph {
  public:
   using BoostGraph =

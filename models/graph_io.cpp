@@ -130,6 +130,49 @@ class LayerReader {
     return out;
   }
 
+  // A list of integers min..kMaxValue (possibly empty when `allow_empty`).
+  std::vector<std::int64_t> ints(const std::string& key, std::int64_t min, bool allow_empty) {
+    const json& v = get(key);
+    std::vector<std::int64_t> out;
+    bool ok = v.is_array() && (allow_empty || !v.empty());
+    for (std::size_t i = 0; ok && i < v.size(); ++i) {
+      ok = v[i].is_number_integer() && v[i].get<std::int64_t>() >= min &&
+           v[i].get<std::int64_t>() <= kMaxValue;
+      if (ok) out.push_back(v[i].get<std::int64_t>());
+    }
+    if (!ok)
+      fail(key, short_value(v) + ": must be a " + (allow_empty ? "" : "non-empty ") +
+                    "list of integers " + std::to_string(min) + ".." + std::to_string(kMaxValue));
+    return out;
+  }
+
+  // A window's stride, dilation or padding: an integer, [h, w], or (padding
+  // only) [top, left, bottom, right]. Absent: the fallback on every side.
+  std::vector<std::int64_t> sides(const std::string& key, std::int64_t min, std::int64_t fallback,
+                                  bool four) {
+    if (!has(key)) {
+      used_.insert(key);
+      return {fallback, fallback};
+    }
+    const json& v = get(key);
+    auto ok = [&](const json& x) {
+      return x.is_number_integer() && x.get<std::int64_t>() >= min &&
+             x.get<std::int64_t>() <= kMaxValue;
+    };
+    if (ok(v)) return {v.get<std::int64_t>(), v.get<std::int64_t>()};
+    if (v.is_array() && (v.size() == 2 || (four && v.size() == 4))) {
+      std::vector<std::int64_t> out;
+      for (const json& x : v) {
+        if (!ok(x)) break;
+        out.push_back(x.get<std::int64_t>());
+      }
+      if (out.size() == v.size()) return out;
+    }
+    fail(key, short_value(v) + ": must be an integer " + std::to_string(min) + ".." +
+                  std::to_string(kMaxValue) + ", a list [h, w] of them" +
+                  (four ? " or [top, left, bottom, right]" : ""));
+  }
+
   void reject_unknown() const {
     for (auto it = obj_.begin(); it != obj_.end(); ++it) {
       if (!used_.count(it.key())) fail(it.key(), "unknown for this layer kind");
@@ -142,6 +185,23 @@ class LayerReader {
   std::set<std::string> used_;
 };
 
+// stride, padding and dilation of a conv2d or (non-global) pool layer.
+void read_window(LayerReader& r, Layer& l, std::int64_t stride_fallback) {
+  const auto s = r.sides("stride", 1, stride_fallback, false);
+  l.stride = s[0];
+  if (s[1] != s[0]) l.stride_w = s[1];
+  const auto p = r.sides("padding", 0, 0, true);
+  l.padding = p[0];
+  if (p[1] != p[0]) l.padding_w = p[1];
+  if (p.size() == 4) {
+    if (p[2] != p[0]) l.padding_bottom = p[2];
+    if (p[3] != p[1]) l.padding_right = p[3];
+  }
+  const auto d = r.sides("dilation", 1, 1, false);
+  l.dilation_h = d[0];
+  l.dilation_w = d[1];
+}
+
 Layer read_layer(LayerReader& r, const std::string& name, LayerKind kind) {
   Layer l = make_layer(name, kind);
   switch (kind) {
@@ -152,8 +212,7 @@ Layer read_layer(LayerReader& r, const std::string& name, LayerKind kind) {
     case LayerKind::Conv2d: {
       l.out_features = r.integer("out_channels", 1);
       std::tie(l.kernel_h, l.kernel_w) = r.pair("kernel");
-      l.stride = r.integer("stride", 1, 1);
-      l.padding = r.integer("padding", 0, 0);
+      read_window(r, l, 1);
       l.groups = r.integer("groups", 1, 1);
       l.bias = r.boolean("bias", false);
       l.w_bits = r.bits("w_bits");
@@ -176,8 +235,8 @@ Layer read_layer(LayerReader& r, const std::string& name, LayerKind kind) {
       l.pool_global = r.boolean("global", false);
       if (!l.pool_global) {
         std::tie(l.kernel_h, l.kernel_w) = r.pair("kernel");
-        l.stride = r.integer("stride", 1);
-        l.padding = r.integer("padding", 0, 0);
+        if (!r.has("stride")) r.fail("stride", "missing");
+        read_window(r, l, 1);
       }
       break;
     }
@@ -194,12 +253,32 @@ Layer read_layer(LayerReader& r, const std::string& name, LayerKind kind) {
       l.vocab = r.integer("vocab", 1);
       l.out_features = r.integer("dim", 1);
       break;
+    case LayerKind::Concat:
+      l.axis = r.integer("axis", 0, 0);
+      break;
+    case LayerKind::Elementwise:
+      l.activation = r.string("function");
+      if (r.has("operand")) l.operand = r.ints("operand", 1, true);
+      l.learnable = r.boolean("learnable", false);
+      break;
+    case LayerKind::Reduce:
+      l.activation = r.string("function");
+      l.axes = r.ints("axes", 0, false);
+      l.keepdims = r.boolean("keepdims", true);
+      break;
+    case LayerKind::Reshape:
+    case LayerKind::Copy:
+      l.target = r.ints("shape", 1, false);
+      break;
+    case LayerKind::Transpose:
+      l.perm = r.ints("perm", 0, false);
+      break;
     case LayerKind::BatchNorm:
     case LayerKind::Add:
-    case LayerKind::Concat:
     case LayerKind::Flatten:
     case LayerKind::LayerNorm:
     case LayerKind::Softmax:
+    case LayerKind::MatMul:
       break;
   }
   return l;
@@ -325,6 +404,20 @@ json layer_to_json(const Graph& g, int i) {
     if (l.kernel_h == l.kernel_w) return l.kernel_h;
     return json::array({l.kernel_h, l.kernel_w});
   };
+  // stride, padding and dilation: the zoo's scalars where square and
+  // symmetric, so graphs without per-axis windows write as before.
+  auto window = [&] {
+    const Layer::Window w = l.window();
+    o["stride"] = w.stride_h == w.stride_w ? json(w.stride_h) : json::array({w.stride_h, w.stride_w});
+    if (w.pad_top == w.pad_bottom && w.pad_left == w.pad_right)
+      o["padding"] = w.pad_top == w.pad_left ? json(w.pad_top)
+                                             : json::array({w.pad_top, w.pad_left});
+    else
+      o["padding"] = json::array({w.pad_top, w.pad_left, w.pad_bottom, w.pad_right});
+    if (w.dilation_h != 1 || w.dilation_w != 1)
+      o["dilation"] = w.dilation_h == w.dilation_w ? json(w.dilation_h)
+                                                   : json::array({w.dilation_h, w.dilation_w});
+  };
   // Per-layer widths only where set, so graphs without them read as before.
   auto widths = [&] {
     if (l.w_bits != 0) o["w_bits"] = l.w_bits;
@@ -338,8 +431,7 @@ json layer_to_json(const Graph& g, int i) {
     case LayerKind::Conv2d:
       o["out_channels"] = l.out_features;
       o["kernel"] = kernel();
-      o["stride"] = l.stride;
-      o["padding"] = l.padding;
+      window();
       o["groups"] = l.groups;
       o["bias"] = l.bias;
       widths();
@@ -357,8 +449,7 @@ json layer_to_json(const Graph& g, int i) {
       o["global"] = l.pool_global;
       if (!l.pool_global) {
         o["kernel"] = kernel();
-        o["stride"] = l.stride;
-        o["padding"] = l.padding;
+        window();
       }
       break;
     case LayerKind::LstmCell:
@@ -373,12 +464,32 @@ json layer_to_json(const Graph& g, int i) {
       o["vocab"] = l.vocab;
       o["dim"] = l.out_features;
       break;
+    case LayerKind::Concat:
+      if (l.axis != 0) o["axis"] = l.axis;
+      break;
+    case LayerKind::Elementwise:
+      o["function"] = l.activation;
+      if (!l.operand.empty() || l.learnable) o["operand"] = l.operand;
+      if (l.learnable) o["learnable"] = true;
+      break;
+    case LayerKind::Reduce:
+      o["function"] = l.activation;
+      o["axes"] = l.axes;
+      o["keepdims"] = l.keepdims;
+      break;
+    case LayerKind::Reshape:
+    case LayerKind::Copy:
+      o["shape"] = l.target;
+      break;
+    case LayerKind::Transpose:
+      o["perm"] = l.perm;
+      break;
     case LayerKind::BatchNorm:
     case LayerKind::Add:
-    case LayerKind::Concat:
     case LayerKind::Flatten:
     case LayerKind::LayerNorm:
     case LayerKind::Softmax:
+    case LayerKind::MatMul:
       break;
   }
   return o;
@@ -505,8 +616,63 @@ std::string graph_to_json(const Graph& graph) {
   return root.dump(1) + "\n";
 }
 
+namespace {
+
+// One JSON value as YAML (flow style inside a layer): strings double-quoted,
+// so that a name such as "1" or "true" reads back as a string.
+void emit_yaml(YAML::Emitter& out, const json& v) {
+  if (v.is_object()) {
+    out << YAML::BeginMap;
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      out << YAML::Key << it.key() << YAML::Value;
+      emit_yaml(out, it.value());
+    }
+    out << YAML::EndMap;
+  } else if (v.is_array()) {
+    out << YAML::Flow << YAML::BeginSeq;
+    for (const json& x : v) emit_yaml(out, x);
+    out << YAML::EndSeq;
+  } else if (v.is_string()) {
+    out << YAML::DoubleQuoted << v.get<std::string>();
+  } else if (v.is_boolean()) {
+    out << YAML::TrueFalseBool << v.get<bool>();
+  } else if (v.is_number_integer()) {
+    out << v.get<std::int64_t>();
+  } else {
+    out << v.dump();
+  }
+}
+
+std::string lower_extension(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext;
+}
+
+}  // namespace
+
+std::string graph_to_yaml(const Graph& graph) {
+  const json root = json::parse(graph_to_json(graph));
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  for (const char* key : {"format", "version", "name"}) {
+    out << YAML::Key << key << YAML::Value;
+    emit_yaml(out, root[key]);
+  }
+  out << YAML::Key << "layers" << YAML::Value << YAML::BeginSeq;
+  for (const json& layer : root["layers"]) {
+    out << YAML::Flow;
+    emit_yaml(out, layer);
+  }
+  out << YAML::EndSeq << YAML::EndMap;
+  if (!out.good()) throw InternalError("graph_to_yaml: " + out.GetLastError());
+  return std::string(out.c_str()) + "\n";
+}
+
 void write_graph_file(const std::string& path, const Graph& graph) {
-  write_file_atomic(path, graph_to_json(graph));
+  const std::string ext = lower_extension(path);
+  write_file_atomic(path, ext == ".yaml" || ext == ".yml" ? graph_to_yaml(graph)
+                                                          : graph_to_json(graph));
 }
 
 Graph read_topology_csv(const std::string& path) {

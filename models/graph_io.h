@@ -23,7 +23,12 @@ Graph graph_from_yaml(const std::string& yaml_text, const std::string& where);
 // same layers, parameters and shapes.
 std::string graph_to_json(const Graph& graph);
 
-// Writes graph_to_json(graph) to `path`, whole or not at all.
+// The same in YAML: one flow-style line per layer, strings quoted;
+// graph_from_yaml reads it back to the same graph.
+std::string graph_to_yaml(const Graph& graph);
+
+// Writes the graph to `path`, whole or not at all: YAML for *.yaml / *.yml,
+// JSON otherwise.
 void write_graph_file(const std::string& path, const Graph& graph);
 
 // SCALE-Sim topology CSV: a header row, then one row per layer:

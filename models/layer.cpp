@@ -10,7 +10,7 @@ namespace lpsim {
 
 namespace {
 
-constexpr std::array<std::pair<LayerKind, std::string_view>, 14> kKindNames{{
+constexpr std::array<std::pair<LayerKind, std::string_view>, 20> kKindNames{{
     {LayerKind::Input, "input"},
     {LayerKind::Conv2d, "conv2d"},
     {LayerKind::Linear, "linear"},
@@ -25,6 +25,12 @@ constexpr std::array<std::pair<LayerKind, std::string_view>, 14> kKindNames{{
     {LayerKind::Embedding, "embedding"},
     {LayerKind::LayerNorm, "layernorm"},
     {LayerKind::Softmax, "softmax"},
+    {LayerKind::MatMul, "matmul"},
+    {LayerKind::Elementwise, "elementwise"},
+    {LayerKind::Reduce, "reduce"},
+    {LayerKind::Reshape, "reshape"},
+    {LayerKind::Transpose, "transpose"},
+    {LayerKind::Copy, "copy"},
 }};
 
 // The shape a parameter count needs; a layer whose shapes were never inferred
@@ -65,6 +71,25 @@ std::string layer_kind_names() {
   return out;
 }
 
+std::string_view activation_functions() {
+  return "relu, relu6, sigmoid, tanh, clip, leaky_relu, hard_sigmoid, hard_swish, erf, sqrt, "
+         "square, exp, log, neg, abs, reciprocal, softmax, log_softmax, dropout";
+}
+std::string_view elementwise_functions() { return "add, sub, mul, div, pow, max, min"; }
+std::string_view reduce_functions() { return "mean, sum, max"; }
+
+bool is_function_of(std::string_view name, std::string_view list) {
+  while (!list.empty()) {
+    const auto comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    if (item == name) return true;
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+    while (!list.empty() && list.front() == ' ') list.remove_prefix(1);
+  }
+  return false;
+}
+
 std::string to_string(const Shape& shape) {
   std::string out = "[";
   for (std::size_t i = 0; i < shape.dims.size(); ++i) {
@@ -103,6 +128,17 @@ std::int64_t Layer::parameters() const {
     }
     case LayerKind::Embedding:
       return vocab * out_features;
+    case LayerKind::Elementwise: {
+      if (!learnable) return 0;
+      std::int64_t n = 1;
+      for (auto d : operand) n *= d;
+      return n;
+    }
+    case LayerKind::MatMul:
+    case LayerKind::Reduce:
+    case LayerKind::Reshape:
+    case LayerKind::Transpose:
+    case LayerKind::Copy:
     case LayerKind::Input:
     case LayerKind::Activation:
     case LayerKind::Pool:
@@ -114,6 +150,21 @@ std::int64_t Layer::parameters() const {
       return 0;
   }
   throw InternalError("Layer::parameters: unknown LayerKind");
+}
+
+Layer::Window Layer::window() const {
+  Window w{};
+  w.kernel_h = kernel_h;
+  w.kernel_w = kernel_w;
+  w.stride_h = stride;
+  w.stride_w = stride_w < 0 ? stride : stride_w;
+  w.pad_top = padding;
+  w.pad_left = padding_w < 0 ? padding : padding_w;
+  w.pad_bottom = padding_bottom < 0 ? padding : padding_bottom;
+  w.pad_right = padding_right < 0 ? w.pad_left : padding_right;
+  w.dilation_h = dilation_h;
+  w.dilation_w = dilation_w;
+  return w;
 }
 
 }  // namespace lpsim

@@ -23,11 +23,25 @@ enum class LayerKind : std::uint8_t {
   Embedding,   // vocabulary = vocab, out_features = embedding size
   LayerNorm,
   Softmax,     // softmax + cross-entropy loss at the end of the network
+  // Kinds that imported networks need (`lpsim import`, docs/models.md):
+  MatMul,       // batched product of two activations [..,M,K] x [..,K,N] (attention scores)
+  Elementwise,  // binary arithmetic (`activation` = add, sub, mul, div, pow), broadcasting
+  Reduce,       // mean or sum over `axes`
+  Reshape,      // a view with the same elements in shape `target`: no work
+  Transpose,    // the elements moved into the order `perm`
+  Copy,         // part of the input (slice, split, gather) or a broadcast of it, into `target`
 };
 std::string_view layer_kind_name(LayerKind);  // "conv2d", "linear", ... (graph file spelling)
 // The kind spelled `name` (as layer_kind_name writes it); false if none.
 bool layer_kind_from_name(std::string_view name, LayerKind& kind);
 std::string layer_kind_names();  // all spellings, comma-separated, for error messages
+
+// The functions of Activation, Elementwise and Reduce layers (docs/models.md
+// lists each with its cost), comma-separated for error messages, and tests.
+std::string_view activation_functions();   // relu, relu6, sigmoid, tanh, ...
+std::string_view elementwise_functions();  // add, sub, mul, div, pow, max, min
+std::string_view reduce_functions();       // mean, sum, max
+bool is_function_of(std::string_view name, std::string_view list);
 
 // Per-sample tensor shape (no batch dimension): {C, H, W} for images,
 // {T, F} for sequences of T tokens with F features, {F} for vectors.
@@ -50,10 +64,28 @@ struct Layer {
   std::int64_t out_features = 0;  // conv out channels, linear/LSTM/embedding width
   std::int64_t kernel_h = 1, kernel_w = 1;
   std::int64_t stride = 1, padding = 0, groups = 1;
+  // conv2d and pool windows that are not square and symmetric (imported
+  // networks): -1 = the same as `stride` / `padding` (top) / `padding_w`
+  // (left). Taps `dilation_h` / `dilation_w` apart. Read them through window().
+  std::int64_t stride_w = -1;
+  std::int64_t padding_w = -1, padding_bottom = -1, padding_right = -1;
+  std::int64_t dilation_h = 1, dilation_w = 1;
   bool bias = false;
   bool pool_max = true;     // Pool: max (true) or average
   bool pool_global = false; // Pool: over the whole spatial extent
+  // The function of an Activation layer (relu, sigmoid, ...), an Elementwise
+  // layer (add, sub, mul, div, pow) or a Reduce layer (mean, sum).
   std::string activation = "relu";
+  std::int64_t axis = 0;              // Concat: the per-sample axis joined along
+  std::vector<std::int64_t> target;   // Reshape, Copy: the output shape
+  std::vector<std::int64_t> perm;     // Transpose: output axis i is input axis perm[i]
+  std::vector<std::int64_t> axes;     // Reduce: the axes reduced (kept as size 1 if keepdims)
+  bool keepdims = true;               // Reduce
+  // Elementwise with one input: the other operand's shape (broadcast against
+  // the input; empty = a scalar) and whether it is a learnable parameter
+  // (a bias, a layer norm's scale, a position embedding) or a constant.
+  std::vector<std::int64_t> operand;
+  bool learnable = false;
   std::int64_t heads = 1;   // Attention
   std::int64_t vocab = 0;   // Embedding
   // Input only: the data stands for the output of an earlier layer that is not
@@ -74,6 +106,18 @@ struct Layer {
   Shape out_shape;
 
   std::int64_t parameters() const;  // learnable scalars (weights + bias + BN affine)
+
+  // The sliding window of a conv2d or pool layer, every field explicit.
+  struct Window {
+    std::int64_t kernel_h, kernel_w, stride_h, stride_w;
+    std::int64_t pad_top, pad_left, pad_bottom, pad_right;
+    std::int64_t dilation_h, dilation_w;
+    bool square_symmetric() const {  // the zoo's kind: one stride, one padding, no dilation
+      return stride_h == stride_w && pad_top == pad_left && pad_top == pad_bottom &&
+             pad_top == pad_right && dilation_h == 1 && dilation_w == 1;
+    }
+  };
+  Window window() const;
 };
 
 // A layer of `kind` named `name` with every other field at its default.

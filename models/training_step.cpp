@@ -42,13 +42,58 @@ struct ActivationCost {
   std::int64_t fwd, bwd;
 };
 
+// Operations per element of each activation function, forward and backward
+// (docs/models.md, "Activation functions"). A transcendental (exp, log, erf)
+// counts as one operation, as exp does in sigmoid.
 ActivationCost activation_cost(const Layer& l) {
-  if (l.activation == "relu") return {1, 1};   // max(x,0); E where x > 0
-  if (l.activation == "relu6") return {2, 2};  // min(max(x,0),6); two compares
-  if (l.activation == "sigmoid") return {kSigmoidOps, kSigmoidTanhBwdOps};
-  if (l.activation == "tanh") return {kTanhOps, kSigmoidTanhBwdOps};
+  struct Entry {
+    const char* name;
+    ActivationCost cost;
+  };
+  static constexpr Entry kCosts[] = {
+      {"relu", {1, 1}},    // max(x,0); E where x > 0
+      {"relu6", {2, 2}},   // min(max(x,0),6); two compares
+      {"sigmoid", {kSigmoidOps, kSigmoidTanhBwdOps}},
+      {"tanh", {kTanhOps, kSigmoidTanhBwdOps}},
+      {"clip", {2, 2}},          // min(max(x,lo),hi); E where inside
+      {"leaky_relu", {2, 2}},    // compare, times slope; the same on E
+      {"hard_sigmoid", {4, 2}},  // a*x+b (2), two compares; E*a where inside (2)
+      {"hard_swish", {5, 4}},    // x * hard_sigmoid(x); (2x+3)/6*E where inside, 0 / E outside
+      {"erf", {1, 4}},           // erf; 2/sqrt(pi)*exp(-x^2)*E: square, negate, exp, times
+      {"sqrt", {1, 2}},          // sqrt; E*0.5/y
+      {"square", {1, 2}},        // x*x; 2*x*E
+      {"exp", {1, 1}},           // exp; E*y
+      {"log", {1, 1}},           // log; E/x
+      {"neg", {1, 1}},
+      {"abs", {1, 2}},           // |x|; sign, times E
+      {"reciprocal", {1, 2}},    // 1/x; -E*y*y
+      {"softmax", {kSoftmaxFwdOps, 4}},  // within the network: E*y, row sum, subtract, times y
+      {"log_softmax", {6, 3}},   // max, subtract, exp, sum, log, subtract; E - exp(y)*sum E (3)
+      {"dropout", {2, 1}},       // random mask, x*mask*scale; E*mask*scale
+  };
+  for (const auto& e : kCosts)
+    if (l.activation == e.name) return e.cost;
   throw InputError("layer '" + l.name + "': activation '" + l.activation +
-                   "' unknown; known: relu, relu6, sigmoid, tanh");
+                   "' unknown; known: " + std::string(activation_functions()));
+}
+
+// Elementwise functions, per output element: the forward operations, the
+// backward operations for the first and for the second operand's gradient,
+// and for a learnable operand's gradient (its reduction over the broadcast
+// included). docs/models.md, "Element-wise arithmetic".
+struct ElementwiseCost {
+  std::int64_t fwd, bwd_first, bwd_second, bwd_param;
+};
+ElementwiseCost elementwise_cost(const Layer& l) {
+  const std::string& f = l.activation;
+  if (f == "add") return {1, 0, 0, 1};  // E passes; a parameter's gradient sums E
+  if (f == "sub") return {1, 0, 1, 1};  // the subtrahend's gradient is -E
+  if (f == "mul") return {1, 1, 1, 2};  // E*other; a parameter: E*x, then the sum
+  if (f == "div") return {1, 1, 2, 3};  // E/y; -E*out/y; a parameter: that and the sum
+  if (f == "pow") return {3, 3, 3, 4};  // exp(y*log x); y*x^(y-1)*E, x^y*log x*E
+  if (f == "max" || f == "min") return {1, 1, 1, 2};  // compare; E where chosen
+  throw InputError("layer '" + l.name + "': function '" + f + "' unknown; known: " +
+                   std::string(elementwise_functions()));
 }
 
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
@@ -129,7 +174,7 @@ class Expander {
     op.conv.out_w = l.out_shape.dims[2];
     op.conv.kernel_h = l.kernel_h;
     op.conv.kernel_w = l.kernel_w;
-    op.conv.stride = l.stride;
+    op.conv.stride = l.window().stride_h;  // the height stride (one stride per ConvWindow)
     op.conv.channels = l.in_shapes[0].dims[0] / l.groups;
     const Layer& src = g_.layer(g_.inputs(op.layer).at(0));
     op.conv.from_input = src.kind == LayerKind::Input && !src.input_grad;
@@ -235,13 +280,55 @@ class Expander {
       case LayerKind::Softmax:
         elementwise(i, F, "softmax", out, kSoftmaxFwdOps, {{Role::A, out}}, {{Role::A, out}});
         return;
+      case LayerKind::MatMul: {
+        const auto d = matmul_dims(l);
+        gemm(i, F, "matmul", d.m, d.n, d.k, d.reps, Role::A, Role::A, Role::A);
+        return;
+      }
+      case LayerKind::Elementwise: {
+        const ElementwiseCost c = elementwise_cost(l);
+        std::vector<TensorAccess> reads{{Role::A, in_elems(l)}};
+        if (l.in_shapes.size() == 2) reads.push_back({Role::A, in_elems(l, 1)});
+        else if (l.learnable) reads.push_back({Role::W, l.parameters()});
+        elementwise(i, F, l.activation.c_str(), out, c.fwd, std::move(reads), {{Role::A, out}});
+        return;
+      }
+      case LayerKind::Reduce:
+        // One operation per input element (a sum, or a compare for max); the
+        // mean's division per output is per-row scalar work, not counted.
+        elementwise(i, F, "reduce", in_elems(l), 1, {{Role::A, in_elems(l)}}, {{Role::A, out}});
+        return;
+      case LayerKind::Reshape:
+        return;
+      case LayerKind::Transpose:
+        elementwise(i, F, "transpose", out, 0, {{Role::A, out}}, {{Role::A, out}});
+        return;
+      case LayerKind::Copy:
+        elementwise(i, F, "copy", out, 0, {{Role::A, std::min(out, in_elems(l))}},
+                    {{Role::A, out}});
+        return;
     }
     throw InternalError("expand: unknown LayerKind");
+  }
+
+  struct MatMulDims {
+    std::int64_t m, n, k, reps;
+  };
+  MatMulDims matmul_dims(const Layer& l) const {
+    const auto& a = l.in_shapes[0].dims;
+    const auto& o = l.out_shape.dims;
+    std::int64_t reps = b_;
+    for (std::size_t d = 0; d + 2 < o.size(); ++d) reps *= o[d];
+    return {a[a.size() - 2], o.back(), a.back(), reps};
   }
 
   void bias(int i, const Layer& l, std::int64_t out) {
     elementwise(i, Phase::Fwd, "bias", out, 1, {{Role::A, out}, {Role::W, l.out_features}},
                 {{Role::A, out}});
+  }
+
+  bool input_needs_grad(int i, std::size_t k) const {
+    return grad_out(g_.inputs(i).at(k));
   }
 
   static std::pair<std::int64_t, std::int64_t> pool_window(const Layer& l) {
@@ -330,8 +417,10 @@ class Expander {
         if (!data) return;
         const std::int64_t in = in_elems(l);
         const auto [kh, kw] = pool_window(l);
-        const std::int64_t ops =
-            l.pool_max || l.pool_global ? 1 : ceil_div(kh, l.stride) * ceil_div(kw, l.stride);
+        const Layer::Window w = l.window();
+        const std::int64_t ops = l.pool_max || l.pool_global
+                                     ? 1
+                                     : ceil_div(kh, w.stride_h) * ceil_div(kw, w.stride_w);
         std::vector<TensorAccess> reads{{Role::E, out}};
         if (l.pool_max) reads.push_back({Role::A, in});
         elementwise(i, D, "pool", in, ops, std::move(reads), {{Role::E, in}});
@@ -379,6 +468,57 @@ class Expander {
       case LayerKind::Softmax:
         if (data) {
           elementwise(i, D, "softmax", out, kSoftmaxBwdOps, {{Role::A, out}}, {{Role::E, out}});
+        }
+        return;
+      case LayerKind::MatMul: {
+        // C = A B: dA = dC B^T, dB = A^T dC, each where that input needs it.
+        const auto d = matmul_dims(l);
+        if (input_needs_grad(i, 0))
+          gemm(i, D, "matmul", d.m, d.k, d.n, d.reps, Role::E, Role::A, Role::E);
+        if (input_needs_grad(i, 1))
+          gemm(i, D, "matmul", d.k, d.n, d.m, d.reps, Role::A, Role::E, Role::E);
+        return;
+      }
+      case LayerKind::Elementwise: {
+        const ElementwiseCost c = elementwise_cost(l);
+        for (std::size_t k = 0; k < l.in_shapes.size(); ++k) {
+          if (!input_needs_grad(i, k)) continue;
+          const std::int64_t n_in = in_elems(l, k);
+          // An input smaller than the output (broadcast) sums its error.
+          const std::int64_t ops = (k == 0 ? c.bwd_first : c.bwd_second) + (n_in < out ? 1 : 0);
+          if (ops == 0) continue;  // the error passes unchanged, as for `add`
+          std::vector<TensorAccess> reads{{Role::E, out}};
+          if ((k == 0 ? c.bwd_first : c.bwd_second) > 0) reads.push_back({Role::A, out});
+          elementwise(i, D, l.activation.c_str(), out, ops, std::move(reads), {{Role::E, n_in}});
+        }
+        if (l.learnable)
+          elementwise(i, W, l.activation.c_str(), out, c.bwd_param,
+                      {{Role::E, out}, {Role::A, in_elems(l)}}, {{Role::G, l.parameters()}});
+        return;
+      }
+      case LayerKind::Reduce:
+        if (data) {
+          const std::int64_t in = in_elems(l);
+          // The error spread back over the reduced axes: scaled (mean), routed
+          // to the maximum (max) or copied (sum).
+          const std::int64_t ops = l.activation == "sum" ? 0 : 1;
+          std::vector<TensorAccess> reads{{Role::E, out}};
+          if (l.activation == "max") reads.push_back({Role::A, in});
+          elementwise(i, D, "reduce", in, ops, std::move(reads), {{Role::E, in}});
+        }
+        return;
+      case LayerKind::Reshape:
+        return;
+      case LayerKind::Transpose:
+        if (data) elementwise(i, D, "transpose", out, 0, {{Role::E, out}}, {{Role::E, out}});
+        return;
+      case LayerKind::Copy:
+        if (data) {
+          // A part: its error placed into a zeroed input gradient; a
+          // broadcast: the copies' errors summed.
+          const std::int64_t in = in_elems(l);
+          elementwise(i, D, "copy", in, out > in ? ceil_div(out, in) - 1 : 0, {{Role::E, out}},
+                      {{Role::E, in}});
         }
         return;
     }

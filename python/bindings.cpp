@@ -17,6 +17,7 @@
 #include "core/input_file.h"
 #include "core/precision.h"
 #include "models/graph_io.h"
+#include "models/model_source.h"
 #include "models/training_step.h"
 #include "models/zoo.h"
 #include "sim/arch.h"
@@ -383,7 +384,13 @@ PYBIND11_MODULE(_lpsim, m) {
         py::arg("resume"), py::arg("report"), py::arg("timing"));
   m.def("read_graph_file", &read_graph_file, py::arg("path"));
   m.def("read_topology_csv", &read_topology_csv, py::arg("path"));
-  m.def("make_model", &make_model, py::arg("name"), py::arg("dataset"));
+  // A zoo name or a graph file (models/model_source.h), as the command line takes.
+  m.def(
+      "make_model",
+      [](const std::string& name, const std::string& dataset) {
+        return load_model(name, dataset, false).graph;
+      },
+      py::arg("name"), py::arg("dataset"));
   m.def("zoo", []() {
     py::list out;
     for (const auto& e : zoo()) {

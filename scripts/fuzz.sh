@@ -17,7 +17,8 @@ jobs=${LPSIM_BUILD_JOBS:-2}
 dir=${LPSIM_FUZZ_DIR:-build-fuzz}
 
 targets=(fuzz_trace fuzz_trace_gz fuzz_arch fuzz_arch_set fuzz_energy_table fuzz_schedule
-         fuzz_schedule_file fuzz_graph_json fuzz_graph_yaml fuzz_topology fuzz_idx fuzz_space)
+         fuzz_schedule_file fuzz_graph_json fuzz_graph_yaml fuzz_topology fuzz_idx fuzz_space
+         fuzz_onnx)
 if [[ $target != all ]]; then
   [[ $target == fuzz_* ]] || target=fuzz_$target
   printf '%s\n' "${targets[@]}" | grep -qx "$target" || {
@@ -31,6 +32,13 @@ if [[ ! -f $dir/build.ninja ]]; then
   CXX=clang++ cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DLPSIM_FUZZ=ON -DLPSIM_BUILD_TESTS=OFF -DLPSIM_BUILD_BENCH=OFF \
     "-DCMAKE_CXX_FLAGS=-Wno-unknown-warning-option -Wno-c99-extensions" >/dev/null
+fi
+# fuzz_onnx exists only where libonnx-dev was found at configure time.
+if ! grep -q 'fuzz_onnx' "$dir/build.ninja"; then
+  kept=()
+  for t in "${targets[@]}"; do [[ $t == fuzz_onnx ]] || kept+=("$t"); done
+  ((${#kept[@]})) || { echo "scripts/fuzz.sh: fuzz_onnx needs libonnx-dev" >&2; exit 2; }
+  targets=("${kept[@]}")
 fi
 cmake --build "$dir" -j "$jobs" --target "${targets[@]}"
 

@@ -63,7 +63,10 @@ Action add_simulate(CLI::App& app) {
       Trace trace = read_trace(*trace_path);
       Graph graph = trace_graph(trace);
       report = simulate_trace(trace, graph, a, table, options);
-      what = fmt::format("{} ({} / {}, {} epochs, schedule {})", *trace_path, trace.header.model,
+      // A trace that carries its own graph is named by the graph.
+      const std::string model =
+          trace.header.model.empty() ? "graph '" + graph.name() + "'" : trace.header.model;
+      what = fmt::format("{} ({} / {}, {} epochs, schedule {})", *trace_path, model,
                          trace.header.dataset, trace.header.epochs, trace.header.schedule);
     } else {
       if (*batch < 1) throw InputError(fmt::format("--batch = {}: must be >= 1", *batch));

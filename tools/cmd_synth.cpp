@@ -1,4 +1,4 @@
-// `lpsim synth`: synthesize a training trace for a zoo model and a schedule.
+// `lpsim synth`: synthesize a training trace for a zoo model (or a graph file) and a schedule.
 #include <fmt/format.h>
 
 #include <iostream>
@@ -20,7 +20,10 @@ Action add_synth(CLI::App& app) {
   auto out = std::make_shared<std::string>();
   auto quiet = std::make_shared<bool>(false);
   auto json = std::make_shared<bool>(false);
-  sub->add_option("--model", opt->model, "Zoo model name (see `lpsim models`)")->required();
+  sub->add_option("--model", opt->model,
+                  "Zoo model name (see `lpsim models`) or graph file (.json, .yaml, .yml; "
+                  "`lpsim import` writes one from ONNX)")
+      ->required();
   sub->add_option("--dataset", opt->dataset, "Dataset (default: the model's own)");
   sub->add_option("--epochs", opt->epochs, "Training epochs")->default_val(1);
   sub->add_option("--batch", opt->batch, "Batch size")->default_val(128);
@@ -46,7 +49,7 @@ Action add_synth(CLI::App& app) {
       info << fmt::format(
           "wrote {}: {} {} x {} epochs, batch {}, {} iterations, "
           "{} segments, schedule {}\n",
-          is_stdout_path(*out) ? "standard output" : *out, trace.header.model, trace.header.dataset,
+          is_stdout_path(*out) ? "standard output" : *out, opt->model, trace.header.dataset,
           trace.header.epochs, trace.header.batch, trace.header.total_iterations,
           trace.segments.size(), trace.header.schedule);
     }

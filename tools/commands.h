@@ -20,5 +20,6 @@ Action add_simulate(CLI::App& app);
 Action add_energy_table(CLI::App& app);
 Action add_train(CLI::App& app);
 Action add_explore(CLI::App& app);
+Action add_import(CLI::App& app);
 
 }  // namespace lpsim::cli

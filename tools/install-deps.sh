@@ -10,6 +10,9 @@ packages=(
   libopenmpi-dev openmpi-bin
   pybind11-dev python3-dev  # the Python module (python/, docs/python.md)
   python3-torch  # the PyTorch recorder's tests (python/lpsim/torch.py; skipped without it)
+  python3-torchvision  # the ONNX reader's tests export whole networks at test time (python3-torch too)
+  libonnx-dev libprotobuf-dev  # `lpsim import` (models/onnx/, docs/models.md "ONNX import")
+  libonnx-testdata  # the ONNX reader's tests: ONNX's own single-op and PyTorch test models
 )
 missing=()
 for p in "${packages[@]}"; do

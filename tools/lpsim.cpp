@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
   std::vector<std::pair<CLI::App*, cli::Action>> actions;
   for (cli::Register reg :
        {cli::add_models, cli::add_synth, cli::add_bitops, cli::add_compare, cli::add_simulate,
-        cli::add_energy_table, cli::add_train, cli::add_explore}) {
+        cli::add_energy_table, cli::add_train, cli::add_explore, cli::add_import}) {
     std::size_t before = app.get_subcommands({}).size();
     cli::Action action = reg(app);
     actions.emplace_back(app.get_subcommands({}).at(before), std::move(action));

@@ -4,7 +4,11 @@
 
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
 #include "core/error.h"
+#include "models/graph_io.h"
+#include "models/model_source.h"
 #include "models/zoo.h"
 #include "traces/schedule.h"
 
@@ -35,19 +39,21 @@ Trace synthesize(const SynthOptions& options) {
                     "can produce its trace, not the synthesizer",
                     options.schedule));
 
-  // make_model rejects an unknown model or dataset, naming the known ones.
-  Graph graph = make_model(options.model, options.dataset);
-  std::string dataset = options.dataset;
-  if (dataset.empty()) {
-    for (const ZooEntry& e : zoo())
-      if (e.name == options.model) dataset = e.dataset;
-  }
+  // A zoo name or a graph file; an unknown model or dataset is refused naming
+  // the known ones. A graph file's graph goes into the trace itself, so the
+  // trace replays without the file.
+  ModelSource source = load_model(options.model, options.dataset);
+  const Graph& graph = source.graph;
+  const std::string& dataset = source.dataset;
   const DatasetInfo& info = dataset_info(dataset);
 
   Trace trace;
   TraceHeader& h = trace.header;
   h.producer = kProducer;
-  h.model = options.model;
+  if (source.from_file)
+    h.graph_json = nlohmann::json::parse(graph_to_json(graph)).dump();  // one line, as read back
+  else
+    h.model = options.model;
   h.dataset = dataset;
   h.samples_per_epoch = info.train_samples;
   h.batch = options.batch;

@@ -9,7 +9,7 @@
 namespace lpsim {
 
 struct SynthOptions {
-  std::string model;      // zoo name
+  std::string model;      // zoo name, or a graph file (.json, .yaml, .yml: models/model_source.h)
   std::string dataset;    // "" = the model's default
   std::int64_t epochs = 1;
   std::int64_t batch = 128;

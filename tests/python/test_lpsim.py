@@ -385,5 +385,32 @@ class DataFrames(unittest.TestCase):
             r.to_dataframe("nope")
 
 
+class GraphFileModels(unittest.TestCase):
+    """A graph file wherever a zoo name goes (issue 14), as on the command line."""
+
+    NET = {"name": "tiny", "layers": [
+        {"name": "x", "kind": "input", "shape": [3, 32, 32]},
+        {"name": "c", "kind": "conv2d", "inputs": ["x"], "out_channels": 8, "kernel": 3, "padding": 1},
+        {"name": "p", "kind": "pool", "inputs": ["c"], "mode": "avg", "global": True},
+        {"name": "f", "kind": "flatten", "inputs": ["p"]},
+        {"name": "fc", "kind": "linear", "inputs": ["f"], "out_features": 10},
+        {"name": "loss", "kind": "softmax", "inputs": ["fc"]}]}
+
+    def test_synth_and_model_take_a_graph_file_as_the_command_line_does(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "tiny.json")
+            with open(path, "w") as f:
+                json.dump(self.NET, f)
+            stats = lpsim.model(path).stats()
+            want = cli_json("models", path)
+            self.assertEqual(stats["forward_macs"], want["forward_macs"])
+            self.assertEqual(stats["parameters"], want["parameters"])
+            t = lpsim.synth(path, iterations=4)
+            self.assertEqual(t.dataset, "cifar10")
+            trace = os.path.join(d, "tiny.lpt")
+            cli("synth", "--model", path, "--iterations", "4", "-q", "-o", trace)
+            self.assertEqual(lpsim.bitops(t).total_bitops, lpsim.bitops(trace).total_bitops)
+
+
 if __name__ == "__main__":
     unittest.main()
