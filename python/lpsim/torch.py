@@ -100,6 +100,7 @@ class _Tensor:  # stands for a tensor argument in _Op.args (its index in _Op.inp
 # onto one canonical name per handler below.
 _FUNCTIONS = {
     F.relu: "relu", torch.relu: "relu", F.relu6: "relu6", torch.sigmoid: "sigmoid",
+    F.leaky_relu: "leaky_relu", F.hardsigmoid: "hardsigmoid", F.hardswish: "hardswish",
     F.sigmoid: "sigmoid", torch.tanh: "tanh", F.tanh: "tanh",
     operator.add: "add", operator.iadd: "add", torch.add: "add",
     torch.flatten: "flatten", torch.reshape: "reshape",
@@ -111,8 +112,11 @@ _FUNCTIONS = {
 _METHODS = {"iadd": "add", "radd": "add", "view": "reshape", "contiguous": "identity",
             "clone": "identity", "detach": "identity", "to": "identity", "float": "identity",
             "get": "identity"}
-_ACTIVATIONS = {"relu": "relu", "relu6": "relu6", "sigmoid": "sigmoid", "tanh": "tanh"}
+_ACTIVATIONS = {"relu": "relu", "relu6": "relu6", "sigmoid": "sigmoid", "tanh": "tanh",
+                "leaky_relu": "leaky_relu", "hardsigmoid": "hard_sigmoid",
+                "hardswish": "hard_swish"}
 _SUPPORTED = ("Conv2d, Linear, BatchNorm1d/2d, LayerNorm, ReLU, ReLU6, Sigmoid, Tanh, "
+              "LeakyReLU, Hardsigmoid, Hardswish, "
               "MaxPool2d, AvgPool2d, AdaptiveAvg/MaxPool2d, Flatten, Dropout, Identity, "
               "Embedding, Softmax/LogSoftmax at the output; +, cat along channels, "
               "flatten/view/reshape to a vector")
@@ -394,7 +398,8 @@ def _map_module(op):
                              f"layernorm normalizes over the last dimension only")
         return {"kind": "layernorm"}
     for cls, fn in ((nn.ReLU, "relu"), (nn.ReLU6, "relu6"), (nn.Sigmoid, "sigmoid"),
-                    (nn.Tanh, "tanh")):
+                    (nn.Tanh, "tanh"), (nn.LeakyReLU, "leaky_relu"),
+                    (nn.Hardsigmoid, "hard_sigmoid"), (nn.Hardswish, "hard_swish")):
         if isinstance(m, cls):
             return {"kind": "activation", "function": fn}
     if isinstance(m, nn.MaxPool2d):

@@ -293,6 +293,23 @@ class Errors(unittest.TestCase):
     def tearDown(self):
         self.tmp.cleanup()
 
+    def test_leaky_relu_and_the_hard_activations_are_costed_as_lpsim_activations(self):
+        # docs/models.md: leaky_relu, hard_sigmoid, hard_swish are activation
+        # functions of the graph; a step's MACs are 3 x forward less the
+        # first layer's backward-data: conv 4*26*26*9, linear 2704*10.
+        model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.LeakyReLU(0.1), nn.Hardswish(),
+                              nn.Hardsigmoid(), nn.Flatten(), nn.Linear(4 * 26 * 26, 10))
+        path = os.path.join(self.d, "r.lpt")
+        rec = lpsim.torch.Recorder(model, torch.randn(2, 1, 28, 28), path)
+        train(model, rec, [(8, 8, 8, 8)] * 3, batch=2)
+        rec.close()
+        with open(path, encoding="utf-8") as f:
+            graph = json.loads(f.readline())["graph"]
+        functions = [l.get("function") for l in graph["layers"] if l["kind"] == "activation"]
+        self.assertEqual(functions, ["leaky_relu", "hard_swish", "hard_sigmoid"])
+        conv, linear = 4 * 26 * 26 * 9, 2704 * 10
+        self.assertEqual(bitops(path)["total_macs"], 3 * 2 * (3 * (conv + linear) - conv))
+
     def test_an_op_lpsim_cannot_cost_is_named(self):
         model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.GELU())
         with self.assertRaisesRegex(lpsim.InputError, r"^module '1' \(GELU\): lpsim has no "):
