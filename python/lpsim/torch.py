@@ -103,13 +103,14 @@ _FUNCTIONS = {
     F.leaky_relu: "leaky_relu", F.hardsigmoid: "hardsigmoid", F.hardswish: "hardswish",
     F.sigmoid: "sigmoid", torch.tanh: "tanh", F.tanh: "tanh",
     operator.add: "add", operator.iadd: "add", torch.add: "add",
+    operator.mul: "mul", operator.imul: "mul", torch.mul: "mul",
     torch.flatten: "flatten", torch.reshape: "reshape",
     F.max_pool2d: "max_pool2d", F.avg_pool2d: "avg_pool2d",
     F.adaptive_avg_pool2d: "adaptive_avg_pool2d", F.adaptive_max_pool2d: "adaptive_max_pool2d",
     torch.cat: "cat", F.dropout: "dropout", torch.softmax: "softmax", F.softmax: "softmax",
     F.log_softmax: "log_softmax", torch.log_softmax: "log_softmax",
 }
-_METHODS = {"iadd": "add", "radd": "add", "view": "reshape", "contiguous": "identity",
+_METHODS = {"iadd": "add", "radd": "add", "imul": "mul", "rmul": "mul", "view": "reshape", "contiguous": "identity",
             "clone": "identity", "detach": "identity", "to": "identity", "float": "identity",
             "get": "identity"}
 _ACTIVATIONS = {"relu": "relu", "relu6": "relu6", "sigmoid": "sigmoid", "tanh": "tanh",
@@ -117,6 +118,7 @@ _ACTIVATIONS = {"relu": "relu", "relu6": "relu6", "sigmoid": "sigmoid", "tanh": 
                 "hardswish": "hard_swish"}
 _SUPPORTED = ("Conv2d, Linear, BatchNorm1d/2d, LayerNorm, ReLU, ReLU6, Sigmoid, Tanh, "
               "LeakyReLU, Hardsigmoid, Hardswish, "
+              "x * y of two activations or of an activation and a number, "
               "MaxPool2d, AvgPool2d, AdaptiveAvg/MaxPool2d, Flatten, Dropout, Identity, "
               "Embedding, Softmax/LogSoftmax at the output; +, cat along channels, "
               "flatten/view/reshape to a vector")
@@ -440,6 +442,17 @@ def _map_function(op):
             raise InputError(f"{op.where}: adds a constant or a parameter; lpsim's add layer "
                              f"sums two or more activations of one shape")
         return {"kind": "add"}
+    if fn == "mul":
+        # docs/models.md `elementwise`: two activations (numpy broadcasting, a
+        # gate or squeeze-excitation scale), or one and a scalar constant.
+        numbers = [a for a in op.args if isinstance(a, (int, float)) and not isinstance(a, bool)]
+        if len(op.inputs) == 2 and None not in op.inputs:
+            return {"kind": "elementwise", "function": "mul"}
+        if len(op.inputs) == 1 and op.inputs[0] is not None and len(numbers) == 1:
+            return {"kind": "elementwise", "function": "mul", "operand": []}
+        raise InputError(f"{op.where}: multiplies by a parameter or a constant tensor; the "
+                         f"recorder maps x * y of two activations or of an activation and a "
+                         f"number")
     if fn in ("flatten", "reshape"):
         return _reshape(op)
     if fn == "identity" or fn == "dropout":

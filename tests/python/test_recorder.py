@@ -310,6 +310,31 @@ class Errors(unittest.TestCase):
         conv, linear = 4 * 26 * 26 * 9, 2704 * 10
         self.assertEqual(bitops(path)["total_macs"], 3 * 2 * (3 * (conv + linear) - conv))
 
+    def test_products_of_activations_and_by_numbers_are_elementwise_layers(self):
+        class Gate(nn.Module):  # x * sigmoid(x) * 0.5: a gate, then a scalar
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(1, 4, 3)
+                self.fc = nn.Linear(4 * 26 * 26, 10)
+
+            def forward(self, x):
+                y = self.conv(x)
+                y = y * torch.sigmoid(y)
+                return self.fc((y * 0.5).flatten(1))
+        path = os.path.join(self.d, "g.lpt")
+        model = Gate()
+        rec = lpsim.torch.Recorder(model, torch.randn(2, 1, 28, 28), path)
+        train(model, rec, [(8, 8, 8, 8)] * 2, batch=2)
+        rec.close()
+        with open(path, encoding="utf-8") as f:
+            layers = json.loads(f.readline())["graph"]["layers"]
+        mul = [l for l in layers if l["kind"] == "elementwise"]
+        self.assertEqual([l["function"] for l in mul], ["mul", "mul"])
+        self.assertEqual(len(mul[0]["inputs"]), 2)  # the gate: two activations
+        self.assertEqual((len(mul[1]["inputs"]), mul[1]["operand"]), (1, []))  # by 0.5
+        conv, linear = 4 * 26 * 26 * 9, 2704 * 10  # elementwise layers add no MACs
+        self.assertEqual(bitops(path)["total_macs"], 2 * 2 * (3 * (conv + linear) - conv))
+
     def test_an_op_lpsim_cannot_cost_is_named(self):
         model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.GELU())
         with self.assertRaisesRegex(lpsim.InputError, r"^module '1' \(GELU\): lpsim has no "):
