@@ -321,38 +321,38 @@ def _pair(v, what, op):
     return int(v), int(v)
 
 
-def _square(v, what, op):
-    a, b = _pair(v, what, op)
-    if a != b:
-        raise InputError(f"{op.where}: {what} {(a, b)} differs between height and width; "
-                         f"lpsim's layers take one {what} for both (docs/models.md)")
-    return a
+def _field(pair):
+    """One value where height and width agree, else [h, w] (docs/models.md)."""
+    return pair[0] if pair[0] == pair[1] else list(pair)
 
 
 def _window(op, kind, kernel, stride, padding, dilation=1):
     """conv2d / pool fields, after checking that lpsim's window formula
-    floor((H + 2p - K) / s) + 1 gives the shape PyTorch gave."""
-    if _pair(dilation, "dilation", op) != (1, 1):
-        raise InputError(f"{op.where}: dilation {_pair(dilation, 'dilation', op)}: lpsim's "
-                         f"{kind} layers have no dilation (allowed: 1)")
+    floor((H + 2p - d (K - 1) - 1) / s) + 1, per axis, gives the shape
+    PyTorch gave."""
     kh, kw = _pair(kernel, "kernel", op)
-    s = _square(stride, "stride", op)
+    sh, sw = _pair(stride, "stride", op)
+    dh, dw = _pair(dilation, "dilation", op)
     if isinstance(padding, str):
         if padding == "valid":
             padding = 0
-        elif kh % 2 == 1 and kh == kw and s == 1:  # 'same' with an odd kernel
-            padding = kh // 2
+        elif kh % 2 == 1 and kw % 2 == 1 and (sh, sw) == (1, 1):  # 'same', odd kernel
+            padding = (dh * (kh - 1) // 2, dw * (kw - 1) // 2)
         else:
             raise InputError(f"{op.where}: padding '{padding}' is not one symmetric padding")
-    p = _square(padding, "padding", op)
+    ph, pw = _pair(padding, "padding", op)
     if len(op.in_shapes) != 1 or op.in_shapes[0] is None or len(op.in_shapes[0]) != 3:
         raise InputError(f"{op.where}: expects one [C,H,W] activation input")
     c, h, w = op.in_shapes[0]
-    want = [(h + 2 * p - kh) // s + 1, (w + 2 * p - kw) // s + 1]
+    want = [(h + 2 * ph - dh * (kh - 1) - 1) // sh + 1, (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1]
     if list(op.out_shape[1:]) != want:
         raise InputError(f"{op.where}: PyTorch gives {op.out_shape[1:]} (ceil_mode?) where "
-                         f"lpsim's window formula floor((H + 2p - K) / s) + 1 gives {want}")
-    return {"kernel": kh if kh == kw else [kh, kw], "stride": s, "padding": p}
+                         f"lpsim's window formula floor((H + 2p - d(K-1) - 1) / s) + 1 gives "
+                         f"{want}")
+    fields = {"kernel": _field((kh, kw)), "stride": _field((sh, sw)), "padding": _field((ph, pw))}
+    if (dh, dw) != (1, 1):
+        fields["dilation"] = _field((dh, dw))
+    return fields
 
 
 def _pool(op, mode, kernel, stride=None, padding=0, dilation=1):

@@ -335,12 +335,29 @@ class Errors(unittest.TestCase):
         conv, linear = 4 * 26 * 26 * 9, 2704 * 10  # elementwise layers add no MACs
         self.assertEqual(bitops(path)["total_macs"], 2 * 2 * (3 * (conv + linear) - conv))
 
+    def test_dilated_and_per_axis_windows_keep_their_shapes_and_macs(self):
+        # out = floor((H + 2p - d(K-1) - 1) / s) + 1 per axis: H 28, K 3, d 2,
+        # s (2, 1), p (1, 0) -> 13 x 24; MACs per sample 8 * 13 * 24 * 1 * 9.
+        model = nn.Sequential(nn.Conv2d(1, 8, 3, stride=(2, 1), padding=(1, 0), dilation=2),
+                              nn.Flatten(), nn.Linear(8 * 13 * 24, 10))
+        path = os.path.join(self.d, "d.lpt")
+        rec = lpsim.torch.Recorder(model, torch.randn(2, 1, 28, 28), path)
+        train(model, rec, [(8, 8, 8, 8)], batch=2)
+        rec.close()
+        with open(path, encoding="utf-8") as f:
+            conv = json.loads(f.readline())["graph"]["layers"][1]
+        self.assertEqual((conv["kernel"], conv["stride"], conv["padding"], conv["dilation"]),
+                         (3, [2, 1], [1, 0], 2))
+        c, fc = 8 * 13 * 24 * 9, 8 * 13 * 24 * 10
+        self.assertEqual(bitops(path)["total_macs"], 2 * (3 * (c + fc) - c))
+
     def test_an_op_lpsim_cannot_cost_is_named(self):
         model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.GELU())
         with self.assertRaisesRegex(lpsim.InputError, r"^module '1' \(GELU\): lpsim has no "):
             self.recorder(model)
-        with self.assertRaisesRegex(lpsim.InputError, r"module '0' \(Conv2d\): dilation \(2, 2\)"):
-            self.recorder(nn.Sequential(nn.Conv2d(1, 4, 3, dilation=2)))
+        with self.assertRaisesRegex(lpsim.InputError, r"module '1' \(MaxPool2d\): PyTorch "
+                                                      r"gives \[14, 14\] \(ceil_mode\?\)"):
+            self.recorder(nn.Sequential(nn.Conv2d(1, 4, 2), nn.MaxPool2d(2, ceil_mode=True)))
 
     def test_bad_precisions_and_layer_names(self):
         rec = self.recorder(LeNet5())
