@@ -101,6 +101,7 @@ class _Tensor:  # stands for a tensor argument in _Op.args (its index in _Op.inp
 _FUNCTIONS = {
     F.relu: "relu", torch.relu: "relu", F.relu6: "relu6", torch.sigmoid: "sigmoid",
     F.leaky_relu: "leaky_relu", F.hardsigmoid: "hardsigmoid", F.hardswish: "hardswish",
+    F.gelu: "gelu", F.silu: "silu",
     F.sigmoid: "sigmoid", torch.tanh: "tanh", F.tanh: "tanh",
     operator.add: "add", operator.iadd: "add", torch.add: "add",
     operator.mul: "mul", operator.imul: "mul", torch.mul: "mul",
@@ -117,7 +118,7 @@ _ACTIVATIONS = {"relu": "relu", "relu6": "relu6", "sigmoid": "sigmoid", "tanh": 
                 "leaky_relu": "leaky_relu", "hardsigmoid": "hard_sigmoid",
                 "hardswish": "hard_swish"}
 _SUPPORTED = ("Conv2d, Linear, BatchNorm1d/2d, LayerNorm, ReLU, ReLU6, Sigmoid, Tanh, "
-              "LeakyReLU, Hardsigmoid, Hardswish, "
+              "LeakyReLU, Hardsigmoid, Hardswish, GELU, SiLU, "
               "x * y of two activations or of an activation and a number, "
               "MaxPool2d, AvgPool2d, AdaptiveAvg/MaxPool2d, Flatten, Dropout, Identity, "
               "Embedding, Softmax/LogSoftmax at the output; +, cat along channels, "
@@ -404,6 +405,10 @@ def _map_module(op):
                     (nn.Hardsigmoid, "hard_sigmoid"), (nn.Hardswish, "hard_swish")):
         if isinstance(m, cls):
             return {"kind": "activation", "function": fn}
+    if isinstance(m, nn.GELU):
+        return _GELU_TANH if m.approximate == "tanh" else _GELU
+    if isinstance(m, nn.SiLU):
+        return _SILU
     if isinstance(m, nn.MaxPool2d):
         return _pool(op, "max", m.kernel_size, m.stride, m.padding, m.dilation)
     if isinstance(m, nn.AvgPool2d):
@@ -424,6 +429,27 @@ def _map_module(op):
                      f"{_SUPPORTED}")
 
 
+# Activations without a layer kind of their own, as chains of the graph's
+# layers, each part reading the op's input ("x") or the part before ("prev"):
+# the arithmetic PyTorch's ONNX export writes for them, so a recorded and an
+# imported network cost the same (docs/python.md).
+def _scalar(function):
+    return {"kind": "elementwise", "function": function, "operand": []}
+
+
+_MUL = {"kind": "elementwise", "function": "mul"}
+# GELU(x) = x * 0.5 * (1 + erf(x / sqrt 2))
+_GELU = [(_scalar("div"), ["x"]), ({"kind": "activation", "function": "erf"}, ["prev"]),
+         (_scalar("add"), ["prev"]), (_MUL, ["x", "prev"]), (_scalar("mul"), ["prev"])]
+# GELU(x) ~ 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), x^3 as x * x * x
+_GELU_TANH = [(_MUL, ["x", "x"]), (_MUL, ["x", "prev"]), (_scalar("mul"), ["prev"]),
+              ({"kind": "add"}, ["x", "prev"]), (_scalar("mul"), ["prev"]),
+              ({"kind": "activation", "function": "tanh"}, ["prev"]), (_scalar("add"), ["prev"]),
+              (_MUL, ["x", "prev"]), (_scalar("mul"), ["prev"])]
+# SiLU(x) = x * sigmoid(x)
+_SILU = [({"kind": "activation", "function": "sigmoid"}, ["x"]), (_MUL, ["x", "prev"])]
+
+
 def _reshape(op):
     if op.out_shape == op.in_shapes[0]:
         return "identity"
@@ -435,6 +461,10 @@ def _reshape(op):
 
 def _map_function(op):
     fn = op.fn
+    if fn == "gelu":
+        return _GELU_TANH if op.kwargs.get("approximate", "none") == "tanh" else _GELU
+    if fn == "silu":
+        return _SILU
     if fn in _ACTIVATIONS:
         return {"kind": "activation", "function": _ACTIVATIONS[fn]}
     if fn == "add":
@@ -515,7 +545,15 @@ def _graph(ops, out, name, loss):
                 layer_of[i] = tensors[0]
                 continue
             mapped, has_loss = {"kind": "softmax"}, True
-        layers.append({"name": op.name, **_ordered(mapped, tensors)})
+        if isinstance(mapped, list):  # one op, a chain of layers (GELU, SiLU)
+            prev = None
+            for k, (part, reads) in enumerate(mapped):
+                name_k = op.name if k == len(mapped) - 1 else f"{op.name}#{k}"
+                ins = [tensors[0] if r == "x" else prev for r in reads]
+                layers.append({"name": name_k, **_ordered(dict(part), ins)})
+                prev = name_k
+        else:
+            layers.append({"name": op.name, **_ordered(mapped, tensors)})
         layer_of[i] = op.name
         if op.module is not None:
             modules[op.name] = op.module

@@ -351,9 +351,36 @@ class Errors(unittest.TestCase):
         c, fc = 8 * 13 * 24 * 9, 8 * 13 * 24 * 10
         self.assertEqual(bitops(path)["total_macs"], 2 * (3 * (c + fc) - c))
 
+    def test_gelu_and_silu_cost_what_their_onnx_export_imports_to(self):
+        # The reference: PyTorch's own ONNX export of the same network, read by
+        # `lpsim import`; recorded and imported graphs must cost the same.
+        for approximate in ("none", "tanh"):
+            model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.GELU(approximate=approximate),
+                                  nn.SiLU(), nn.Flatten(), nn.Linear(4 * 26 * 26, 10))
+            onnx_path = os.path.join(self.d, f"g_{approximate}.onnx")
+            torch.onnx.export(model, torch.randn(1, 1, 28, 28), onnx_path, export_params=False,
+                              opset_version=14)
+            yaml_path = os.path.join(self.d, f"g_{approximate}.yaml")
+            p = subprocess.run([BINARY, "import", onnx_path, "-o", yaml_path],
+                               capture_output=True, text=True)
+            if p.returncode != 0 and "without ONNX" in p.stderr:
+                self.skipTest("lpsim was built without ONNX (libonnx-dev)")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            recorded = os.path.join(self.d, f"r_{approximate}.lpt")
+            rec = lpsim.torch.Recorder(model, torch.randn(2, 1, 28, 28), recorded)
+            train(model, rec, [(8, 8, 8, 8)] * 3, batch=2)
+            rec.close()
+            synthesized = os.path.join(self.d, f"s_{approximate}.lpt")
+            cli("synth", "--model", yaml_path, "--batch", "2", "--iterations", "3",
+                "--schedule", "static:8/8", "-o", synthesized, "-q")
+            a, b = (json.loads(cli("simulate", t, "--timing", "analytic", "--json"))
+                    for t in (recorded, synthesized))
+            for key in ("macs", "vector_ops", "total_gbitops"):
+                self.assertEqual(a[key], b[key], f"{approximate}: {key}")
+
     def test_an_op_lpsim_cannot_cost_is_named(self):
-        model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.GELU())
-        with self.assertRaisesRegex(lpsim.InputError, r"^module '1' \(GELU\): lpsim has no "):
+        model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.PReLU())
+        with self.assertRaisesRegex(lpsim.InputError, r"^module '1' \(PReLU\): lpsim has no "):
             self.recorder(model)
         with self.assertRaisesRegex(lpsim.InputError, r"module '1' \(MaxPool2d\): PyTorch "
                                                       r"gives \[14, 14\] \(ceil_mode\?\)"):
