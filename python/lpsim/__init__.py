@@ -29,7 +29,8 @@ __all__ = ["Arch", "BitopsResult", "CompareResult", "CompareRow", "CostCache", "
            "bitops", "compare", "explore", "load_arch", "load_graph", "load_topology", "load_trace",
            "model", "models", "simulate", "simulate_topology", "synth"]
 
-# `lpsim compare`'s default schedules for synthesized runs (tools/cmd_compare.cpp).
+# `lpsim compare`'s defaults for synthesized runs: study/compare.h kSynthSchedules
+# and default_compare_archs (kept here too, so `import lpsim` works unbuilt).
 DEFAULT_SCHEDULES = ("static:8/8", "static:4/4", "progressive:3-8/8", "cyclic:3-8/8")
 DEFAULT_ARCHS = ("tpu_int8", "bit_fusion")
 
