@@ -3,7 +3,6 @@
 
 #include <fmt/format.h>
 
-#include <cmath>
 
 #include "core/error.h"
 #include "study/format.h"

@@ -3,18 +3,14 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <cmath>
 #include <cstdio>
 #include <iostream>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
-#include "models/zoo.h"
 #include "study/train_format.h"
 #include "tools/cli_common.h"
 #include "tools/commands.h"
-#include "traces/bitops.h"
-#include "trainer/loss_scale.h"
 #include "trainer/lr_policy.h"
 #include "trainer/svrg.h"
 #include "trainer/trainer.h"
