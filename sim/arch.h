@@ -31,6 +31,12 @@ struct PeConfig {
   // buffer, and on a DRAM spill); 0 = the energy table's accumulator width
   // (integer a + b + 8 unless the table sets int_accumulator_bits).
   int psum_bits = 0;
+  // Accesses of a PE-local register file per MAC (scratch pads beside each
+  // MAC, as Eyeriss's row-stationary PEs read an ifmap, a filter weight and a
+  // partial sum and write the partial sum back: 4). Each is priced as one MAC
+  // at the same formats, the normalisation of Chen et al., ISCA 2016 (register
+  // file 1, MAC 1); 0 = no such storage level.
+  int rf_accesses_per_mac = 0;
   // fixed: extra formats, or native ones at another rate, with their MACs per
   // cycle per PE (YAML pe.packing, e.g. {4: 2} = INT4 at 2x on an INT8 datapath).
   std::vector<std::pair<Format, double>> packed_rates;
@@ -96,10 +102,23 @@ struct AccumulatorConfig {
   friend bool operator==(const AccumulatorConfig&, const AccumulatorConfig&) = default;
 };
 
+// What a GEMM's outputs cost on the DRAM link (YAML `dram.outputs`,
+// docs/simulator.md, "Output traffic").
+//   Final: each output leaves the chip once, when its sum is complete, in the
+//          format its consumer reads.
+//   Psum:  the output tile is exchanged whole as partial sums: loaded from
+//          DRAM before its first k-block and stored after its last, at the
+//          partial-sum width (PeConfig::psum_bits or the table's accumulator),
+//          padded to whole groups of the array's columns. Bit Fusion's output
+//          buffer as its public simulator models it (optimizer.py
+//          get_stats_fast: OBUF reads and writes at oprec = 32, oc padded to M).
+enum class OutputTraffic : std::uint8_t { Final, Psum };
+
 struct DramConfig {
   double bandwidth_gbps = 0;  // gigabytes per second
   double latency_ns = 0;
   double pj_per_bit = 0;  // 0 = from the energy table
+  OutputTraffic outputs = OutputTraffic::Final;
   friend bool operator==(const DramConfig&, const DramConfig&) = default;
 };
 

@@ -45,6 +45,7 @@ constexpr double kMaxClockGhz = 10;
 constexpr double kMaxDramGbps = 1e5;  // 100 TB/s
 constexpr double kMaxDramLatencyNs = 1e6;
 constexpr double kMaxDramPjPerBit = 1e4;
+constexpr std::int64_t kMaxRfAccesses = 64;  // per MAC; a PE with more is not a MAC array
 constexpr double kMaxMacPj = 1e4;
 constexpr double kMaxPeAreaUm2 = 1e8;  // 100 mm^2 for one PE
 // power/scaling.h: Stillmaker & Baas cover 180 nm .. 7 nm.
@@ -96,6 +97,16 @@ const Section<PeConfig>& pe_section() {
                 "buffer (Eyeriss keeps 16-bit partial sums)",
          .default_text = "the energy table's accumulator width (integer: a + b + 8, or its "
                          "`int_accumulator_bits`)",
+         .read_by = "all"},
+        Need::Optional, Write::IfNotDefault));
+    s.keys.push_back(schema::integer(
+        "rf_accesses_per_mac", &PeConfig::rf_accesses_per_mac, 0, kMaxRfAccesses,
+        {.unit = "accesses",
+         .doc = "accesses of a PE-local register file (scratch pads) per MAC, each priced as one "
+                "MAC at the same formats (Chen et al., ISCA 2016: register file 1, MAC 1); "
+                "Eyeriss's row-stationary PEs make 4 (ifmap, filter and partial-sum reads, the "
+                "partial-sum write); the PE's energy per MAC becomes (1 + n) x the MAC's",
+         .default_text = "0 (no PE-local storage)",
          .read_by = "all"},
         Need::Optional, Write::IfNotDefault));
     return s;
@@ -343,6 +354,16 @@ const Section<DramConfig>& dram_section() {
     s.keys.push_back(schema::number(
         "pj_per_bit", &DramConfig::pj_per_bit, 0, true, kMaxDramPjPerBit,
         {.unit = "pJ/bit", .default_text = "0 = from the energy table (`dram_pj_per_bit`)"},
+        Need::Optional, Write::IfNotDefault));
+    s.keys.push_back(schema::choice(
+        "outputs", &DramConfig::outputs,
+        {{"final", OutputTraffic::Final}, {"psum", OutputTraffic::Psum}},
+        {.doc = "what a GEMM's outputs cost on the DRAM link: `final`, each output written once, "
+                "complete, in the format its consumer reads; `psum`, each output tile loaded "
+                "before its first k-block and stored after its last as partial sums at "
+                "`pe.psum_bits` (or the accumulator width), padded to whole column groups (Bit "
+                "Fusion's output buffer in its simulator; docs/simulator.md, \"Output traffic\")",
+         .default_text = "`final`"},
         Need::Optional, Write::IfNotDefault));
     return s;
   }();

@@ -371,7 +371,22 @@ TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, cons
   }
   const double final_out = writes_out ? mt * nt : 0;
   const double stored_out = writes_out ? out_store_elements(g.w, mt, nt) : 0;
-  if (g.out_buf >= 0) {
+  if (g.mp.outputs == OutputTraffic::Psum) {
+    // The whole output tile crosses the link as partial sums, both ways, its
+    // column dimension padded to whole groups of the array's columns.
+    const double cols_dim = g.mp.dataflow == Dataflow::InputStationary ? mt : nt;
+    const double pad = double(ceil_div(std::int64_t(cols_dim), C) * C) / cols_dim;
+    const double load = bk.first ? out_store_elements(g.w, mt, nt) * pad * ab : 0;
+    const double store = stored_out * pad * ab;
+    c.dram_read += load;
+    c.dram_write += store;
+    if (g.out_buf >= 0) {
+      c.touch(g.out_buf, out_r * ab + store, out_w * ab + load);
+    } else {
+      c.dram_read += out_r * ab;
+      c.dram_write += (out_w - final_out) * ab;
+    }
+  } else if (g.out_buf >= 0) {
     c.touch(g.out_buf, out_r * ab + final_out * ab, out_w * ab);
     c.dram_write += stored_out * ob;
   } else {
@@ -482,6 +497,7 @@ MachineParams machine_params(const ArchConfig& arch) {
   mp.buffering = arch.buffering;
   mp.pipelined_folds = arch.array.pipelined_folds;
   mp.conv_mapping = arch.array.conv_mapping;
+  mp.outputs = arch.dram.outputs;
   const double inf = std::numeric_limits<double>::infinity();
   mp.dram_bits_per_cycle = arch.ideal_memory ? inf : arch.dram.bandwidth_gbps * 8 / arch.clock_ghz;
   mp.dram_latency_cycles =

@@ -25,6 +25,7 @@ struct MachineParams {
   std::int64_t buffering = 2;  // tile slots per buffer (ArchConfig::buffering)
   bool pipelined_folds = false;  // ArrayConfig::pipelined_folds
   ConvMapping conv_mapping = ConvMapping::Window;  // ArrayConfig::conv_mapping
+  OutputTraffic outputs = OutputTraffic::Final;    // DramConfig::outputs
   // DRAM: bits per cycle (bandwidth_gbps * 8 / clock_ghz; +infinity with
   // ideal_memory) and latency (ceil(latency_ns * clock_ghz); 0 with ideal_memory).
   double dram_bits_per_cycle = 0;

@@ -192,6 +192,20 @@ TEST_CASE("bad architecture: a partial-sum width of 0 bits") {
   expect_refused("energy-table --arch " + p, {p, "pe.psum_bits = 0", "1"});
 }
 
+TEST_CASE("bad architecture: an unknown kind of DRAM output traffic") {
+  const auto p = arch_file("dram_outputs.yaml", arch_with("bandwidth_gbps: 34",
+                                                          "bandwidth_gbps: 34\n  outputs: partial"));
+  expect_refused("energy-table --arch " + p, {p, "dram.outputs = partial", "final | psum"});
+}
+
+TEST_CASE("bad architecture: register-file accesses per MAC out of range") {
+  for (const char* n : {"-1", "65", "2.5"}) {
+    const auto p = arch_file("rf.yaml", arch_with("type: fixed", std::string("type: fixed\n  rf_accesses_per_mac: ") + n));
+    expect_refused("energy-table --arch " + p,
+                   {p, std::string("pe.rf_accesses_per_mac = ") + n, "0..64"});
+  }
+}
+
 }  // namespace
 
 TEST_CASE("bad architecture: a buffer too small to hold one tile") {

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "models/graph_io.h"
 #include "models/zoo.h"
+#include "sim/pe.h"
 #include "traces/bitops.h"
 #include "traces/synth.h"
 #include "traces/temp_dir.h"
@@ -353,6 +354,50 @@ TEST_CASE("pe.psum_bits sets the width partial sums keep; unset, it is the table
   CHECK(sixteen.macs == table.macs);
   CHECK(sixteen.dram_read_bits + sixteen.dram_write_bits <
         table.dram_read_bits + table.dram_write_bits);
+}
+
+TEST_CASE("dram.outputs: psum moves each output tile both ways as padded partial sums") {
+  // Bit Fusion's simulator (optimizer.py get_stats_fast) charges a conv's
+  // outputs as writes['out'] = reads['out'] = ow x oh x ceil(oc / M) x M x b
+  // x oprec, oprec = 32, M = 32 columns. Its LeNet-5 conv0 at batch 16, 2-bit:
+  // 28 x 28 outputs of 6 channels (padded to 32) at 32 bits, each way. The
+  // `final` default writes the 6 real channels once, at the 2-bit output.
+  test::TempDir dir;
+  const std::string csv = dir.write(
+      "conv0.csv",
+      "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "
+      "Strides,\nconv0, 32, 32, 5, 5, 1, 6, 1,\n");
+  const Graph g = read_topology_csv(csv);
+  const PrecisionSet p = PrecisionSet::fw_bw(Format::integer(2), Format::integer(2));
+  auto run = [&](const char* outputs) {
+    const ArchConfig arch =
+        load_arch(resolve_arch_path("bitfusion_isca18"), {std::string("dram.outputs=") + outputs});
+    return simulate_step(g, arch, energy_table_for(arch), p, 16, true).total;
+  };
+  const Totals psum = run("psum"), final_out = run("final");
+  const double padded = 28.0 * 28 * 32 * 16 * 32;  // ow oh ceil(oc/M)M b oprec
+  CHECK(psum.dram_write_bits == padded);
+  CHECK(psum.dram_read_bits == final_out.dram_read_bits + padded);
+  CHECK(final_out.dram_write_bits == 28.0 * 28 * 6 * 16 * 2);
+  CHECK(psum.macs == final_out.macs);
+}
+
+TEST_CASE("pe.rf_accesses_per_mac prices each register-file access as one MAC") {
+  // Chen et al., ISCA 2016 normalise a register-file access to one MAC;
+  // Eyeriss's row-stationary PE makes 4 per MAC, so its PE energy per MAC is
+  // 5x the MAC's at every width, and nothing else changes.
+  ArchConfig arch = load_arch(resolve_arch_path("eyeriss_isca16"));
+  const EnergyTable table = energy_table_for(arch);
+  REQUIRE(arch.pe.rf_accesses_per_mac == 4);
+  const auto with_rf = make_pe(arch.pe, table);
+  arch.pe.rf_accesses_per_mac = 0;
+  const auto mac_only = make_pe(arch.pe, table);
+  for (int bits : {4, 8, 16}) {
+    const Format f = Format::integer(bits);
+    CHECK(with_rf->at(f, f).energy_pj_per_mac == Approx(5 * mac_only->at(f, f).energy_pj_per_mac));
+    CHECK(with_rf->at(f, f).macs_per_cycle == mac_only->at(f, f).macs_per_cycle);
+  }
+  CHECK(with_rf->area_um2() == mac_only->area_um2());
 }
 
 TEST_CASE("a conv whose input the op before left in its buffer loads only its weights") {
