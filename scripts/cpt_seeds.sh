@@ -13,6 +13,7 @@
 # on an idle machine.
 #   OUT=cpt-seeds scripts/cpt_seeds.sh
 #   EPOCHS=10 OUT=cpt-seeds-10 scripts/cpt_seeds.sh
+#   EPOCHS=8 SEEDS="1 2 3 4 5 6" OUT=cpt-8 scripts/cpt_seeds.sh   # docs/validation.md's table
 #   SUMMARY_ONLY=1 OUT=cpt-seeds scripts/cpt_seeds.sh   # re-print from the JSON files
 set -euo pipefail
 LPSIM=${LPSIM:-build/tools/lpsim}
