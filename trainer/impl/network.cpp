@@ -676,36 +676,47 @@ void weight_grad_codes(Node& n, bool conv, impl::GemmKernel kernel, std::int64_t
       cs.e_sum[i] = cs.e_sum32[i] - (s1 - s0) * e.zero;
 }
 
-// The weight gradient from the chunks' exact sums (summed in any order).
-void weight_grad_finish(Node& n, bool conv, std::int64_t batch, float* gw) {
+// The weight gradient from the chunks' exact sums (integers: summed in any
+// order), one task per output row o over the pool.
+void weight_grad_finish(impl::ThreadPool& pool, Node& n, bool conv, std::int64_t batch, float* gw) {
   const QuantCodes &e = n.e_codes, &a = n.a_codes;
   const bool masked = conv && n.pad > 0;
   auto& total = n.code_scratch.front();
   for (std::size_t c = 1; c < n.code_scratch.size(); ++c) {
     const auto& cs = n.code_scratch[c];
-    for (std::size_t i = 0; i < total.dw.size(); ++i) total.dw[i] += cs.dw[i];
     for (std::size_t i = 0; i < total.a_sum.size(); ++i) total.a_sum[i] += cs.a_sum[i];
-    for (std::size_t i = 0; i < total.e_sum.size(); ++i) total.e_sum[i] += cs.e_sum[i];
   }
   const std::int64_t red = conv ? batch * n.P : batch * n.rows_per_sample;
+  std::vector<std::int64_t> cnt(static_cast<std::size_t>(n.K), red);
+  if (masked)
+    for (std::int64_t k = 0; k < n.K; ++k) {
+      const std::uint8_t* m = n.mask.data() + k * n.P;
+      cnt[static_cast<std::size_t>(k)] = batch * std::count(m, m + n.P, std::uint8_t{1});
+    }
   const double xs = e.scale[0], xo = e.offset[0], ys = a.scale[0], yo = a.offset[0];
-  for (std::int64_t k = 0; k < n.K; ++k) {
-    const std::uint8_t* m = masked ? n.mask.data() + k * n.P : nullptr;
-    std::int64_t cnt = red;
-    if (masked) cnt = batch * std::count(m, m + n.P, std::uint8_t{1});
-    for (std::int64_t o = 0; o < n.Cout; ++o) {
+  const std::int64_t e_row = masked ? n.P : 1;  // e_sum per row: [P] or one value
+  pool.parallel_for(n.Cout, [&](std::int64_t o) {
+    std::int64_t* dw = total.dw.data() + o * n.K;
+    std::int64_t* es = total.e_sum.data() + o * e_row;
+    for (std::size_t c = 1; c < n.code_scratch.size(); ++c) {
+      const auto& cs = n.code_scratch[c];
+      for (std::int64_t k = 0; k < n.K; ++k) dw[k] += cs.dw[static_cast<std::size_t>(o * n.K + k)];
+      for (std::int64_t p = 0; p < e_row; ++p)
+        es[p] += cs.e_sum[static_cast<std::size_t>(o * e_row + p)];
+    }
+    for (std::int64_t k = 0; k < n.K; ++k) {
       std::int64_t xu = 0;
       if (masked) {
-        const std::int64_t* es = total.e_sum.data() + o * n.P;
+        const std::uint8_t* m = n.mask.data() + k * n.P;
         for (std::int64_t p = 0; p < n.P; ++p) xu += m[p] ? es[p] : 0;
       } else {
-        xu = total.e_sum[static_cast<std::size_t>(o)];
+        xu = es[0];
       }
-      const std::size_t i = static_cast<std::size_t>(o * n.K + k);
-      gw[i] = affine_sum(xs, xo, ys, yo, total.dw[i], xu, total.a_sum[static_cast<std::size_t>(k)],
-                         cnt);
+      gw[o * n.K + k] = affine_sum(xs, xo, ys, yo, dw[k], xu,
+                                   total.a_sum[static_cast<std::size_t>(k)],
+                                   cnt[static_cast<std::size_t>(k)]);
     }
-  }
+  });
 }
 
 std::unique_ptr<Param> constant_param(const std::string& name, std::int64_t count, float value) {
@@ -904,18 +915,21 @@ BatchStats Network::forward(const float* images, const std::uint8_t* labels, std
     const Node* in =
         n.inputs.empty() ? nullptr : nodes_[static_cast<std::size_t>(n.inputs[0])].get();
     switch (l.kind) {
-      case LayerKind::Input:
-        std::copy(images, images + batch * n.out_elems, n.out.begin());
+      case LayerKind::Input: {
+        float* y = n.out.data();
+        for_blocks(*pool_, n.out.size(),
+                   [=](std::size_t b, std::size_t e) { std::copy(images + b, images + e, y + b); });
         break;
+      }
       case LayerKind::Conv2d:
       case LayerKind::Linear: {
         n.qin.resize(in->out.size());
         quantize_to(p[Role::A], q.int_method, in->out.data(), n.qin.data(), 1, n.qin.size(), q.a,
                     RngKey{seed_, iteration, tensor_id(n, Role::A)}, par, &n.a_codes);
-        n.wq = n.weight->value;
-        quantize(p[Role::W], q.int_method, n.wq.data(), static_cast<std::size_t>(n.Cout),
-                 static_cast<std::size_t>(n.K), q.w,
-                 RngKey{seed_, iteration, tensor_id(n, Role::W)}, {}, &n.w_codes);
+        n.wq.resize(n.weight->value.size());
+        quantize_to(p[Role::W], q.int_method, n.weight->value.data(), n.wq.data(),
+                    static_cast<std::size_t>(n.Cout), static_cast<std::size_t>(n.K), q.w,
+                    RngKey{seed_, iteration, tensor_id(n, Role::W)}, par, &n.w_codes);
         const float* bias = n.bias ? n.bias->value.data() : nullptr;
         const bool conv = l.kind == LayerKind::Conv2d;
         n.fwd_codes = n.a_codes.valid && n.w_codes.valid;
@@ -1395,10 +1409,13 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
         auto& gw = n.weight->grad;
         std::fill(gw.begin(), gw.end(), 0.0f);
         if (wgrad_codes) {
-          weight_grad_finish(n, conv, batch, gw.data());
+          weight_grad_finish(*pool_, n, conv, batch, gw.data());
         } else {
-          for (const auto& part : n.dw_part)
-            for (std::size_t i = 0; i < wsize; ++i) gw[i] += part[i];
+          float* g = gw.data();  // each element sums the chunks in chunk order
+          for_blocks(*pool_, wsize, [&n, g](std::size_t b, std::size_t e) {
+            for (const auto& part : n.dw_part)
+              for (std::size_t i = b; i < e; ++i) g[i] += part[i];
+          });
         }
         n.g_pre_w = gw;
         if (n.bias) {
@@ -1444,14 +1461,15 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
 
 void Network::sgd_step(float lr, float momentum, float weight_decay) {
   for (Param* p : params()) {
-    const std::size_t n = p->value.size();
     float* w = p->value.data();
     float* v = p->momentum.data();
     const float* g = p->grad.data();
-    for (std::size_t i = 0; i < n; ++i) {
-      v[i] = momentum * v[i] + (g[i] + weight_decay * w[i]);
-      w[i] -= lr * v[i];
-    }
+    for_blocks(*pool_, p->value.size(), [=](std::size_t b, std::size_t e) {
+      for (std::size_t i = b; i < e; ++i) {
+        v[i] = momentum * v[i] + (g[i] + weight_decay * w[i]);
+        w[i] -= lr * v[i];
+      }
+    });
   }
 }
 

@@ -491,13 +491,26 @@ std::size_t quantize_with_codes(const Format& format, IntMethod method, const fl
     codes.zero = 0;
     codes.scale.resize(rows);
     codes.offset.resize(rows);
-    for (std::size_t r = 0; r < rows; ++r) {
+    std::vector<std::size_t> counts(rows, 0);
+    auto row = [&](std::size_t r) {
       float lo, hi;
-      nonfinite += finite_range(src + r * cols, cols, lo, hi);
+      counts[r] = finite_range(src + r * cols, cols, lo, hi);
       codes.scale[r] = range_apply(src + r * cols, x + r * cols, cols, lo, hi, bits, rounding, base,
                                    r * cols, code + r * cols);
       codes.offset[r] = lo;
-    }
+    };
+    // Rows are independent: in groups of about kQuantBlock / 4 elements over the pool.
+    const std::size_t group = std::max<std::size_t>(1, kQuantBlock / 4 / std::max<std::size_t>(1, cols));
+    const auto groups = static_cast<std::int64_t>((rows + group - 1) / group);
+    auto run_group = [&](std::int64_t g) {
+      const std::size_t r0 = static_cast<std::size_t>(g) * group;
+      for (std::size_t r = r0; r < std::min(rows, r0 + group); ++r) row(r);
+    };
+    if (parallel_for && groups > 1)
+      parallel_for(groups, run_group);
+    else
+      for (std::int64_t g = 0; g < groups; ++g) run_group(g);
+    for (std::size_t c : counts) nonfinite += c;
     codes.valid = nonfinite == 0;
     return nonfinite;
   }
