@@ -391,7 +391,55 @@ void bias_grad_add(const float* e, std::int64_t cout, std::int64_t P, float* db)
   }
 }
 
+bool have_avx512dq();
+
+// col2im_add at stride 1 with AVX-512: each input row in pieces of 16
+// lanes held in a register while the (kh, kw) rows add into it, a masked
+// add per (kh, kw) (lanes outside the window keep their value, so no + 0.0f
+// turns a -0.0f into +0.0f). Every element receives the same additions in
+// the same (kh, kw) order as the loop below, which is the definition.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+__attribute__((target("avx512f,avx512dq,avx512vl"))) void col2im_add_stride1_avx512(
+    const Node& n, const float* col, float* x) {
+  std::int64_t lo[64], hi[64];  // input columns [lo, hi) that kernel column kw reaches
+  for (std::int64_t kw = 0; kw < n.KW; ++kw) {
+    std::int64_t l, h;
+    valid_columns(n, kw, l, h);
+    lo[kw] = l + kw - n.pad;
+    hi[kw] = h + kw - n.pad;
+  }
+  for (std::int64_t c = 0; c < n.C; ++c)
+    for (std::int64_t ih = 0; ih < n.H; ++ih) {
+      float* dst = x + (c * n.H + ih) * n.W;
+      for (std::int64_t j0 = 0; j0 < n.W; j0 += 16) {
+        const std::int64_t w = std::min<std::int64_t>(16, n.W - j0);
+        const auto all = static_cast<__mmask16>((1u << w) - 1);
+        __m512 acc = _mm512_maskz_loadu_ps(all, dst + j0);
+        for (std::int64_t kh = 0; kh < n.KH; ++kh) {
+          const std::int64_t oh = ih + n.pad - kh;
+          if (oh < 0 || oh >= n.OH) continue;
+          for (std::int64_t kw = 0; kw < n.KW; ++kw) {
+            const std::int64_t a = std::max(j0, lo[kw]), b = std::min(j0 + w, hi[kw]);
+            if (a >= b) continue;
+            const auto mask = static_cast<__mmask16>(((1u << (b - j0)) - 1) & ~((1u << (a - j0)) - 1));
+            // Lane l is input column j0 + l, read from output column j0 + l - (kw - pad).
+            const float* src = col + ((c * n.KH + kh) * n.KW + kw) * n.P + oh * n.OW + j0 - (kw - n.pad);
+            acc = _mm512_mask_add_ps(acc, mask, acc, _mm512_maskz_loadu_ps(mask, src));
+          }
+        }
+        _mm512_mask_storeu_ps(dst + j0, all, acc);
+      }
+    }
+}
+#pragma GCC diagnostic pop
+
 void col2im_add(const Node& n, const float* col, float* x) {
+  if (n.stride == 1 && n.KW <= 64 && have_avx512dq()) {
+    col2im_add_stride1_avx512(n, col, x);
+    return;
+  }
   for (std::int64_t c = 0; c < n.C; ++c)
     for (std::int64_t kh = 0; kh < n.KH; ++kh)
       for (std::int64_t kw = 0; kw < n.KW; ++kw) {
