@@ -274,12 +274,16 @@ std::int64_t sum_bytes(const std::uint8_t* p, std::int64_t n) {
 void pack_b(PackedB& out, std::int64_t K, std::int64_t N, const std::uint8_t* b, std::int64_t ldb,
             bool transposed, int bits, int zero) {
   out.K = K, out.N = N, out.bits = bits, out.zero = zero;
+  out.data.resize(static_cast<std::size_t>(pad4(K) * N));
+  out.col_sum.resize(static_cast<std::size_t>(N));
+  pack_b_into(out.data.data(), out.col_sum.data(), K, N, b, ldb, transposed, bits, zero);
+}
+
+void pack_b_into(std::int8_t* d, std::int64_t* col_sum, std::int64_t K, std::int64_t N,
+                 const std::uint8_t* b, std::int64_t ldb, bool transposed, int bits, int zero) {
   const std::int64_t K4 = K / 4, Kp = pad4(K);
   const int half = 1 << (bits - 1);
   const std::uint32_t add = static_cast<std::uint32_t>(128 - half) * 0x01010101u;
-  out.data.resize(static_cast<std::size_t>(Kp * N));
-  out.col_sum.resize(static_cast<std::size_t>(N));
-  std::int8_t* d = out.data.data();
   // to_packed on 16 bytes: a byte-wise add never carries (see to_packed).
   const __m128i vadd = _mm_set1_epi32(static_cast<int>(add));
   const __m128i vsign = _mm_set1_epi32(static_cast<int>(0x80808080u));
@@ -300,7 +304,7 @@ void pack_b(PackedB& out, std::int64_t K, std::int64_t N, const std::uint8_t* b,
   if (transposed) {  // b[n * ldb + k]: four k of a column are one 32-bit word
     for (std::int64_t n = 0; n < N; ++n) {
       const std::uint8_t* src = b + n * ldb;
-      out.col_sum[static_cast<std::size_t>(n)] = sum_bytes(src, K) - K * zero;
+      col_sum[n] = sum_bytes(src, K) - K * zero;
       tail(n, [src](std::int64_t k) { return src[k]; });
     }
     std::int64_t n0 = 0;
@@ -362,7 +366,7 @@ void pack_b(PackedB& out, std::int64_t K, std::int64_t N, const std::uint8_t* b,
     }
   }
   for (std::int64_t n = 0; n < N; ++n) {
-    out.col_sum[static_cast<std::size_t>(n)] = sums[static_cast<std::size_t>(n)] - K * zero;
+    col_sum[n] = sums[static_cast<std::size_t>(n)] - K * zero;
     tail(n, [b, ldb, n](std::int64_t k) { return b[k * ldb + n]; });
   }
 }

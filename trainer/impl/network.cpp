@@ -56,7 +56,7 @@ struct Node {
   impl::PackedB w_packed, mask_packed;
   std::vector<std::int64_t> mask_cols, w_mask;  // [P]; [Cout x P] = sum_k W code x mask
   struct CodeScratch {
-    impl::PackedB packed;
+    impl::PackedB packed, stacked;
     std::vector<std::uint8_t> left;
     std::vector<std::int64_t> t, dw, e_sum, a_sum;
     std::vector<std::int32_t> e_sum32, raw;
@@ -696,10 +696,24 @@ void weight_grad_codes(Node& n, bool conv, impl::GemmKernel kernel, std::int64_t
   }
   const std::int64_t Pp = impl::pad4(n.P);
   if (masked) cs.e_sum32.assign(cs.e_sum.size(), 0);
+  // With P % 4 == 0 the chunk's samples stack along the reduction: one GEMM
+  // of red = (s1 - s0) P, E's rows side by side, the packed A slices one
+  // after the other (pack_b_into). The same exact integer sums.
+  const std::int64_t red = (s1 - s0) * n.P;
+  const bool stack = Pp == n.P && red < (std::int64_t{1} << 16);
+  if (stack) {
+    cs.left.resize(static_cast<std::size_t>(n.Cout * red));
+    cs.stacked.K = red, cs.stacked.N = n.K, cs.stacked.bits = a.bits, cs.stacked.zero = a.zero;
+    cs.stacked.data.resize(static_cast<std::size_t>(red * n.K));
+    cs.packed.col_sum.resize(static_cast<std::size_t>(n.K));
+  }
   for (std::int64_t s = s0; s < s1; ++s) {
     const std::uint8_t* es = e.code.data() + s * n.out_elems;
     const std::uint8_t* left = es;
-    if (Pp != n.P) {
+    if (stack) {
+      for (std::int64_t o = 0; o < n.Cout; ++o)
+        std::copy_n(es + o * n.P, n.P, cs.left.data() + o * red + (s - s0) * n.P);
+    } else if (Pp != n.P) {
       cs.left.assign(static_cast<std::size_t>(n.Cout * Pp), 0);
       for (std::int64_t o = 0; o < n.Cout; ++o)
         std::copy_n(es + o * n.P, n.P, cs.left.data() + o * Pp);
@@ -716,21 +730,66 @@ void weight_grad_codes(Node& n, bool conv, impl::GemmKernel kernel, std::int64_t
       }
     }
     // B[p][k] = col[k][p]: the im2col rows, transposed.
-    impl::pack_b(cs.packed, n.P, n.K, n.colq.data() + s * n.K * n.P, n.P, true, a.bits, a.zero);
+    const std::uint8_t* col = n.colq.data() + s * n.K * n.P;
+    if (stack) {
+      impl::pack_b_into(cs.stacked.data.data() + (s - s0) * n.P * n.K, cs.packed.col_sum.data(),
+                        n.P, n.K, col, n.P, true, a.bits, a.zero);
+      for (std::size_t k = 0; k < cs.a_sum.size(); ++k) cs.a_sum[k] += cs.packed.col_sum[k];
+      continue;
+    }
+    impl::pack_b(cs.packed, n.P, n.K, col, n.P, true, a.bits, a.zero);
     accumulate(left, Pp);
+  }
+  if (stack) {
+    cs.stacked.col_sum = cs.a_sum;
+    impl::code_gemm(kernel, n.Cout, cs.left.data(), red, e.bits, e.zero, cs.stacked, cs.dw.data(),
+                    n.K);
   }
   if (masked)
     for (std::size_t i = 0; i < cs.e_sum.size(); ++i)
       cs.e_sum[i] = cs.e_sum32[i] - (s1 - s0) * e.zero;
 }
 
-// The weight gradient from the chunks' exact sums (integers: summed in any
-// order), one task per output row o over the pool.
-void weight_grad_finish(impl::ThreadPool& pool, Node& n, bool conv, std::int64_t batch, float* gw) {
+// A linear layer's weight gradient on codes over the whole batch (rows <
+// 2^15: int32 sums), into code_scratch.front() as weight_grad_codes would
+// leave the chunks' totals: one GEMM with the batch as reduction, split in
+// blocks of output rows over the pool (a chunk's reduction is only 16 rows).
+constexpr std::int64_t kRowBlock = 16;
+void weight_grad_linear_codes(impl::ThreadPool& pool, Node& n, impl::GemmKernel kernel,
+                              std::int64_t batch) {
+  const QuantCodes &e = n.e_codes, &a = n.a_codes;
+  auto& cs = n.code_scratch.front();
+  const std::int64_t rows = batch * n.rows_per_sample, rp = impl::pad4(rows);
+  impl::pack_b(cs.packed, rows, n.K, a.code.data(), n.K, false, a.bits, a.zero);
+  cs.a_sum = cs.packed.col_sum;
+  cs.left.assign(static_cast<std::size_t>(n.Cout * rp), 0);
+  cs.e_sum.assign(static_cast<std::size_t>(n.Cout), 0);
+  cs.dw.resize(static_cast<std::size_t>(n.Cout * n.K));
+  pool.parallel_for((n.Cout + kRowBlock - 1) / kRowBlock, [&](std::int64_t b) {
+    const std::int64_t o0 = b * kRowBlock, o1 = std::min(n.Cout, o0 + kRowBlock);
+    for (std::int64_t o = o0; o < o1; ++o) {
+      std::uint8_t* left = cs.left.data() + o * rp;
+      std::int64_t sum = 0;
+      for (std::int64_t r = 0; r < rows; ++r) {
+        const std::uint8_t q = e.code[static_cast<std::size_t>(r * n.Cout + o)];
+        left[r] = q;
+        sum += q - e.zero;
+      }
+      cs.e_sum[static_cast<std::size_t>(o)] = sum;
+    }
+    impl::code_gemm(kernel, o1 - o0, cs.left.data() + o0 * rp, rp, e.bits, e.zero, cs.packed,
+                    cs.dw.data() + o0 * n.K, n.K);
+  });
+}
+
+// The weight gradient from the exact sums of the first `parts` chunks
+// (integers: summed in any order), one task per output row o over the pool.
+void weight_grad_finish(impl::ThreadPool& pool, Node& n, bool conv, std::int64_t batch,
+                        std::size_t parts, float* gw) {
   const QuantCodes &e = n.e_codes, &a = n.a_codes;
   const bool masked = conv && n.pad > 0;
   auto& total = n.code_scratch.front();
-  for (std::size_t c = 1; c < n.code_scratch.size(); ++c) {
+  for (std::size_t c = 1; c < parts; ++c) {
     const auto& cs = n.code_scratch[c];
     for (std::size_t i = 0; i < total.a_sum.size(); ++i) total.a_sum[i] += cs.a_sum[i];
   }
@@ -746,7 +805,7 @@ void weight_grad_finish(impl::ThreadPool& pool, Node& n, bool conv, std::int64_t
   pool.parallel_for(n.Cout, [&](std::int64_t o) {
     std::int64_t* dw = total.dw.data() + o * n.K;
     std::int64_t* es = total.e_sum.data() + o * e_row;
-    for (std::size_t c = 1; c < n.code_scratch.size(); ++c) {
+    for (std::size_t c = 1; c < parts; ++c) {
       const auto& cs = n.code_scratch[c];
       for (std::int64_t k = 0; k < n.K; ++k) dw[k] += cs.dw[static_cast<std::size_t>(o * n.K + k)];
       for (std::int64_t p = 0; p < e_row; ++p)
@@ -1400,13 +1459,16 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
         n.db_part.resize(static_cast<std::size_t>(chunks));
         n.scratch.resize(static_cast<std::size_t>(chunks));
         const bool conv = l.kind == LayerKind::Conv2d;
+        const bool linear_whole =
+            wgrad_codes && !conv && batch * n.rows_per_sample < (std::int64_t{1} << 15);
+        if (linear_whole) weight_grad_linear_codes(*pool_, n, gemm_kernel_, batch);
         pool_->parallel_for(chunks, [&](std::int64_t c) {
           auto& dw = n.dw_part[static_cast<std::size_t>(c)];
           auto& db = n.db_part[static_cast<std::size_t>(c)];
           dw.assign(wgrad_codes ? 0 : wsize, 0.0f);
           db.assign(static_cast<std::size_t>(n.Cout), 0.0f);
           const std::int64_t s0 = c * kChunk, s1 = std::min(batch, (c + 1) * kChunk);
-          if (wgrad_codes)
+          if (wgrad_codes && !linear_whole)
             weight_grad_codes(n, conv, gemm_kernel_, s0, s1,
                               n.code_scratch[static_cast<std::size_t>(c)]);
           if (conv) {
@@ -1457,7 +1519,8 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
         auto& gw = n.weight->grad;
         std::fill(gw.begin(), gw.end(), 0.0f);
         if (wgrad_codes) {
-          weight_grad_finish(*pool_, n, conv, batch, gw.data());
+          weight_grad_finish(*pool_, n, conv, batch,
+                             linear_whole ? 1 : static_cast<std::size_t>(chunks), gw.data());
         } else {
           float* g = gw.data();  // each element sums the chunks in chunk order
           for_blocks(*pool_, wsize, [&n, g](std::size_t b, std::size_t e) {
