@@ -302,6 +302,47 @@ void im2col(const Node& n, const T* x, T* col, T fill = T{}) {
       }
 }
 
+// im2col of codes at stride 1 with AVX-512BW: every row segment of the
+// block is one masked 32-byte load and store (OW bytes a segment). With
+// padding, the image is first copied into a plane padded with `fill`, so
+// that every segment is a whole one. The same bytes as im2col, which
+// remains the definition.
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void im2col_codes_stride1_avx512(
+    const Node& n, const std::uint8_t* x, std::uint8_t* col, std::uint8_t fill) {
+  const std::int64_t Hp = n.H + 2 * n.pad, Wp = n.W + 2 * n.pad;
+  const std::uint8_t* plane = x;
+  if (n.pad > 0) {
+    thread_local std::vector<std::uint8_t> padded;
+    padded.assign(static_cast<std::size_t>(n.C * Hp * Wp), fill);
+    for (std::int64_t c = 0; c < n.C; ++c)
+      for (std::int64_t h = 0; h < n.H; ++h)
+        std::memcpy(padded.data() + (c * Hp + h + n.pad) * Wp + n.pad, x + (c * n.H + h) * n.W,
+                    static_cast<std::size_t>(n.W));
+    plane = padded.data();
+  }
+  for (std::int64_t c = 0; c < n.C; ++c)
+    for (std::int64_t kh = 0; kh < n.KH; ++kh)
+      for (std::int64_t kw = 0; kw < n.KW; ++kw) {
+        std::uint8_t* row = col + ((c * n.KH + kh) * n.KW + kw) * n.P;
+        const std::uint8_t* src = plane + (c * Hp + kh) * Wp + kw;
+        for (std::int64_t oh = 0; oh < n.OH; ++oh, src += Wp, row += n.OW)
+          for (std::int64_t j = 0; j < n.OW; j += 32) {
+            const std::int64_t w = std::min<std::int64_t>(32, n.OW - j);
+            const auto m = static_cast<__mmask32>(w == 32 ? 0xffffffffu : (1u << w) - 1);
+            _mm256_mask_storeu_epi8(row + j, m, _mm256_maskz_loadu_epi8(m, src + j));
+          }
+      }
+}
+
+bool have_avx512bw() {
+  static const bool yes = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl");
+  }();
+  return yes;
+}
+
 // 2 x 2 max pooling, stride 2, no padding, of one H x W plane: the same
 // visit order and tie rule as the general loop (a later element wins only if
 // it is larger or NaN), as selects instead of branches (which mispredict on
@@ -595,8 +636,11 @@ void conv_forward_codes(Node& n, impl::GemmKernel kernel, std::int64_t s, Node::
                         const float* bias, float* out) {
   const QuantCodes &a = n.a_codes, &w = n.w_codes;
   std::uint8_t* col = n.colq.data() + s * n.K * n.P;
-  im2col<std::uint8_t>(n, a.code.data() + s * n.C * n.H * n.W, col,
-                       static_cast<std::uint8_t>(a.zero));
+  const std::uint8_t* x = a.code.data() + s * n.C * n.H * n.W;
+  if (n.stride == 1 && have_avx512bw())
+    im2col_codes_stride1_avx512(n, x, col, static_cast<std::uint8_t>(a.zero));
+  else
+    im2col<std::uint8_t>(n, x, col, static_cast<std::uint8_t>(a.zero));
   impl::pack_b(cs.packed, n.K, n.P, col, n.P, false, a.bits, a.zero);
   const bool parts = kernel != impl::GemmKernel::Reference;  // no int64 pass over C
   if (parts) {
