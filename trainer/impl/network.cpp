@@ -320,16 +320,25 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void im2col_codes_stride1_a
                     static_cast<std::size_t>(n.W));
     plane = padded.data();
   }
-  for (std::int64_t c = 0; c < n.C; ++c)
-    for (std::int64_t kh = 0; kh < n.KH; ++kh)
-      for (std::int64_t kw = 0; kw < n.KW; ++kw) {
-        std::uint8_t* row = col + ((c * n.KH + kh) * n.KW + kw) * n.P;
+  // Segments are written in order, so each may store 32 bytes whole: the
+  // next segment overwrites what lies past its end. Only the block's last
+  // store is masked (past it starts another sample, maybe another thread's).
+  const std::int64_t C = n.C, KH = n.KH, KW = n.KW, OH = n.OH, OW = n.OW;
+  std::uint8_t* const end = col + n.K * n.P;
+  for (std::int64_t c = 0; c < C; ++c)
+    for (std::int64_t kh = 0; kh < KH; ++kh)
+      for (std::int64_t kw = 0; kw < KW; ++kw) {
+        std::uint8_t* row = col + ((c * KH + kh) * KW + kw) * OH * OW;
         const std::uint8_t* src = plane + (c * Hp + kh) * Wp + kw;
-        for (std::int64_t oh = 0; oh < n.OH; ++oh, src += Wp, row += n.OW)
-          for (std::int64_t j = 0; j < n.OW; j += 32) {
-            const std::int64_t w = std::min<std::int64_t>(32, n.OW - j);
+        for (std::int64_t oh = 0; oh < OH; ++oh, src += Wp, row += OW)
+          for (std::int64_t j = 0; j < OW; j += 32) {
+            const std::int64_t w = std::min<std::int64_t>(32, OW - j);
             const auto m = static_cast<__mmask32>(w == 32 ? 0xffffffffu : (1u << w) - 1);
-            _mm256_mask_storeu_epi8(row + j, m, _mm256_maskz_loadu_epi8(m, src + j));
+            const __m256i v = _mm256_maskz_loadu_epi8(m, src + j);
+            if (end - (row + j) >= 32)
+              _mm256_storeu_si256(reinterpret_cast<__m256i*>(row + j), v);
+            else
+              _mm256_mask_storeu_epi8(row + j, m, v);
           }
       }
 }
