@@ -343,6 +343,54 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void interleave_rows_avx512
     }
   }
 }
+
+// pack_b_into's transposed packing with AVX-512: rows n0 .. n0 + 15 of
+// b[n * ldb + k], 16 words (64 bytes) each, transposed as a 16 x 16 matrix
+// of 32-bit words: unpacks of 32 and 64 bits within 128-bit lanes, then a
+// 4 x 4 transpose of lanes. Returns the first row not done (N rounded down
+// to 16); the full words (k4 < K / 4) only, as the SSE2 loop.
+std::int64_t transpose_words_avx512(std::int8_t* d, std::int64_t K4, std::int64_t N,
+                                    const std::uint8_t* b, std::int64_t ldb, int half)
+    __attribute__((target("avx512f,avx512bw,avx512vl")));
+std::int64_t transpose_words_avx512(std::int8_t* d, std::int64_t K4, std::int64_t N,
+                                    const std::uint8_t* b, std::int64_t ldb, int half) {
+  const __m512i vadd = _mm512_set1_epi8(static_cast<char>(128 - half));
+  const __m512i vsign = _mm512_set1_epi8(static_cast<char>(0x80));
+  std::int64_t n0 = 0;
+  for (; n0 + 16 <= N; n0 += 16)
+    for (std::int64_t k4 = 0; k4 < K4; k4 += 16) {
+      const std::int64_t words = std::min<std::int64_t>(16, K4 - k4);
+      const auto m = static_cast<__mmask16>(words == 16 ? 0xffff : (1u << words) - 1);
+      __m512i r[16], t[16], u[16];
+      for (int i = 0; i < 16; ++i) r[i] = _mm512_maskz_loadu_epi32(m, b + (n0 + i) * ldb + 4 * k4);
+      for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+      }
+      // u[4 g + q], lane L: rows 4 g .. 4 g + 3, word 4 L + q.
+      for (int g = 0; g < 4; ++g) {
+        u[4 * g] = _mm512_unpacklo_epi64(t[4 * g], t[4 * g + 2]);
+        u[4 * g + 1] = _mm512_unpackhi_epi64(t[4 * g], t[4 * g + 2]);
+        u[4 * g + 2] = _mm512_unpacklo_epi64(t[4 * g + 1], t[4 * g + 3]);
+        u[4 * g + 3] = _mm512_unpackhi_epi64(t[4 * g + 1], t[4 * g + 3]);
+      }
+      for (int q = 0; q < 4; ++q) {
+        const __m512i x0 = _mm512_shuffle_i64x2(u[q], u[4 + q], 0x44);
+        const __m512i x1 = _mm512_shuffle_i64x2(u[8 + q], u[12 + q], 0x44);
+        const __m512i x2 = _mm512_shuffle_i64x2(u[q], u[4 + q], 0xEE);
+        const __m512i x3 = _mm512_shuffle_i64x2(u[8 + q], u[12 + q], 0xEE);
+        const __m512i out[4] = {_mm512_shuffle_i64x2(x0, x1, 0x88), _mm512_shuffle_i64x2(x0, x1, 0xDD),
+                                _mm512_shuffle_i64x2(x2, x3, 0x88), _mm512_shuffle_i64x2(x2, x3, 0xDD)};
+        for (int L = 0; L < 4; ++L) {  // word 4 L + q of the 16 rows
+          const std::int64_t j = 4 * L + q;
+          if (j < words)
+            _mm512_storeu_si512(d + ((k4 + j) * N + n0) * 4,
+                                _mm512_xor_si512(_mm512_add_epi8(out[L], vadd), vsign));
+        }
+      }
+    }
+  return n0;
+}
 #pragma GCC diagnostic pop
 
 }  // namespace
@@ -383,7 +431,7 @@ void pack_b_into(std::int8_t* d, std::int64_t* col_sum, std::int64_t K, std::int
       col_sum[n] = sum_bytes(src, K) - K * zero;
       tail(n, [src](std::int64_t k) { return src[k]; });
     }
-    std::int64_t n0 = 0;
+    std::int64_t n0 = have_avx512bw() ? transpose_words_avx512(d, K4, N, b, ldb, half) : 0;
     for (; n0 + 4 <= N; n0 += 4) {  // 4 columns x 4 words: a 4 x 4 transpose of words
       const std::uint8_t* r0 = b + n0 * ldb;
       const std::uint8_t *r1 = r0 + ldb, *r2 = r1 + ldb, *r3 = r2 + ldb;
