@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "trainer/impl/cpu.h"
 
 namespace lpsim::trainer::impl {
 namespace {
@@ -269,15 +270,6 @@ std::int64_t sum_bytes(const std::uint8_t* p, std::int64_t n) {
   return sum;
 }
 
-bool have_avx512bw() {
-  static const bool yes = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512vl");
-  }();
-  return yes;
-}
-
 // sums[n] = sum_k b[k * ldb + n] for n < N, 32 columns at a time: bytes
 // widened to 16-bit lanes (at most 256 rows of 255 each: 65,280 < 2^16),
 // then to 32-bit ones. Integers: the same sums as the scalar loop.
@@ -431,7 +423,7 @@ void pack_b_into(std::int8_t* d, std::int64_t* col_sum, std::int64_t K, std::int
       col_sum[n] = sum_bytes(src, K) - K * zero;
       tail(n, [src](std::int64_t k) { return src[k]; });
     }
-    std::int64_t n0 = have_avx512bw() ? transpose_words_avx512(d, K4, N, b, ldb, half) : 0;
+    std::int64_t n0 = have_avx512() ? transpose_words_avx512(d, K4, N, b, ldb, half) : 0;
     for (; n0 + 4 <= N; n0 += 4) {  // 4 columns x 4 words: a 4 x 4 transpose of words
       const std::uint8_t* r0 = b + n0 * ldb;
       const std::uint8_t *r1 = r0 + ldb, *r2 = r1 + ldb, *r3 = r2 + ldb;
@@ -462,7 +454,7 @@ void pack_b_into(std::int8_t* d, std::int64_t* col_sum, std::int64_t K, std::int
     return;
   }
   thread_local std::vector<std::int32_t> sums;  // < K * 255 < 2^24
-  if (have_avx512bw()) {
+  if (have_avx512()) {
     sums.resize(static_cast<std::size_t>(N));
     column_sums_avx512(b, ldb, K, N, sums.data());
     interleave_rows_avx512(d, K, N, b, ldb, half);

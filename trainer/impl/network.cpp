@@ -19,6 +19,7 @@
 
 #include "core/error.h"
 #include "trainer/adaptive_loss_scale.h"
+#include "trainer/impl/cpu.h"
 #include "trainer/impl/int_gemm.h"
 #include "trainer/impl/parallel.h"
 
@@ -343,15 +344,6 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void im2col_codes_stride1_a
       }
 }
 
-bool have_avx512bw() {
-  static const bool yes = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512vl");
-  }();
-  return yes;
-}
-
 // 2 x 2 max pooling, stride 2, no padding, of one H x W plane: the same
 // visit order and tie rule as the general loop (a later element wins only if
 // it is larger or NaN), as selects instead of branches (which mispredict on
@@ -441,8 +433,6 @@ void bias_grad_add(const float* e, std::int64_t cout, std::int64_t P, float* db)
   }
 }
 
-bool have_avx512dq();
-
 // col2im_add at stride 1 with AVX-512: each input row in pieces of 16
 // lanes held in a register while the (kh, kw) rows add into it, a masked
 // add per (kh, kw) (lanes outside the window keep their value, so no + 0.0f
@@ -486,7 +476,7 @@ __attribute__((target("avx512f,avx512dq,avx512vl"))) void col2im_add_stride1_avx
 #pragma GCC diagnostic pop
 
 void col2im_add(const Node& n, const float* col, float* x) {
-  if (n.stride == 1 && n.KW <= 64 && have_avx512dq()) {
+  if (n.stride == 1 && n.KW <= 64 && impl::have_avx512()) {
     col2im_add_stride1_avx512(n, col, x);
     return;
   }
@@ -543,14 +533,6 @@ struct IntSum {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-bool have_avx512dq() {
-  static const bool yes = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-           __builtin_cpu_supports("avx512vl");
-  }();
-  return yes;
-}
 LPSIM_AVX512 std::int64_t affine_row_avx512(std::int64_t n, double A, double B, double C, double D,
                                             const IntSum& t, const std::int64_t* xu, bool xu_vec,
                                             const std::int64_t* yv, const std::int64_t* cnt,
@@ -590,7 +572,7 @@ void affine_row(std::int64_t n, double xs, double xo, double ys, double yo, cons
                 const std::int64_t* xu, bool xu_vec, const std::int64_t* yv,
                 const std::int64_t* cnt, bool cnt_vec, const float* bias, float* out) {
   std::int64_t p = 0;
-  if (have_avx512dq())
+  if (impl::have_avx512())
     p = affine_row_avx512(n, xs * ys, xs * yo, xo * ys, xo * yo, t, xu, xu_vec, yv, cnt, cnt_vec,
                           bias, out);
   for (; p < n; ++p) {
@@ -646,7 +628,7 @@ void conv_forward_codes(Node& n, impl::GemmKernel kernel, std::int64_t s, Node::
   const QuantCodes &a = n.a_codes, &w = n.w_codes;
   std::uint8_t* col = n.colq.data() + s * n.K * n.P;
   const std::uint8_t* x = a.code.data() + s * n.C * n.H * n.W;
-  if (n.stride == 1 && have_avx512bw())
+  if (n.stride == 1 && impl::have_avx512())
     im2col_codes_stride1_avx512(n, x, col, static_cast<std::uint8_t>(a.zero));
   else
     im2col<std::uint8_t>(n, x, col, static_cast<std::uint8_t>(a.zero));

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "trainer/impl/cpu.h"
 
 namespace lpsim::trainer {
 namespace {
@@ -66,14 +67,7 @@ std::size_t finite_range_scalar(const float* x, std::size_t n, float& lo, float&
 // loop (the trainer target is built with -ffp-contract=off, so a * b + c
 // stays two roundings); max_ps(c, v) / min_ps(c, v) return v when the
 // comparison is false, as the scalar selects do for NaN.
-bool have_avx512() {
-  static const bool yes = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
-  }();
-  return yes;
-}
+using impl::have_avx512;  // trainer/impl/cpu.h
 #define LPSIM_AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
 // GCC 12's AVX-512 headers start some intrinsics from _mm512_undefined_*,
 // which -Wmaybe-uninitialized reports falsely once they are inlined.
