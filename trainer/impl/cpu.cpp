@@ -12,4 +12,9 @@ bool have_avx512() {
   return yes;
 }
 
+bool have_avx512vbmi() {
+  static const bool yes = have_avx512() && __builtin_cpu_supports("avx512vbmi");
+  return yes;
+}
+
 }  // namespace lpsim::trainer::impl

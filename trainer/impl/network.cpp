@@ -308,6 +308,46 @@ void im2col(const Node& n, const T* x, T* col, T fill = T{}) {
 // padding, the image is first copied into a plane padded with `fill`, so
 // that every segment is a whole one. The same bytes as im2col, which
 // remains the definition.
+// Whether im2col_codes_vbmi takes the block: a 64-byte piece of whole
+// output rows reads at most 128 bytes of its input rows.
+bool vbmi_fits(const Node& n, std::int64_t Wp) {
+  if (n.OW > 64) return false;
+  const std::int64_t rows = 64 / n.OW;
+  return (rows - 1) * Wp + n.OW + n.KW - 1 <= 128;
+}
+
+// im2col_codes_stride1_avx512 with AVX-512 VBMI, on the (padded) plane: per
+// (c, kh) and piece of 64 / OW output rows, the input rows they read are
+// loaded once (<= 128 bytes) and every kw's piece is one vpermt2b of them
+// (byte b of a piece: row b / OW, column b % OW + kw) and one masked store.
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi"))) void im2col_codes_vbmi(
+    const Node& n, const std::uint8_t* plane, std::int64_t Hp, std::int64_t Wp, std::uint8_t* col) {
+  const std::int64_t C = n.C, KH = n.KH, KW = n.KW, OH = n.OH, OW = n.OW, P = n.P;
+  const std::int64_t rows = 64 / OW;
+  alignas(64) std::uint8_t at[64] = {};
+  for (std::int64_t b = 0; b < rows * OW; ++b)
+    at[b] = static_cast<std::uint8_t>(b / OW * Wp + b % OW);
+  const __m512i idx = _mm512_load_si512(at);
+  auto bytes_mask = [](std::int64_t k) {
+    return k >= 64 ? ~__mmask64{0} : k <= 0 ? __mmask64{0} : (__mmask64{1} << k) - 1;
+  };
+  for (std::int64_t c = 0; c < C; ++c)
+    for (std::int64_t kh = 0; kh < KH; ++kh)
+      for (std::int64_t oh0 = 0; oh0 < OH; oh0 += rows) {
+        const std::int64_t nrows = std::min(rows, OH - oh0);
+        const std::int64_t span = (nrows - 1) * Wp + OW + KW - 1;
+        const std::uint8_t* base = plane + (c * Hp + oh0 + kh) * Wp;
+        const __m512i t0 = _mm512_maskz_loadu_epi8(bytes_mask(span), base);
+        const __m512i t1 = _mm512_maskz_loadu_epi8(bytes_mask(span - 64), base + 64);
+        const __mmask64 out = bytes_mask(nrows * OW);
+        for (std::int64_t kw = 0; kw < KW; ++kw) {
+          const __m512i v = _mm512_permutex2var_epi8(
+              t0, _mm512_add_epi8(idx, _mm512_set1_epi8(static_cast<char>(kw))), t1);
+          _mm512_mask_storeu_epi8(col + ((c * KH + kh) * KW + kw) * P + oh0 * OW, out, v);
+        }
+      }
+}
+
 __attribute__((target("avx512f,avx512bw,avx512vl"))) void im2col_codes_stride1_avx512(
     const Node& n, const std::uint8_t* x, std::uint8_t* col, std::uint8_t fill) {
   const std::int64_t Hp = n.H + 2 * n.pad, Wp = n.W + 2 * n.pad;
@@ -320,6 +360,10 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void im2col_codes_stride1_a
         std::memcpy(padded.data() + (c * Hp + h + n.pad) * Wp + n.pad, x + (c * n.H + h) * n.W,
                     static_cast<std::size_t>(n.W));
     plane = padded.data();
+  }
+  if (impl::have_avx512vbmi() && vbmi_fits(n, Wp)) {
+    im2col_codes_vbmi(n, plane, Hp, Wp, col);
+    return;
   }
   // Segments are written in order, so each may store 32 bytes whole: the
   // next segment overwrites what lies past its end. Only the block's last
