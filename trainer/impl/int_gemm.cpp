@@ -285,7 +285,8 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void column_sums_avx512(
     for (std::int64_t k0 = 0; k0 < K; k0 += 256) {
       __m512i acc = _mm512_setzero_si512();
       for (std::int64_t k = k0; k < std::min(K, k0 + 256); ++k)
-        acc = _mm512_add_epi16(acc, _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(bytes, b + k * ldb + n)));
+        acc = _mm512_add_epi16(
+            acc, _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(bytes, b + k * ldb + n)));
       lo = _mm512_add_epi32(lo, _mm512_cvtepu16_epi32(_mm512_castsi512_si256(acc)));
       hi = _mm512_add_epi32(hi, _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(acc, 1)));
     }
@@ -321,8 +322,10 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void interleave_rows_avx512
       // t_q, lane L: columns 16 L + 4 q .. + 3, four bytes each.
       const __m512i t0 = _mm512_unpacklo_epi16(l01, l23), t1 = _mm512_unpackhi_epi16(l01, l23);
       const __m512i t2 = _mm512_unpacklo_epi16(h01, h23), t3 = _mm512_unpackhi_epi16(h01, h23);
-      const __m512i u0 = _mm512_shuffle_i64x2(t0, t1, 0x44), u1 = _mm512_shuffle_i64x2(t2, t3, 0x44);
-      const __m512i u2 = _mm512_shuffle_i64x2(t0, t1, 0xEE), u3 = _mm512_shuffle_i64x2(t2, t3, 0xEE);
+      const __m512i u0 = _mm512_shuffle_i64x2(t0, t1, 0x44),
+                    u1 = _mm512_shuffle_i64x2(t2, t3, 0x44);
+      const __m512i u2 = _mm512_shuffle_i64x2(t0, t1, 0xEE),
+                    u3 = _mm512_shuffle_i64x2(t2, t3, 0xEE);
       const __m512i o[4] = {_mm512_shuffle_i64x2(u0, u1, 0x88), _mm512_shuffle_i64x2(u0, u1, 0xDD),
                             _mm512_shuffle_i64x2(u2, u3, 0x88), _mm512_shuffle_i64x2(u2, u3, 0xDD)};
       for (int j = 0; j < 4; ++j) {  // o[j]: columns n + 16 j .. + 15
@@ -371,8 +374,9 @@ std::int64_t transpose_words_avx512(std::int8_t* d, std::int64_t K4, std::int64_
         const __m512i x1 = _mm512_shuffle_i64x2(u[8 + q], u[12 + q], 0x44);
         const __m512i x2 = _mm512_shuffle_i64x2(u[q], u[4 + q], 0xEE);
         const __m512i x3 = _mm512_shuffle_i64x2(u[8 + q], u[12 + q], 0xEE);
-        const __m512i out[4] = {_mm512_shuffle_i64x2(x0, x1, 0x88), _mm512_shuffle_i64x2(x0, x1, 0xDD),
-                                _mm512_shuffle_i64x2(x2, x3, 0x88), _mm512_shuffle_i64x2(x2, x3, 0xDD)};
+        const __m512i out[4] = {
+            _mm512_shuffle_i64x2(x0, x1, 0x88), _mm512_shuffle_i64x2(x0, x1, 0xDD),
+            _mm512_shuffle_i64x2(x2, x3, 0x88), _mm512_shuffle_i64x2(x2, x3, 0xDD)};
         for (int L = 0; L < 4; ++L) {  // word 4 L + q of the 16 rows
           const std::int64_t j = 4 * L + q;
           if (j < words)

@@ -507,9 +507,11 @@ __attribute__((target("avx512f,avx512dq,avx512vl"))) void col2im_add_stride1_avx
           for (std::int64_t kw = 0; kw < n.KW; ++kw) {
             const std::int64_t a = std::max(j0, lo[kw]), b = std::min(j0 + w, hi[kw]);
             if (a >= b) continue;
-            const auto mask = static_cast<__mmask16>(((1u << (b - j0)) - 1) & ~((1u << (a - j0)) - 1));
+            const auto mask =
+                static_cast<__mmask16>(((1u << (b - j0)) - 1) & ~((1u << (a - j0)) - 1));
             // Lane l is input column j0 + l, read from output column j0 + l - (kw - pad).
-            const float* src = col + ((c * n.KH + kh) * n.KW + kw) * n.P + oh * n.OW + j0 - (kw - n.pad);
+            const float* src =
+                col + ((c * n.KH + kh) * n.KW + kw) * n.P + oh * n.OW + j0 - (kw - n.pad);
             acc = _mm512_mask_add_ps(acc, mask, acc, _mm512_maskz_loadu_ps(mask, src));
           }
         }
@@ -898,9 +900,9 @@ void weight_grad_finish(impl::ThreadPool& pool, Node& n, bool conv, std::int64_t
       } else {
         xu = es[0];
       }
-      gw[o * n.K + k] = affine_sum(xs, xo, ys, yo, dw[k], xu,
-                                   total.a_sum[static_cast<std::size_t>(k)],
-                                   cnt[static_cast<std::size_t>(k)]);
+      gw[o * n.K + k] =
+          affine_sum(xs, xo, ys, yo, dw[k], xu, total.a_sum[static_cast<std::size_t>(k)],
+                     cnt[static_cast<std::size_t>(k)]);
     }
   });
 }

@@ -494,7 +494,8 @@ std::size_t quantize_with_codes(const Format& format, IntMethod method, const fl
       codes.offset[r] = lo;
     };
     // Rows are independent: in groups of about kQuantBlock elements over the pool.
-    const std::size_t group = std::max<std::size_t>(1, kQuantBlock / std::max<std::size_t>(1, cols));
+    const std::size_t group =
+        std::max<std::size_t>(1, kQuantBlock / std::max<std::size_t>(1, cols));
     const auto groups = static_cast<std::int64_t>((rows + group - 1) / group);
     auto run_group = [&](std::int64_t g) {
       const std::size_t r0 = static_cast<std::size_t>(g) * group;
