@@ -8,8 +8,8 @@
 # ONLY=REGEX in the environment runs the runs whose names match only.
 # Exit status 0 when every run matches; prints one line per run.
 set -eu
-OLD=$1
-NEW=$2
+OLD=$(readlink -f "$1")  # the runs happen in other folders
+NEW=$(readlink -f "$2")
 DATA=${3:-/usr/share/datasets/fashion-mnist}
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
