@@ -47,7 +47,8 @@ struct QuantPolicy {
 // What one backward pass saw at the E quantizers of the conv / linear
 // layers (for reports): errors quantized, how many were non-zero, how many
 // of those the quantizer flushed to zero (underflow), and each layer's
-// adaptive scale (1 when off), in backward order.
+// adaptive scale (1 when off), in backward order. The three counts are taken
+// for minifloat E (a float format other than FP32) only, else they stay 0.
 struct BackwardReport {
   std::int64_t e_values = 0, e_nonzero = 0, e_flushed = 0;
   std::vector<double> layer_scales;

@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <exception>
 #include <memory>
+#include <thread>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -69,7 +71,16 @@ std::int64_t IdxArray::elements() const {
   return n;
 }
 
-IdxArray read_idx(const std::string& path, const std::string& hint) {
+namespace {
+
+// An IDX file's header and its elements as the file stores them.
+struct RawIdx {
+  std::uint8_t type = 0x08;
+  std::vector<std::int64_t> dims;
+  std::vector<unsigned char> bytes;
+};
+
+RawIdx read_raw(const std::string& path, const std::string& hint) {
   if (!std::filesystem::is_regular_file(path))
     throw InputError(with_hint(fmt::format("{}: no such file", path), hint));
   GzPtr f(gzopen(path.c_str(), "rb"));
@@ -96,7 +107,7 @@ IdxArray read_idx(const std::string& path, const std::string& hint) {
   };
   unsigned char magic[4];
   read_exact(magic, 4, "the magic number");
-  IdxArray a;
+  RawIdx a;
   a.type = magic[2];
   const int rank = magic[3];
   if (magic[0] != 0 || magic[1] != 0 || element_size(a.type) == 0 || rank < 1)
@@ -146,9 +157,25 @@ IdxArray read_idx(const std::string& path, const std::string& hint) {
         fmt::format("{}: trailing bytes after {} elements (dimensions say {})", path, n,
                     fmt::join(a.dims, "x")),
         hint));
-  a.values.resize(static_cast<std::size_t>(n));
-  for (std::size_t i = 0; i < a.values.size(); ++i)
-    a.values[i] = element_value(a.type, &raw[i * static_cast<std::size_t>(es)]);
+  a.bytes = std::move(raw);
+  return a;
+}
+
+std::vector<float> values_of(const RawIdx& r) {
+  const std::size_t es = static_cast<std::size_t>(element_size(r.type));
+  std::vector<float> values(r.bytes.size() / es);
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = element_value(r.type, &r.bytes[i * es]);
+  return values;
+}
+
+}  // namespace
+
+IdxArray read_idx(const std::string& path, const std::string& hint) {
+  RawIdx r = read_raw(path, hint);
+  IdxArray a;
+  a.type = r.type;
+  a.dims = std::move(r.dims);
+  a.values = values_of(r);
   return a;
 }
 
@@ -182,7 +209,7 @@ ImageSet load_split(const std::string& dir, const std::string& prefix, std::int6
                     const std::string& hint) {
   const std::string img_path = dir + "/" + prefix + "-images-idx3-ubyte.gz";
   const std::string lab_path = dir + "/" + prefix + "-labels-idx1-ubyte.gz";
-  IdxArray img = read_idx(img_path, hint);
+  const RawIdx img = read_raw(img_path, hint);
   IdxArray lab = read_idx(lab_path, hint);
   if (img.dims.size() != 3)
     throw InputError(with_hint(fmt::format("{}: rank {}: expected 3 (n x rows x cols)", img_path,
@@ -200,7 +227,14 @@ ImageSet load_split(const std::string& dir, const std::string& prefix, std::int6
   s.images.resize(count);
   const float a = 1.0f / (255.0f * kFashionMnistStd);
   const float b = -kFashionMnistMean / kFashionMnistStd;
-  for (std::size_t i = 0; i < count; ++i) s.images[i] = img.values[i] * a + b;
+  if (img.type == 0x08) {  // the usual ubyte pixels: 256 possible results, computed once
+    float table[256];
+    for (int v = 0; v < 256; ++v) table[v] = static_cast<float>(v) * a + b;
+    for (std::size_t i = 0; i < count; ++i) s.images[i] = table[img.bytes[i]];
+  } else {
+    const std::vector<float> values = values_of(img);
+    for (std::size_t i = 0; i < count; ++i) s.images[i] = values[i] * a + b;
+  }
   s.labels.resize(static_cast<std::size_t>(s.n));
   for (std::int64_t i = 0; i < s.n; ++i) {
     const float v = lab.values[static_cast<std::size_t>(i)];
@@ -221,8 +255,23 @@ ImageData load_fashion_mnist(const std::string& dir, std::int64_t train_limit,
       "(apt-get install dataset-fashion-mnist, files in {}), or pass --data-dir",
       kFashionMnistDir);
   ImageData d;
-  d.train = load_split(dir, "train", train_limit, hint);
-  d.test = load_split(dir, "t10k", test_limit, hint);
+  // Two gzip streams, decoded side by side; the training set's error first.
+  std::exception_ptr test_error;
+  std::thread test([&] {
+    try {
+      d.test = load_split(dir, "t10k", test_limit, hint);
+    } catch (...) {
+      test_error = std::current_exception();
+    }
+  });
+  try {
+    d.train = load_split(dir, "train", train_limit, hint);
+  } catch (...) {
+    test.join();
+    throw;
+  }
+  test.join();
+  if (test_error) std::rethrow_exception(test_error);
   return d;
 }
 

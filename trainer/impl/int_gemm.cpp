@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "trainer/impl/cpu.h"
 
 namespace lpsim::trainer::impl {
 namespace {
@@ -269,17 +270,140 @@ std::int64_t sum_bytes(const std::uint8_t* p, std::int64_t n) {
   return sum;
 }
 
+// sums[n] = sum_k b[k * ldb + n] for n < N, 32 columns at a time: bytes
+// widened to 16-bit lanes (at most 256 rows of 255 each: 65,280 < 2^16),
+// then to 32-bit ones. Integers: the same sums as the scalar loop.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void column_sums_avx512(
+    const std::uint8_t* b, std::int64_t ldb, std::int64_t K, std::int64_t N, std::int32_t* sums) {
+  for (std::int64_t n = 0; n < N; n += 32) {
+    const std::int64_t w = std::min<std::int64_t>(32, N - n);
+    const auto bytes = static_cast<__mmask32>(w == 32 ? 0xffffffffu : (1u << w) - 1);
+    __m512i lo = _mm512_setzero_si512(), hi = _mm512_setzero_si512();
+    for (std::int64_t k0 = 0; k0 < K; k0 += 256) {
+      __m512i acc = _mm512_setzero_si512();
+      for (std::int64_t k = k0; k < std::min(K, k0 + 256); ++k)
+        acc = _mm512_add_epi16(
+            acc, _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(bytes, b + k * ldb + n)));
+      lo = _mm512_add_epi32(lo, _mm512_cvtepu16_epi32(_mm512_castsi512_si256(acc)));
+      hi = _mm512_add_epi32(hi, _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(acc, 1)));
+    }
+    const auto m0 = static_cast<__mmask16>(w >= 16 ? 0xffff : (1u << w) - 1);
+    const auto m1 = static_cast<__mmask16>(w >= 32 ? 0xffff : w <= 16 ? 0 : (1u << (w - 16)) - 1);
+    _mm512_mask_storeu_epi32(sums + n, m0, lo);
+    _mm512_mask_storeu_epi32(sums + n + 16, m1, hi);
+  }
+}
+
+// pack_b_into's interleave of rows [K x N] (not transposed) with AVX-512BW:
+// 64 columns of four rows at a time, the SSE2 loop's unpacks within each
+// 128-bit lane, then a 4 x 4 transpose of lanes so that columns stay in
+// order; the last K % 4 rows read as the code `half`, which packs to 0.
+// The same bytes as the SSE2 and scalar loops.
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void interleave_rows_avx512(
+    std::int8_t* d, std::int64_t K, std::int64_t N, const std::uint8_t* b, std::int64_t ldb,
+    int half) {
+  const __m512i vadd = _mm512_set1_epi8(static_cast<char>(128 - half));
+  const __m512i vsign = _mm512_set1_epi8(static_cast<char>(0x80));
+  const __m512i vhalf = _mm512_set1_epi8(static_cast<char>(half));
+  for (std::int64_t k4 = 0; k4 < pad4(K) / 4; ++k4) {
+    for (std::int64_t n = 0; n < N; n += 64) {
+      const std::int64_t w = std::min<std::int64_t>(64, N - n);
+      const __mmask64 m = w == 64 ? ~__mmask64{0} : (__mmask64{1} << w) - 1;
+      __m512i a[4];
+      for (int r = 0; r < 4; ++r) {
+        const std::int64_t k = 4 * k4 + r;
+        a[r] = k < K ? _mm512_maskz_loadu_epi8(m, b + k * ldb + n) : vhalf;
+      }
+      const __m512i l01 = _mm512_unpacklo_epi8(a[0], a[1]), h01 = _mm512_unpackhi_epi8(a[0], a[1]);
+      const __m512i l23 = _mm512_unpacklo_epi8(a[2], a[3]), h23 = _mm512_unpackhi_epi8(a[2], a[3]);
+      // t_q, lane L: columns 16 L + 4 q .. + 3, four bytes each.
+      const __m512i t0 = _mm512_unpacklo_epi16(l01, l23), t1 = _mm512_unpackhi_epi16(l01, l23);
+      const __m512i t2 = _mm512_unpacklo_epi16(h01, h23), t3 = _mm512_unpackhi_epi16(h01, h23);
+      const __m512i u0 = _mm512_shuffle_i64x2(t0, t1, 0x44),
+                    u1 = _mm512_shuffle_i64x2(t2, t3, 0x44);
+      const __m512i u2 = _mm512_shuffle_i64x2(t0, t1, 0xEE),
+                    u3 = _mm512_shuffle_i64x2(t2, t3, 0xEE);
+      const __m512i o[4] = {_mm512_shuffle_i64x2(u0, u1, 0x88), _mm512_shuffle_i64x2(u0, u1, 0xDD),
+                            _mm512_shuffle_i64x2(u2, u3, 0x88), _mm512_shuffle_i64x2(u2, u3, 0xDD)};
+      for (int j = 0; j < 4; ++j) {  // o[j]: columns n + 16 j .. + 15
+        const std::int64_t cols = std::clamp<std::int64_t>(w - 16 * j, 0, 16);
+        if (cols == 0) break;
+        const __mmask64 sm = cols == 16 ? ~__mmask64{0} : (__mmask64{1} << (4 * cols)) - 1;
+        _mm512_mask_storeu_epi8(d + (k4 * N + n + 16 * j) * 4, sm,
+                                _mm512_xor_si512(_mm512_add_epi8(o[j], vadd), vsign));
+      }
+    }
+  }
+}
+
+// pack_b_into's transposed packing with AVX-512: rows n0 .. n0 + 15 of
+// b[n * ldb + k], 16 words (64 bytes) each, transposed as a 16 x 16 matrix
+// of 32-bit words: unpacks of 32 and 64 bits within 128-bit lanes, then a
+// 4 x 4 transpose of lanes. Returns the first row not done (N rounded down
+// to 16); the full words (k4 < K / 4) only, as the SSE2 loop.
+std::int64_t transpose_words_avx512(std::int8_t* d, std::int64_t K4, std::int64_t N,
+                                    const std::uint8_t* b, std::int64_t ldb, int half)
+    __attribute__((target("avx512f,avx512bw,avx512vl")));
+std::int64_t transpose_words_avx512(std::int8_t* d, std::int64_t K4, std::int64_t N,
+                                    const std::uint8_t* b, std::int64_t ldb, int half) {
+  const __m512i vadd = _mm512_set1_epi8(static_cast<char>(128 - half));
+  const __m512i vsign = _mm512_set1_epi8(static_cast<char>(0x80));
+  std::int64_t n0 = 0;
+  for (; n0 + 16 <= N; n0 += 16)
+    for (std::int64_t k4 = 0; k4 < K4; k4 += 16) {
+      const std::int64_t words = std::min<std::int64_t>(16, K4 - k4);
+      const auto m = static_cast<__mmask16>(words == 16 ? 0xffff : (1u << words) - 1);
+      __m512i r[16], t[16], u[16];
+      for (int i = 0; i < 16; ++i) r[i] = _mm512_maskz_loadu_epi32(m, b + (n0 + i) * ldb + 4 * k4);
+      for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+      }
+      // u[4 g + q], lane L: rows 4 g .. 4 g + 3, word 4 L + q.
+      for (int g = 0; g < 4; ++g) {
+        u[4 * g] = _mm512_unpacklo_epi64(t[4 * g], t[4 * g + 2]);
+        u[4 * g + 1] = _mm512_unpackhi_epi64(t[4 * g], t[4 * g + 2]);
+        u[4 * g + 2] = _mm512_unpacklo_epi64(t[4 * g + 1], t[4 * g + 3]);
+        u[4 * g + 3] = _mm512_unpackhi_epi64(t[4 * g + 1], t[4 * g + 3]);
+      }
+      for (int q = 0; q < 4; ++q) {
+        const __m512i x0 = _mm512_shuffle_i64x2(u[q], u[4 + q], 0x44);
+        const __m512i x1 = _mm512_shuffle_i64x2(u[8 + q], u[12 + q], 0x44);
+        const __m512i x2 = _mm512_shuffle_i64x2(u[q], u[4 + q], 0xEE);
+        const __m512i x3 = _mm512_shuffle_i64x2(u[8 + q], u[12 + q], 0xEE);
+        const __m512i out[4] = {
+            _mm512_shuffle_i64x2(x0, x1, 0x88), _mm512_shuffle_i64x2(x0, x1, 0xDD),
+            _mm512_shuffle_i64x2(x2, x3, 0x88), _mm512_shuffle_i64x2(x2, x3, 0xDD)};
+        for (int L = 0; L < 4; ++L) {  // word 4 L + q of the 16 rows
+          const std::int64_t j = 4 * L + q;
+          if (j < words)
+            _mm512_storeu_si512(d + ((k4 + j) * N + n0) * 4,
+                                _mm512_xor_si512(_mm512_add_epi8(out[L], vadd), vsign));
+        }
+      }
+    }
+  return n0;
+}
+#pragma GCC diagnostic pop
+
 }  // namespace
 
 void pack_b(PackedB& out, std::int64_t K, std::int64_t N, const std::uint8_t* b, std::int64_t ldb,
             bool transposed, int bits, int zero) {
   out.K = K, out.N = N, out.bits = bits, out.zero = zero;
+  out.data.resize(static_cast<std::size_t>(pad4(K) * N));
+  out.col_sum.resize(static_cast<std::size_t>(N));
+  pack_b_into(out.data.data(), out.col_sum.data(), K, N, b, ldb, transposed, bits, zero);
+}
+
+void pack_b_into(std::int8_t* d, std::int64_t* col_sum, std::int64_t K, std::int64_t N,
+                 const std::uint8_t* b, std::int64_t ldb, bool transposed, int bits, int zero) {
   const std::int64_t K4 = K / 4, Kp = pad4(K);
   const int half = 1 << (bits - 1);
   const std::uint32_t add = static_cast<std::uint32_t>(128 - half) * 0x01010101u;
-  out.data.resize(static_cast<std::size_t>(Kp * N));
-  out.col_sum.resize(static_cast<std::size_t>(N));
-  std::int8_t* d = out.data.data();
   // to_packed on 16 bytes: a byte-wise add never carries (see to_packed).
   const __m128i vadd = _mm_set1_epi32(static_cast<int>(add));
   const __m128i vsign = _mm_set1_epi32(static_cast<int>(0x80808080u));
@@ -300,10 +424,10 @@ void pack_b(PackedB& out, std::int64_t K, std::int64_t N, const std::uint8_t* b,
   if (transposed) {  // b[n * ldb + k]: four k of a column are one 32-bit word
     for (std::int64_t n = 0; n < N; ++n) {
       const std::uint8_t* src = b + n * ldb;
-      out.col_sum[static_cast<std::size_t>(n)] = sum_bytes(src, K) - K * zero;
+      col_sum[n] = sum_bytes(src, K) - K * zero;
       tail(n, [src](std::int64_t k) { return src[k]; });
     }
-    std::int64_t n0 = 0;
+    std::int64_t n0 = have_avx512() ? transpose_words_avx512(d, K4, N, b, ldb, half) : 0;
     for (; n0 + 4 <= N; n0 += 4) {  // 4 columns x 4 words: a 4 x 4 transpose of words
       const std::uint8_t* r0 = b + n0 * ldb;
       const std::uint8_t *r1 = r0 + ldb, *r2 = r1 + ldb, *r3 = r2 + ldb;
@@ -334,11 +458,19 @@ void pack_b(PackedB& out, std::int64_t K, std::int64_t N, const std::uint8_t* b,
     return;
   }
   thread_local std::vector<std::int32_t> sums;  // < K * 255 < 2^24
-  sums.assign(static_cast<std::size_t>(N), 0);
-  for (std::int64_t k = 0; k < K; ++k) {
-    const std::uint8_t* src = b + k * ldb;
-    std::int32_t* sp = sums.data();
-    for (std::int64_t n = 0; n < N; ++n) sp[n] += src[n];
+  if (have_avx512()) {
+    sums.resize(static_cast<std::size_t>(N));
+    column_sums_avx512(b, ldb, K, N, sums.data());
+    interleave_rows_avx512(d, K, N, b, ldb, half);
+    for (std::int64_t n = 0; n < N; ++n) col_sum[n] = sums[static_cast<std::size_t>(n)] - K * zero;
+    return;
+  } else {
+    sums.assign(static_cast<std::size_t>(N), 0);
+    for (std::int64_t k = 0; k < K; ++k) {
+      const std::uint8_t* src = b + k * ldb;
+      std::int32_t* sp = sums.data();
+      for (std::int64_t n = 0; n < N; ++n) sp[n] += src[n];
+    }
   }
   for (std::int64_t k4 = 0; k4 < K4; ++k4) {
     const std::uint8_t *s0 = b + 4 * k4 * ldb, *s1 = s0 + ldb, *s2 = s1 + ldb, *s3 = s2 + ldb;
@@ -362,7 +494,7 @@ void pack_b(PackedB& out, std::int64_t K, std::int64_t N, const std::uint8_t* b,
     }
   }
   for (std::int64_t n = 0; n < N; ++n) {
-    out.col_sum[static_cast<std::size_t>(n)] = sums[static_cast<std::size_t>(n)] - K * zero;
+    col_sum[n] = sums[static_cast<std::size_t>(n)] - K * zero;
     tail(n, [b, ldb, n](std::int64_t k) { return b[k * ldb + n]; });
   }
 }

@@ -40,6 +40,11 @@ struct PackedB {
 // (b[n * ldb + k]); stored codes, true = code - zero.
 void pack_b(PackedB& out, std::int64_t K, std::int64_t N, const std::uint8_t* b, std::int64_t ldb,
             bool transposed, int bits, int zero);
+// The same into given arrays: d [pad4(K) * N] bytes, col_sum [N]. With
+// K % 4 == 0, packings of [K1 x N] and [K2 x N] placed one after the other
+// are the packing of the [(K1 + K2) x N] operand stacking them.
+void pack_b_into(std::int8_t* d, std::int64_t* col_sum, std::int64_t K, std::int64_t N,
+                 const std::uint8_t* b, std::int64_t ldb, bool transposed, int bits, int zero);
 
 // c[i * ldc + j] = sum_{k < K} (a[i * lda + k] - za) * (b[k][j] - b.zero), exact.
 // a[i * lda + k] must be 0 for K <= k < pad4(K). K < 2^16 (int32 accumulators).

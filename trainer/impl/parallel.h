@@ -2,8 +2,10 @@
 // boundaries never depend on the thread count, so results do not either.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -25,16 +27,20 @@ class ThreadPool {
 
  private:
   void worker_loop();
-  void run_tasks();
+  void run_tasks(std::uint64_t generation);
 
   std::vector<std::thread> workers_;
+  // A job's tasks are claimed from `ticket_`: its generation in the high 32
+  // bits, the next task in the low 32, so a claim of a finished job fails.
+  std::atomic<std::uint64_t> ticket_{0};
+  std::atomic<std::int64_t> n_{0}, finished_{0};
+  const std::function<void(std::int64_t)>* fn_ = nullptr;
+  // Idle threads spin a little (the next job usually follows within
+  // microseconds), then sleep on a condition variable.
   std::mutex mutex_;
   std::condition_variable wake_, done_;
-  const std::function<void(std::int64_t)>* fn_ = nullptr;
-  std::int64_t n_ = 0, next_ = 0, finished_ = 0;
-  std::uint64_t generation_ = 0;
-  int busy_ = 0;
-  bool stop_ = false;
+  std::atomic<int> sleepers_{0};
+  std::atomic<bool> caller_waiting_{false}, stop_{false};
   std::exception_ptr error_;
 };
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "trainer/impl/cpu.h"
 
 namespace lpsim::trainer {
 namespace {
@@ -66,14 +67,7 @@ std::size_t finite_range_scalar(const float* x, std::size_t n, float& lo, float&
 // loop (the trainer target is built with -ffp-contract=off, so a * b + c
 // stays two roundings); max_ps(c, v) / min_ps(c, v) return v when the
 // comparison is false, as the scalar selects do for NaN.
-bool have_avx512() {
-  static const bool yes = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
-  }();
-  return yes;
-}
+using impl::have_avx512;  // trainer/impl/cpu.h
 #define LPSIM_AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
 // GCC 12's AVX-512 headers start some intrinsics from _mm512_undefined_*,
 // which -Wmaybe-uninitialized reports falsely once they are inlined.
@@ -491,13 +485,27 @@ std::size_t quantize_with_codes(const Format& format, IntMethod method, const fl
     codes.zero = 0;
     codes.scale.resize(rows);
     codes.offset.resize(rows);
-    for (std::size_t r = 0; r < rows; ++r) {
+    std::vector<std::size_t> counts(rows, 0);
+    auto row = [&](std::size_t r) {
       float lo, hi;
-      nonfinite += finite_range(src + r * cols, cols, lo, hi);
+      counts[r] = finite_range(src + r * cols, cols, lo, hi);
       codes.scale[r] = range_apply(src + r * cols, x + r * cols, cols, lo, hi, bits, rounding, base,
                                    r * cols, code + r * cols);
       codes.offset[r] = lo;
-    }
+    };
+    // Rows are independent: in groups of about kQuantBlock elements over the pool.
+    const std::size_t group =
+        std::max<std::size_t>(1, kQuantBlock / std::max<std::size_t>(1, cols));
+    const auto groups = static_cast<std::int64_t>((rows + group - 1) / group);
+    auto run_group = [&](std::int64_t g) {
+      const std::size_t r0 = static_cast<std::size_t>(g) * group;
+      for (std::size_t r = r0; r < std::min(rows, r0 + group); ++r) row(r);
+    };
+    if (parallel_for && groups > 1)
+      parallel_for(groups, run_group);
+    else
+      for (std::int64_t g = 0; g < groups; ++g) run_group(g);
+    for (std::size_t c : counts) nonfinite += c;
     codes.valid = nonfinite == 0;
     return nonfinite;
   }
