@@ -19,6 +19,7 @@
 
 #include "core/error.h"
 #include "trainer/adaptive_loss_scale.h"
+#include "trainer/impl/conv_lowering.h"
 #include "trainer/impl/cpu.h"
 #include "trainer/impl/int_gemm.h"
 #include "trainer/impl/parallel.h"
@@ -26,7 +27,9 @@
 namespace lpsim::trainer {
 namespace impl {
 
-struct Node {
+// The shape's fields: conv geometry (conv_lowering.h); C, H, W, OH, OW of
+// pooling and C of batch norm too; K and P the GEMM sizes of linear layers.
+struct Node : ConvShape {
   int graph_index = -1;
   Layer layer;
   std::vector<int> inputs;  // positions in Network::nodes_
@@ -44,8 +47,7 @@ struct Node {
   std::unique_ptr<Param> weight, bias;
   std::vector<float> wq, qin, col, eq, g_pre_w, g_pre_b;
   std::vector<std::vector<float>> dw_part, db_part, scratch;
-  std::int64_t C = 0, H = 0, W = 0, OH = 0, OW = 0, K = 0, P = 0, Cout = 0;
-  std::int64_t KH = 1, KW = 1, stride = 1, pad = 0;
+  std::int64_t Cout = 0;
   std::int64_t rows_per_sample = 1;  // Linear: rows of the [rows x K] GEMM per sample
   // Integer GEMMs (docs/trainer.md, "Integer GEMMs"): codes of A, W, E;
   // A's im2col in codes (conv, [batch][K][P]); W as the forward GEMM's
@@ -231,163 +233,6 @@ std::uint64_t tensor_id(const Node& n, Role role, int sub = 0) {
          static_cast<std::uint64_t>(sub);
 }
 
-// Output columns ow whose input column ow * stride - pad + kw lies inside [0, W).
-inline void valid_columns(const Node& n, std::int64_t kw, std::int64_t& lo, std::int64_t& hi) {
-  const std::int64_t off = kw - n.pad;
-  lo = off >= 0 ? 0 : (-off + n.stride - 1) / n.stride;
-  hi = n.W - off <= 0 ? 0 : std::min(n.OW, (n.W - off + n.stride - 1) / n.stride);
-  lo = std::min(lo, hi);
-}
-
-// Copies `bytes` bytes between arrays that do not overlap, with 16-, 8- or
-// 4-byte moves (the last one overlapping the previous): im2col's rows are a
-// few dozen bytes, where a call to memmove costs more than the copy.
-inline void copy_short(void* dst_v, const void* src_v, std::int64_t bytes) {
-  auto* dst = static_cast<unsigned char*>(dst_v);
-  const auto* src = static_cast<const unsigned char*>(src_v);
-  if (bytes >= 16) {
-    std::int64_t i = 0;
-    for (; i + 16 <= bytes; i += 16)
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i),
-                       _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i)));
-    if (i < bytes)
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + bytes - 16),
-                       _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + bytes - 16)));
-  } else if (bytes >= 8) {
-    std::uint64_t a, b;
-    std::memcpy(&a, src, 8);
-    std::memcpy(&b, src + bytes - 8, 8);
-    std::memcpy(dst, &a, 8);
-    std::memcpy(dst + bytes - 8, &b, 8);
-  } else if (bytes >= 4) {
-    std::uint32_t a, b;
-    std::memcpy(&a, src, 4);
-    std::memcpy(&b, src + bytes - 4, 4);
-    std::memcpy(dst, &a, 4);
-    std::memcpy(dst + bytes - 4, &b, 4);
-  } else {
-    for (std::int64_t i = 0; i < bytes; ++i) dst[i] = src[i];
-  }
-}
-
-// `fill` is what the padding reads: 0.0f for floats, the code of 0 for
-// codes. With padding, the whole [K x P] block is filled first (one pass)
-// and only the image's segments are copied over it.
-template <typename T>
-void im2col(const Node& n, const T* x, T* col, T fill = T{}) {
-  const bool prefilled = n.pad > 0;
-  if (prefilled) std::fill(col, col + n.K * n.P, fill);
-  for (std::int64_t c = 0; c < n.C; ++c)
-    for (std::int64_t kh = 0; kh < n.KH; ++kh)
-      for (std::int64_t kw = 0; kw < n.KW; ++kw) {
-        T* row = col + ((c * n.KH + kh) * n.KW + kw) * n.P;
-        std::int64_t lo, hi;
-        valid_columns(n, kw, lo, hi);
-        const std::int64_t off = kw - n.pad;
-        for (std::int64_t oh = 0; oh < n.OH; ++oh) {
-          const std::int64_t ih = oh * n.stride - n.pad + kh;
-          T* dst = row + oh * n.OW;
-          if (ih < 0 || ih >= n.H) {
-            if (!prefilled) std::fill(dst, dst + n.OW, fill);
-            continue;
-          }
-          const T* src = x + (c * n.H + ih) * n.W + off;
-          if (!prefilled) std::fill(dst, dst + lo, fill);
-          if (n.stride == 1) {
-            copy_short(dst + lo, src + lo, (hi - lo) * static_cast<std::int64_t>(sizeof(T)));
-          } else {
-            for (std::int64_t ow = lo; ow < hi; ++ow) dst[ow] = src[ow * n.stride];
-          }
-          if (!prefilled) std::fill(dst + hi, dst + n.OW, fill);
-        }
-      }
-}
-
-// im2col of codes at stride 1 with AVX-512BW: every row segment of the
-// block is one masked 32-byte load and store (OW bytes a segment). With
-// padding, the image is first copied into a plane padded with `fill`, so
-// that every segment is a whole one. The same bytes as im2col, which
-// remains the definition.
-// Whether im2col_codes_vbmi takes the block: a 64-byte piece of whole
-// output rows reads at most 128 bytes of its input rows.
-bool vbmi_fits(const Node& n, std::int64_t Wp) {
-  if (n.OW > 64) return false;
-  const std::int64_t rows = 64 / n.OW;
-  return (rows - 1) * Wp + n.OW + n.KW - 1 <= 128;
-}
-
-// im2col_codes_stride1_avx512 with AVX-512 VBMI, on the (padded) plane: per
-// (c, kh) and piece of 64 / OW output rows, the input rows they read are
-// loaded once (<= 128 bytes) and every kw's piece is one vpermt2b of them
-// (byte b of a piece: row b / OW, column b % OW + kw) and one masked store.
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi"))) void im2col_codes_vbmi(
-    const Node& n, const std::uint8_t* plane, std::int64_t Hp, std::int64_t Wp, std::uint8_t* col) {
-  const std::int64_t C = n.C, KH = n.KH, KW = n.KW, OH = n.OH, OW = n.OW, P = n.P;
-  const std::int64_t rows = 64 / OW;
-  alignas(64) std::uint8_t at[64] = {};
-  for (std::int64_t b = 0; b < rows * OW; ++b)
-    at[b] = static_cast<std::uint8_t>(b / OW * Wp + b % OW);
-  const __m512i idx = _mm512_load_si512(at);
-  auto bytes_mask = [](std::int64_t k) {
-    return k >= 64 ? ~__mmask64{0} : k <= 0 ? __mmask64{0} : (__mmask64{1} << k) - 1;
-  };
-  for (std::int64_t c = 0; c < C; ++c)
-    for (std::int64_t kh = 0; kh < KH; ++kh)
-      for (std::int64_t oh0 = 0; oh0 < OH; oh0 += rows) {
-        const std::int64_t nrows = std::min(rows, OH - oh0);
-        const std::int64_t span = (nrows - 1) * Wp + OW + KW - 1;
-        const std::uint8_t* base = plane + (c * Hp + oh0 + kh) * Wp;
-        const __m512i t0 = _mm512_maskz_loadu_epi8(bytes_mask(span), base);
-        const __m512i t1 = _mm512_maskz_loadu_epi8(bytes_mask(span - 64), base + 64);
-        const __mmask64 out = bytes_mask(nrows * OW);
-        for (std::int64_t kw = 0; kw < KW; ++kw) {
-          const __m512i v = _mm512_permutex2var_epi8(
-              t0, _mm512_add_epi8(idx, _mm512_set1_epi8(static_cast<char>(kw))), t1);
-          _mm512_mask_storeu_epi8(col + ((c * KH + kh) * KW + kw) * P + oh0 * OW, out, v);
-        }
-      }
-}
-
-__attribute__((target("avx512f,avx512bw,avx512vl"))) void im2col_codes_stride1_avx512(
-    const Node& n, const std::uint8_t* x, std::uint8_t* col, std::uint8_t fill) {
-  const std::int64_t Hp = n.H + 2 * n.pad, Wp = n.W + 2 * n.pad;
-  const std::uint8_t* plane = x;
-  if (n.pad > 0) {
-    thread_local std::vector<std::uint8_t> padded;
-    padded.assign(static_cast<std::size_t>(n.C * Hp * Wp), fill);
-    for (std::int64_t c = 0; c < n.C; ++c)
-      for (std::int64_t h = 0; h < n.H; ++h)
-        std::memcpy(padded.data() + (c * Hp + h + n.pad) * Wp + n.pad, x + (c * n.H + h) * n.W,
-                    static_cast<std::size_t>(n.W));
-    plane = padded.data();
-  }
-  if (impl::have_avx512vbmi() && vbmi_fits(n, Wp)) {
-    im2col_codes_vbmi(n, plane, Hp, Wp, col);
-    return;
-  }
-  // Segments are written in order, so each may store 32 bytes whole: the
-  // next segment overwrites what lies past its end. Only the block's last
-  // store is masked (past it starts another sample, maybe another thread's).
-  const std::int64_t C = n.C, KH = n.KH, KW = n.KW, OH = n.OH, OW = n.OW;
-  std::uint8_t* const end = col + n.K * n.P;
-  for (std::int64_t c = 0; c < C; ++c)
-    for (std::int64_t kh = 0; kh < KH; ++kh)
-      for (std::int64_t kw = 0; kw < KW; ++kw) {
-        std::uint8_t* row = col + ((c * KH + kh) * KW + kw) * OH * OW;
-        const std::uint8_t* src = plane + (c * Hp + kh) * Wp + kw;
-        for (std::int64_t oh = 0; oh < OH; ++oh, src += Wp, row += OW)
-          for (std::int64_t j = 0; j < OW; j += 32) {
-            const std::int64_t w = std::min<std::int64_t>(32, OW - j);
-            const auto m = static_cast<__mmask32>(w == 32 ? 0xffffffffu : (1u << w) - 1);
-            const __m256i v = _mm256_maskz_loadu_epi8(m, src + j);
-            if (end - (row + j) >= 32)
-              _mm256_storeu_si256(reinterpret_cast<__m256i*>(row + j), v);
-            else
-              _mm256_mask_storeu_epi8(row + j, m, v);
-          }
-      }
-}
-
 // 2 x 2 max pooling, stride 2, no padding, of one H x W plane: the same
 // visit order and tie rule as the general loop (a later element wins only if
 // it is larger or NaN), as selects instead of branches (which mispredict on
@@ -475,76 +320,6 @@ void bias_grad_add(const float* e, std::int64_t cout, std::int64_t P, float* db)
     }
     for (std::int64_t j = 0; j < g; ++j) db[o0 + j] += acc[j];
   }
-}
-
-// col2im_add at stride 1 with AVX-512: each input row in pieces of 16
-// lanes held in a register while the (kh, kw) rows add into it, a masked
-// add per (kh, kw) (lanes outside the window keep their value, so no + 0.0f
-// turns a -0.0f into +0.0f). Every element receives the same additions in
-// the same (kh, kw) order as the loop below, which is the definition.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-__attribute__((target("avx512f,avx512dq,avx512vl"))) void col2im_add_stride1_avx512(
-    const Node& n, const float* col, float* x) {
-  std::int64_t lo[64], hi[64];  // input columns [lo, hi) that kernel column kw reaches
-  for (std::int64_t kw = 0; kw < n.KW; ++kw) {
-    std::int64_t l, h;
-    valid_columns(n, kw, l, h);
-    lo[kw] = l + kw - n.pad;
-    hi[kw] = h + kw - n.pad;
-  }
-  for (std::int64_t c = 0; c < n.C; ++c)
-    for (std::int64_t ih = 0; ih < n.H; ++ih) {
-      float* dst = x + (c * n.H + ih) * n.W;
-      for (std::int64_t j0 = 0; j0 < n.W; j0 += 16) {
-        const std::int64_t w = std::min<std::int64_t>(16, n.W - j0);
-        const auto all = static_cast<__mmask16>((1u << w) - 1);
-        __m512 acc = _mm512_maskz_loadu_ps(all, dst + j0);
-        for (std::int64_t kh = 0; kh < n.KH; ++kh) {
-          const std::int64_t oh = ih + n.pad - kh;
-          if (oh < 0 || oh >= n.OH) continue;
-          for (std::int64_t kw = 0; kw < n.KW; ++kw) {
-            const std::int64_t a = std::max(j0, lo[kw]), b = std::min(j0 + w, hi[kw]);
-            if (a >= b) continue;
-            const auto mask =
-                static_cast<__mmask16>(((1u << (b - j0)) - 1) & ~((1u << (a - j0)) - 1));
-            // Lane l is input column j0 + l, read from output column j0 + l - (kw - pad).
-            const float* src =
-                col + ((c * n.KH + kh) * n.KW + kw) * n.P + oh * n.OW + j0 - (kw - n.pad);
-            acc = _mm512_mask_add_ps(acc, mask, acc, _mm512_maskz_loadu_ps(mask, src));
-          }
-        }
-        _mm512_mask_storeu_ps(dst + j0, all, acc);
-      }
-    }
-}
-#pragma GCC diagnostic pop
-
-void col2im_add(const Node& n, const float* col, float* x) {
-  if (n.stride == 1 && n.KW <= 64 && impl::have_avx512()) {
-    col2im_add_stride1_avx512(n, col, x);
-    return;
-  }
-  for (std::int64_t c = 0; c < n.C; ++c)
-    for (std::int64_t kh = 0; kh < n.KH; ++kh)
-      for (std::int64_t kw = 0; kw < n.KW; ++kw) {
-        const float* row = col + ((c * n.KH + kh) * n.KW + kw) * n.P;
-        std::int64_t lo, hi;
-        valid_columns(n, kw, lo, hi);
-        const std::int64_t off = kw - n.pad;
-        for (std::int64_t oh = 0; oh < n.OH; ++oh) {
-          const std::int64_t ih = oh * n.stride - n.pad + kh;
-          if (ih < 0 || ih >= n.H) continue;
-          float* dst = x + (c * n.H + ih) * n.W + off;
-          const float* src = row + oh * n.OW;
-          if (n.stride == 1) {  // contiguous: vectorises, same additions per element
-            for (std::int64_t ow = lo; ow < hi; ++ow) dst[ow] += src[ow];
-          } else {
-            for (std::int64_t ow = lo; ow < hi; ++ow) dst[ow * n.stride] += src[ow];
-          }
-        }
-      }
 }
 
 // ---- Integer GEMMs on quantization codes (docs/trainer.md, "Integer GEMMs").
@@ -640,7 +415,7 @@ void build_mask(Node& n) {
   if (n.pad == 0) return;
   const std::vector<std::uint8_t> ones(static_cast<std::size_t>(n.C * n.H * n.W), 1);
   n.mask.resize(static_cast<std::size_t>(n.K * n.P));
-  im2col<std::uint8_t>(n, ones.data(), n.mask.data(), 0);
+  impl::im2col_codes(n, ones.data(), n.mask.data(), 0, impl::LoweringPath::Scalar);
   impl::pack_b(n.mask_packed, n.K, n.P, n.mask.data(), n.P, false, 1, 0);
   n.mask_cols = n.mask_packed.col_sum;
 }
@@ -674,10 +449,7 @@ void conv_forward_codes(Node& n, impl::GemmKernel kernel, std::int64_t s, Node::
   const QuantCodes &a = n.a_codes, &w = n.w_codes;
   std::uint8_t* col = n.colq.data() + s * n.K * n.P;
   const std::uint8_t* x = a.code.data() + s * n.C * n.H * n.W;
-  if (n.stride == 1 && impl::have_avx512())
-    im2col_codes_stride1_avx512(n, x, col, static_cast<std::uint8_t>(a.zero));
-  else
-    im2col<std::uint8_t>(n, x, col, static_cast<std::uint8_t>(a.zero));
+  impl::im2col_codes(n, x, col, static_cast<std::uint8_t>(a.zero));
   impl::pack_b(cs.packed, n.K, n.P, col, n.P, false, a.bits, a.zero);
   const bool parts = kernel != impl::GemmKernel::Reference;  // no int64 pass over C
   if (parts) {
@@ -1144,7 +916,7 @@ BatchStats Network::forward(const float* images, const std::uint8_t* labels, std
             for (std::int64_t s = c * kChunk; s < std::min(batch, (c + 1) * kChunk); ++s) {
               float* col = n.col.data() + s * n.K * n.P;
               float* out = n.out.data() + s * n.out_elems;
-              im2col(n, n.qin.data() + s * in_elems, col);
+              impl::im2col(n, n.qin.data() + s * in_elems, col);
               cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(n.Cout),
                           static_cast<int>(n.P), static_cast<int>(n.K), 1.0f, n.wq.data(),
                           static_cast<int>(n.K), col, static_cast<int>(n.P), 0.0f, out,
@@ -1561,7 +1333,7 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
               if (!wgrad_codes) {
                 const float* col = n.col.data() + s * n.K * n.P;
                 if (n.fwd_codes) {  // the forward kept codes only: im2col of A here
-                  im2col(n, n.qin.data() + s * in_elems, dcol.data());
+                  impl::im2col(n, n.qin.data() + s * in_elems, dcol.data());
                   col = dcol.data();
                 }
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n.Cout),
@@ -1575,7 +1347,7 @@ std::int64_t Network::backward(const PrecisionSet& p, const QuantPolicy& q,
                             static_cast<int>(n.P), static_cast<int>(n.Cout), 1.0f, n.wq.data(),
                             static_cast<int>(n.K), e, static_cast<int>(n.P), 0.0f, dcol.data(),
                             static_cast<int>(n.P));
-                col2im_add(n, dcol.data(), in->grad.data() + s * in_elems);
+                impl::col2im_add(n, dcol.data(), in->grad.data() + s * in_elems);
               }
             }
           } else {
