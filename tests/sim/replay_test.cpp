@@ -344,16 +344,22 @@ TEST_CASE("AlexNet conv1-5 on the Eyeriss point take 0.8-1.25x the chip's measur
   CHECK(convs == 5);
 }
 
+namespace {
+// A graph read from a SCALE-Sim topology CSV of `rows` (no Groups column).
+Graph topology_graph(const std::string& rows) {
+  test::TempDir dir;
+  return read_topology_csv(dir.write(
+      "layers.csv",
+      "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "
+      "Strides,\n" + rows));
+}
+}  // namespace
+
 TEST_CASE("pe.psum_bits sets the width partial sums keep; unset, it is the table's accumulator") {
   // 16 x 16-bit integer MACs: the energy table's accumulator is 16 + 16 + 8 =
   // 40 bits (docs/energy.md), so psum_bits 40 must give the same report as
   // leaving it unset; 16 (the Eyeriss chip's psum width) moves fewer bits.
-  test::TempDir dir;
-  const std::string csv = dir.write(
-      "conv.csv",
-      "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "
-      "Strides,\nconv3, 15, 15, 3, 3, 256, 384, 1,\n");
-  const Graph g = read_topology_csv(csv);
+  const Graph g = topology_graph("conv3, 15, 15, 3, 3, 256, 384, 1,\n");
   const PrecisionSet p = PrecisionSet::fw_bw(Format::integer(16), Format::integer(16));
   auto run = [&](int psum_bits) {
     ArchConfig arch = load_arch(resolve_arch_path("eyeriss_isca16"));
@@ -375,12 +381,7 @@ TEST_CASE("dram.outputs: psum moves each output tile both ways as padded partial
   // x oprec, oprec = 32, M = 32 columns. Its LeNet-5 conv0 at batch 16, 2-bit:
   // 28 x 28 outputs of 6 channels (padded to 32) at 32 bits, each way. The
   // `final` default writes the 6 real channels once, at the 2-bit output.
-  test::TempDir dir;
-  const std::string csv = dir.write(
-      "conv0.csv",
-      "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "
-      "Strides,\nconv0, 32, 32, 5, 5, 1, 6, 1,\n");
-  const Graph g = read_topology_csv(csv);
+  const Graph g = topology_graph("conv0, 32, 32, 5, 5, 1, 6, 1,\n");
   const PrecisionSet p = PrecisionSet::fw_bw(Format::integer(2), Format::integer(2));
   auto run = [&](const char* outputs) {
     const ArchConfig arch =
