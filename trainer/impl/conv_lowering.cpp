@@ -20,6 +20,18 @@ inline void valid_columns(const ConvShape& n, std::int64_t kw, std::int64_t& lo,
   lo = std::min(lo, hi);
 }
 
+// bytes in [sizeof(Word), 2 sizeof(Word)]: the first and the last Word, which
+// overlap when bytes < 2 sizeof(Word); both read before either is written.
+template <class Word>
+inline void copy_ends(unsigned char* dst, const unsigned char* src, std::int64_t bytes) {
+  constexpr std::int64_t w = sizeof(Word);
+  Word a, b;
+  std::memcpy(&a, src, w);
+  std::memcpy(&b, src + bytes - w, w);
+  std::memcpy(dst, &a, w);
+  std::memcpy(dst + bytes - w, &b, w);
+}
+
 // Copies `bytes` bytes between arrays that do not overlap, with 16-, 8- or
 // 4-byte moves (the last one overlapping the previous): im2col's rows are a
 // few dozen bytes, where a call to memmove costs more than the copy.
@@ -35,17 +47,9 @@ inline void copy_short(void* dst_v, const void* src_v, std::int64_t bytes) {
       _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + bytes - 16),
                        _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + bytes - 16)));
   } else if (bytes >= 8) {
-    std::uint64_t a, b;
-    std::memcpy(&a, src, 8);
-    std::memcpy(&b, src + bytes - 8, 8);
-    std::memcpy(dst, &a, 8);
-    std::memcpy(dst + bytes - 8, &b, 8);
+    copy_ends<std::uint64_t>(dst, src, bytes);
   } else if (bytes >= 4) {
-    std::uint32_t a, b;
-    std::memcpy(&a, src, 4);
-    std::memcpy(&b, src + bytes - 4, 4);
-    std::memcpy(dst, &a, 4);
-    std::memcpy(dst + bytes - 4, &b, 4);
+    copy_ends<std::uint32_t>(dst, src, bytes);
   } else {
     for (std::int64_t i = 0; i < bytes; ++i) dst[i] = src[i];
   }

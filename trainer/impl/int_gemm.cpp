@@ -464,13 +464,12 @@ void pack_b_into(std::int8_t* d, std::int64_t* col_sum, std::int64_t K, std::int
     interleave_rows_avx512(d, K, N, b, ldb, half);
     for (std::int64_t n = 0; n < N; ++n) col_sum[n] = sums[static_cast<std::size_t>(n)] - K * zero;
     return;
-  } else {
-    sums.assign(static_cast<std::size_t>(N), 0);
-    for (std::int64_t k = 0; k < K; ++k) {
-      const std::uint8_t* src = b + k * ldb;
-      std::int32_t* sp = sums.data();
-      for (std::int64_t n = 0; n < N; ++n) sp[n] += src[n];
-    }
+  }
+  sums.assign(static_cast<std::size_t>(N), 0);
+  for (std::int64_t k = 0; k < K; ++k) {
+    const std::uint8_t* src = b + k * ldb;
+    std::int32_t* sp = sums.data();
+    for (std::int64_t n = 0; n < N; ++n) sp[n] += src[n];
   }
   for (std::int64_t k4 = 0; k4 < K4; ++k4) {
     const std::uint8_t *s0 = b + 4 * k4 * ldb, *s1 = s0 + ldb, *s2 = s1 + ldb, *s3 = s2 + ldb;
