@@ -287,7 +287,10 @@ TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, cons
   const double rate = stream_rate(g.mp, g.pe.macs_per_cycle);
   const double mt = double(bm.size), nt = double(bn.size), kt = double(bk.size);
   const double kd = kt * g.k_density;  // k entries that hold data (kt when unpadded)
-  const bool nmk = tiling.order == LoopOrder::NMK;
+  const bool n_outer = tiling.order != LoopOrder::MNK;
+  // NKM with more than one k-block: the tile's partial sums come from DRAM
+  // (after the first k-block) and go back to it (before the last).
+  const bool k_outer = tiling.order == LoopOrder::NKM && nb_k > 1;
   std::int64_t folds = 0, stream = 0;
   // A tile of a single fold whose stationary block is the previous tile's
   // (the loop nest moved only along the streamed dimension, or along k for
@@ -302,7 +305,7 @@ TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, cons
       const auto fk = ceil_div(bk.size, KR), fn = ceil_div(bn.size, C);
       folds = fk * fn;
       stream = bm.size;
-      continues = folds == 1 && nb_k == 1 && !bm.first && (nmk || nb_n == 1);
+      continues = folds == 1 && nb_k == 1 && !bm.first && (n_outer || nb_n == 1);
       lhs_arr = mt * kd * double(fn);
       rhs_arr = continues ? 0 : kd * nt;
       out_w = mt * nt * double(fk);
@@ -313,20 +316,22 @@ TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, cons
       const auto fm = ceil_div(bm.size, R), fn = ceil_div(bn.size, C);
       folds = fm * fn;
       stream = bk.size;
-      continues = folds == 1 && !bk.first;
+      // A single fold keeps its sums in the PEs across k-blocks and writes
+      // them once, at the last; several folds (or k-outer, whose next tile
+      // is another block of m) park partial sums in SRAM.
+      const bool held = folds == 1 && !k_outer;
+      continues = held && !bk.first;
       lhs_arr = mt * kd * double(fn);
       rhs_arr = kd * nt * double(fm);
-      // A single fold keeps its sums in the PEs across k-blocks and writes
-      // them once, at the last; several folds park partial sums in SRAM.
-      out_w = folds == 1 ? (bk.last ? mt * nt : 0) : mt * nt;
-      out_r = folds == 1 ? 0 : mt * nt * reread;
+      out_w = held ? (bk.last ? mt * nt : 0) : mt * nt;
+      out_r = held ? 0 : mt * nt * reread;
       break;
     }
     case Dataflow::InputStationary: {  // rows <- k, cols <- m, stream n
       const auto fk = ceil_div(bk.size, KR), fm = ceil_div(bm.size, C);
       folds = fk * fm;
       stream = bn.size;
-      continues = folds == 1 && nb_k == 1 && !bn.first && (!nmk || nb_m == 1);
+      continues = folds == 1 && nb_k == 1 && !bn.first && (!n_outer || nb_m == 1);
       lhs_arr = continues ? 0 : kd * mt;
       rhs_arr = kd * nt * double(fm);
       out_w = mt * nt * double(fk);
@@ -345,12 +350,19 @@ TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, cons
   c.macs = mt * nt * kd;
 
   bool loads_lhs = true, loads_rhs = true;
-  if (tiling.order == LoopOrder::NMK) {  // for n { for m { for k } }
-    loads_lhs = !(nb_k == 1 && nb_m == 1) || bn.first;
-    loads_rhs = nb_k != 1 || bm.first;
-  } else {  // for m { for n { for k } }
-    loads_lhs = nb_k != 1 || bn.first;
-    loads_rhs = !(nb_k == 1 && nb_n == 1) || bm.first;
+  switch (tiling.order) {
+    case LoopOrder::NMK:  // for n { for m { for k } }
+      loads_lhs = !(nb_k == 1 && nb_m == 1) || bn.first;
+      loads_rhs = nb_k != 1 || bm.first;
+      break;
+    case LoopOrder::MNK:  // for m { for n { for k } }
+      loads_lhs = nb_k != 1 || bn.first;
+      loads_rhs = !(nb_k == 1 && nb_n == 1) || bm.first;
+      break;
+    case LoopOrder::NKM:  // for n { for k { for m } }
+      loads_lhs = !(nb_k == 1 && nb_m == 1) || bn.first;
+      loads_rhs = bm.first;
+      break;
   }
   const bool writes_out = bk.last;
   const double lb = g.w.lhs.bits, rb = g.w.rhs.bits, ob = g.w.out.bits, ab = g.acc_bits;
@@ -376,8 +388,8 @@ TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, cons
     // column dimension padded to whole groups of the array's columns.
     const double cols_dim = g.mp.dataflow == Dataflow::InputStationary ? mt : nt;
     const double pad = double(ceil_div(std::int64_t(cols_dim), C) * C) / cols_dim;
-    const double load = bk.first ? out_store_elements(g.w, mt, nt) * pad * ab : 0;
-    const double store = stored_out * pad * ab;
+    const double load = bk.first || k_outer ? out_store_elements(g.w, mt, nt) * pad * ab : 0;
+    const double store = (writes_out || k_outer ? out_store_elements(g.w, mt, nt) : 0) * pad * ab;
     c.dram_read += load;
     c.dram_write += store;
     if (g.out_buf >= 0) {
@@ -387,8 +399,13 @@ TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, cons
       c.dram_write += (out_w - final_out) * ab;
     }
   } else if (g.out_buf >= 0) {
-    c.touch(g.out_buf, out_r * ab + final_out * ab, out_w * ab);
-    c.dram_write += stored_out * ob;
+    // k-outer: the partial sums of earlier k-blocks arrive from DRAM, and
+    // those of a k-block before the last leave for it, at accumulator width.
+    const double spill_in = k_outer && !bk.first ? mt * nt * ab : 0;
+    const double spill_out = k_outer && !bk.last ? mt * nt * ab : 0;
+    c.dram_read += spill_in;
+    c.dram_write += stored_out * ob + spill_out;
+    c.touch(g.out_buf, out_r * ab + final_out * ab + spill_out, out_w * ab + spill_in);
   } else {
     // No staging buffer: partial sums go to DRAM at accumulator width, the
     // final ones at the output format.
@@ -443,16 +460,6 @@ std::vector<TileClass> gemm_classes(const GemmContext& g, const GemmTiling& t) {
   return classes;
 }
 
-struct Score {
-  std::int64_t cycles = 0;
-  double dram_bits = 0;
-  std::int64_t tiles = 0;
-  bool better_than(const Score& o) const {
-    if (cycles != o.cycles) return cycles < o.cycles;
-    if (dram_bits != o.dram_bits) return dram_bits < o.dram_bits;
-    return tiles < o.tiles;
-  }
-};
 
 // Cycles of a schedule under the analytic timing.
 std::int64_t analytic_cycles(const std::vector<TileTiming>& classes, std::int64_t buffering) {
@@ -462,8 +469,8 @@ std::int64_t analytic_cycles(const std::vector<TileTiming>& classes, std::int64_
   return cycles;
 }
 
-Score score(const std::vector<TileClass>& classes, std::int64_t buffering) {
-  Score s;
+TilingScore score(const std::vector<TileClass>& classes, std::int64_t buffering) {
+  TilingScore s;
   std::vector<TileTiming> timings;
   timings.reserve(classes.size());
   for (const auto& c : classes) {
@@ -480,6 +487,20 @@ std::vector<std::int64_t> candidates(std::int64_t d, std::int64_t g) {
   std::vector<std::int64_t> c;
   for (std::int64_t t = g; t < d; t *= 2) c.push_back(t);
   c.push_back(d);
+  return c;
+}
+
+// k-block sizes tried with k outermost (NKM): those of candidates(), and k
+// cut into 2 to 16 even blocks (each rounded up to whole g), so that a k
+// that is not a power-of-two multiple of g (e.g. 9 kernel positions) can
+// still split into two blocks, and its partial sums cross the link twice,
+// not three times.
+std::vector<std::int64_t> k_outer_candidates(std::int64_t d, std::int64_t g) {
+  std::vector<std::int64_t> c = candidates(d, g);
+  for (std::int64_t j = 2; j <= 16; ++j)
+    if (const std::int64_t t = ceil_div(ceil_div(d, j), g) * g; t < d) c.push_back(t);
+  std::sort(c.begin(), c.end());
+  c.erase(std::unique(c.begin(), c.end()), c.end());
   return c;
 }
 
@@ -613,6 +634,24 @@ OpSchedule schedule_gemm(const GemmWork& w, const GemmTiling& tiling, const Mach
   return s;
 }
 
+bool TilingScore::thriftier_than(const TilingScore& o) const {
+  if (dram_bits != o.dram_bits) return dram_bits < o.dram_bits;
+  if (cycles != o.cycles) return cycles < o.cycles;
+  return tiles < o.tiles;
+}
+
+GemmTiling pick_tiling(const std::vector<std::pair<GemmTiling, TilingScore>>& tried) {
+  if (tried.empty()) throw InternalError("pick_tiling: no tiling to pick from");
+  std::int64_t fewest = tried.front().second.cycles;
+  for (const auto& [t, s] : tried) fewest = std::min(fewest, s.cycles);
+  const double bound = double(fewest) * (1 + kTilingCycleSlack);
+  const std::pair<GemmTiling, TilingScore>* best = nullptr;
+  for (const auto& c : tried)
+    if (double(c.second.cycles) <= bound && (!best || c.second.thriftier_than(best->second)))
+      best = &c;
+  return best->first;
+}
+
 GemmTiling choose_gemm_tiling(const GemmWork& w, const MachineParams& mp, const PeThroughput& pe,
                               int acc_bits) {
   if (w.m <= 0 || w.n <= 0 || w.k <= 0)
@@ -636,7 +675,8 @@ GemmTiling choose_gemm_tiling(const GemmWork& w, const MachineParams& mp, const 
   }
   const MappedGemm mg = mapped_gemm(w, mp, pe);
   const GemmContext g = context_of(mg, mp, pe, acc_bits);
-  const auto cm = candidates(w.m, gm), cn = candidates(w.n, gn), ck = candidates(mg.work.k, gk);
+  const auto cm = candidates(w.m, gm), cn = candidates(w.n, gn);
+  const auto ck_inner = candidates(mg.work.k, gk), ck_outer = k_outer_candidates(mg.work.k, gk);
   const double db = double(mp.buffering);
   std::vector<double> need(mp.buffers.size());
   auto fits = [&](std::int64_t mt, std::int64_t nt, std::int64_t kt) {
@@ -646,17 +686,12 @@ GemmTiling choose_gemm_tiling(const GemmWork& w, const MachineParams& mp, const 
     return true;
   };
 
-  GemmTiling best{cm.front(), cn.front(), ck.front(), LoopOrder::NMK, false};
-  Score best_score;
-  bool found = false;
+  std::vector<std::pair<GemmTiling, TilingScore>> tried;
   auto consider = [&](std::int64_t mt, std::int64_t nt, std::int64_t kt, LoopOrder order) {
+    // NKM differs from NMK only with several k-blocks.
+    if (order == LoopOrder::NKM && kt >= mg.work.k) return;
     const GemmTiling t{mt, nt, kt, order, true};
-    const Score s = score(gemm_classes(g, t), mp.buffering);
-    if (!found || s.better_than(best_score)) {
-      best = t;
-      best_score = s;
-      found = true;
-    }
+    tried.emplace_back(t, score(gemm_classes(g, t), mp.buffering));
   };
   // Largest fitting size along one dimension given the other two.
   auto largest = [](const std::vector<std::int64_t>& c, auto&& ok) -> std::int64_t {
@@ -664,7 +699,8 @@ GemmTiling choose_gemm_tiling(const GemmWork& w, const MachineParams& mp, const 
       if (ok(*it)) return *it;
     return 0;
   };
-  for (LoopOrder order : {LoopOrder::NMK, LoopOrder::MNK}) {
+  for (LoopOrder order : {LoopOrder::NMK, LoopOrder::MNK, LoopOrder::NKM}) {
+    const auto& ck = order == LoopOrder::NKM ? ck_outer : ck_inner;
     for (auto nt : cn)
       for (auto kt : ck)
         if (auto mt = largest(cm, [&](std::int64_t x) { return fits(x, nt, kt); }))
@@ -678,7 +714,8 @@ GemmTiling choose_gemm_tiling(const GemmWork& w, const MachineParams& mp, const 
         if (auto kt = largest(ck, [&](std::int64_t x) { return fits(mt, nt, x); }))
           consider(mt, nt, kt, order);
   }
-  return best;
+  if (tried.empty()) return {cm.front(), cn.front(), ck_inner.front(), LoopOrder::NMK, false};
+  return pick_tiling(tried);
 }
 
 OpSchedule map_gemm(const GemmWork& w, const MachineParams& mp, const PeThroughput& pe,

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/precision.h"
@@ -120,9 +121,12 @@ VectorWork vector_work(const Op& op, const PrecisionSet& precision);
 // takes f x ceil(stream / macs_per_cycle) + rows + cols - 2 instead.
 std::int64_t fold_cycles(const MachineParams& machine, std::int64_t stream, double macs_per_cycle);
 
-// Loop order of the SRAM tiles, outermost first; k is always innermost so an
-// output tile accumulates on chip until its last k-block.
-enum class LoopOrder : std::uint8_t { NMK, MNK };
+// Loop order of the SRAM tiles, outermost first. With k innermost (NMK, MNK)
+// an output tile accumulates on chip until its last k-block; NKM keeps each
+// weight-side block (k x n) for a whole pass over m, so its partial sums
+// leave the chip between k-blocks and come back for the next one
+// (docs/simulator.md, "Loop orders").
+enum class LoopOrder : std::uint8_t { NMK, MNK, NKM };
 
 // SRAM tile of a GEMM: mt x nt outputs, kt of the reduction.
 struct GemmTiling {
@@ -174,9 +178,25 @@ struct OpSchedule {
 // The schedule of a GEMM for a given tiling (exposed for tests and docs).
 OpSchedule schedule_gemm(const GemmWork& work, const GemmTiling& tiling,
                          const MachineParams& machine, const PeThroughput& pe, int acc_bits);
-// The tiling the mapper picks: fewest cycles, then fewest DRAM bits, then
-// fewest tiles, over tiles that are power-of-two multiples of the array
-// dimensions (or the whole dimension) and fit the buffers.
+// How the mapper ranks a tiling it tried: analytic cycles (the closed form
+// of analytic_stats), DRAM bits moved, tiles.
+struct TilingScore {
+  std::int64_t cycles = 0;
+  double dram_bits = 0;
+  std::int64_t tiles = 0;
+  // Fewer DRAM bits, then fewer cycles, then fewer tiles.
+  bool thriftier_than(const TilingScore& o) const;
+};
+// A tiling at most this much slower than the fastest tried counts as fast
+// (docs/simulator.md, "Tile choice").
+inline constexpr double kTilingCycleSlack = 0.02;
+// Of the tilings tried (not empty), the thriftiest among those within
+// kTilingCycleSlack of the fewest cycles; on a full tie the first tried.
+GemmTiling pick_tiling(const std::vector<std::pair<GemmTiling, TilingScore>>& tried);
+// The tiling the mapper picks (pick_tiling) over tiles that are power-of-two
+// multiples of the array dimensions (or the whole dimension; with k
+// outermost also k cut into 2..16 even blocks) in loop orders NMK, MNK and
+// NKM, that fit the buffers.
 GemmTiling choose_gemm_tiling(const GemmWork& work, const MachineParams& machine,
                               const PeThroughput& pe, int acc_bits);
 OpSchedule map_gemm(const GemmWork& work, const MachineParams& machine, const PeThroughput& pe,
