@@ -396,6 +396,34 @@ TEST_CASE("dram.outputs: psum moves each output tile both ways as padded partial
   CHECK(psum.macs == final_out.macs);
 }
 
+TEST_CASE("ResNet-18 conv3_1_b on Bit Fusion loads its weights once and splits k in two, as its optimizer does") {
+  // Bit Fusion's own sweep (github hsharma35/bitfusion,
+  // results/bitfusion-eyeriss-sim-sweep.csv, the bf_e_conf.ini row of
+  // RESNET-18 module3/conv3_1_b/Convolution at 192 bits per cycle): 3,613,708
+  // cycles, WBUF writes 2,359,296 bits (3 x 3 x 256 x 256 weights at 4 bits,
+  // loaded once) and DRAM writes 205,520,896 bits (28 x 28 x 256 outputs x 16
+  // images at 32 bits, twice: its optimizer splits the input channels in two
+  // and round-trips the partial sums). The 3 x 3 x 256 x 32 weights of one
+  // column group (295 kbit) overflow half the 64 KB weight buffer, so with k
+  // innermost they were re-fetched for every block of pixels (+32.6%).
+  test::TempDir dir;
+  const Graph g = read_topology_csv(dir.write(
+      "resnet18_conv3.csv",
+      "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "
+      "Strides, W Bits, A Bits,\n"
+      "conv3_1_a, 56, 56, 1, 1, 128, 256, 2, 4, 4,\nconv3_1_b, 30, 30, 3, 3, 256, 256, 1, 4, 4,\n"));
+  const ArchConfig arch = load_arch(resolve_arch_path("bitfusion_isca18"));
+  const PrecisionSet p = PrecisionSet::fw_bw(Format::integer(8), Format::integer(8));
+  const SimReport r =
+      simulate_step(g, arch, energy_table_for(arch), p, 16, true, {}, layer_precision_of(g, p));
+  const Totals& t = r.layers.back().totals;
+  CHECK(t.macs == 16.0 * 28 * 28 * 256 * 2304);
+  CHECK(t.dram_write_bits == 205520896.0);
+  CHECK(t.sram_write_bits[1] == 2359296.0);  // buffer 1: weight_buffer
+  CHECK(double(t.cycles) <= 1.15 * 3613708);
+  CHECK(double(t.cycles) >= 0.85 * 3613708);
+}
+
 TEST_CASE("pe.rf_accesses_per_mac prices each register-file access as one MAC") {
   // Chen et al., ISCA 2016 normalise a register-file access to one MAC;
   // Eyeriss's row-stationary PE makes 4 per MAC, so its PE energy per MAC is
