@@ -688,8 +688,9 @@ GemmTiling choose_gemm_tiling(const GemmWork& w, const MachineParams& mp, const 
 
   std::vector<std::pair<GemmTiling, TilingScore>> tried;
   auto consider = [&](std::int64_t mt, std::int64_t nt, std::int64_t kt, LoopOrder order) {
-    // NKM differs from NMK only with several k-blocks.
-    if (order == LoopOrder::NKM && kt >= mg.work.k) return;
+    // NKM differs from NMK only with several k-blocks, and with one m-block
+    // it is NMK plus a partial-sum round trip between consecutive tiles.
+    if (order == LoopOrder::NKM && (kt >= mg.work.k || mt >= w.m)) return;
     const GemmTiling t{mt, nt, kt, order, true};
     tried.emplace_back(t, score(gemm_classes(g, t), mp.buffering));
   };
