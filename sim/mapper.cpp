@@ -305,6 +305,8 @@ TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, cons
       const auto fk = ceil_div(bk.size, KR), fn = ceil_div(bn.size, C);
       folds = fk * fn;
       stream = bm.size;
+      // Under NKM the next tile along m keeps the (k, n) block too, but is
+      // charged a new fold (docs/simulator.md, "What is approximate").
       continues = folds == 1 && nb_k == 1 && !bm.first && (n_outer || nb_n == 1);
       lhs_arr = mt * kd * double(fn);
       rhs_arr = continues ? 0 : kd * nt;
@@ -401,8 +403,11 @@ TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, cons
   } else if (g.out_buf >= 0) {
     // k-outer: the partial sums of earlier k-blocks arrive from DRAM, and
     // those of a k-block before the last leave for it, at accumulator width.
-    const double spill_in = k_outer && !bk.first ? mt * nt * ab : 0;
-    const double spill_out = k_outer && !bk.last ? mt * nt * ab : 0;
+    // The spilled tile is what the final store moves (for backward-data the
+    // input-gradient region its windows sum into, as `psum` moves it).
+    const double spill = out_store_elements(g.w, mt, nt) * ab;
+    const double spill_in = k_outer && !bk.first ? spill : 0;
+    const double spill_out = k_outer && !bk.last ? spill : 0;
     c.dram_read += spill_in;
     c.dram_write += stored_out * ob + spill_out;
     c.touch(g.out_buf, out_r * ab + final_out * ab + spill_out, out_w * ab + spill_in);
@@ -700,11 +705,15 @@ GemmTiling choose_gemm_tiling(const GemmWork& w, const MachineParams& mp, const 
       if (ok(*it)) return *it;
     return 0;
   };
+  // k outer needs several m-blocks: its m sizes stop below the whole of m.
+  const std::vector<std::int64_t> cm_outer(cm.begin(), cm.end() - (cm.size() > 1 ? 1 : 0));
   for (LoopOrder order : {LoopOrder::NMK, LoopOrder::MNK, LoopOrder::NKM}) {
-    const auto& ck = order == LoopOrder::NKM ? ck_outer : ck_inner;
+    const bool k_outer = order == LoopOrder::NKM;
+    const auto& ck = k_outer ? ck_outer : ck_inner;
     for (auto nt : cn)
       for (auto kt : ck)
-        if (auto mt = largest(cm, [&](std::int64_t x) { return fits(x, nt, kt); }))
+        if (auto mt = largest(k_outer ? cm_outer : cm,
+                              [&](std::int64_t x) { return fits(x, nt, kt); }))
           consider(mt, nt, kt, order);
     for (auto mt : cm)
       for (auto kt : ck)

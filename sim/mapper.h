@@ -125,7 +125,8 @@ std::int64_t fold_cycles(const MachineParams& machine, std::int64_t stream, doub
 // an output tile accumulates on chip until its last k-block; NKM keeps each
 // weight-side block (k x n) for a whole pass over m, so its partial sums
 // leave the chip between k-blocks and come back for the next one
-// (docs/simulator.md, "Loop orders").
+// (docs/simulator.md, "SRAM tiles"). The tiler offers NKM only with several
+// k-blocks and several m-blocks.
 enum class LoopOrder : std::uint8_t { NMK, MNK, NKM };
 
 // SRAM tile of a GEMM: mt x nt outputs, kt of the reduction.

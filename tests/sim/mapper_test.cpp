@@ -228,6 +228,27 @@ TEST_CASE("with k outermost an output-stationary fold cannot hold its sums acros
   CHECK(nkm.macs == nmk.macs);
 }
 
+TEST_CASE("a backward-data tile under k outer spills the input-gradient region, not its im2col block") {
+  // bwd_data of a 3x3 conv, stride 1, no padding, 8x8x4 input, batch 2, 32
+  // filters: m = 2*6*6 pixels, n = 4*9 window entries, k = 32. One tile of
+  // all of m and n per k-block, two k-blocks: the partial sums that leave
+  // after the first are the 2*8*8*4 = 512-element input gradient they sum
+  // into (col2im is linear), as the final store is, not the 72 x 36 block.
+  const auto mp = machine_params(test_arch(Dataflow::WeightStationary, 16, 16, 1e9, 1 << 30));
+  GemmWork w = gemm(72, 36, 32);
+  w.im2col = Im2col::Out;
+  w.conv = ConvWindow{8, 8, 6, 6, 3, 3, 1, 4};
+  const int acc = 24;
+  const double region = 2.0 * 8 * 8 * 4;
+  const OpStats nkm = analytic_stats(
+      schedule_gemm(w, {72, 36, 16, LoopOrder::NKM, true}, mp, rate(1.0), acc), mp);
+  const OpStats nmk = analytic_stats(
+      schedule_gemm(w, {72, 36, 16, LoopOrder::NMK, true}, mp, rate(1.0), acc), mp);
+  CHECK(nmk.dram_write_bits == region * 8);
+  CHECK(nkm.dram_write_bits == region * 8 + region * acc);
+  CHECK(nkm.dram_read_bits == nmk.dram_read_bits + region * acc);
+}
+
 TEST_CASE("the tiler keeps the fewest DRAM bits among tilings within 2% of the fewest cycles") {
   auto t = [](std::int64_t mt) { return GemmTiling{mt, 16, 16, LoopOrder::NMK, true}; };
   // 1,015 cycles are within 2% of 1,000; 1,030 are not.
