@@ -384,14 +384,17 @@ TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, cons
     c.dram_read += rhs_arr * rb;
   }
   const double final_out = writes_out ? mt * nt : 0;
-  const double stored_out = writes_out ? out_store_elements(g.w, mt, nt) : 0;
+  // The output tile as it crosses the link (for backward-data the
+  // input-gradient region its windows sum into).
+  const double out_region = out_store_elements(g.w, mt, nt);
+  const double stored_out = writes_out ? out_region : 0;
   if (g.mp.outputs == OutputTraffic::Psum) {
     // The whole output tile crosses the link as partial sums, both ways, its
     // column dimension padded to whole groups of the array's columns.
     const double cols_dim = g.mp.dataflow == Dataflow::InputStationary ? mt : nt;
     const double pad = double(ceil_div(std::int64_t(cols_dim), C) * C) / cols_dim;
-    const double load = bk.first || k_outer ? out_store_elements(g.w, mt, nt) * pad * ab : 0;
-    const double store = (writes_out || k_outer ? out_store_elements(g.w, mt, nt) : 0) * pad * ab;
+    const double load = bk.first || k_outer ? out_region * pad * ab : 0;
+    const double store = writes_out || k_outer ? out_region * pad * ab : 0;
     c.dram_read += load;
     c.dram_write += store;
     if (g.out_buf >= 0) {
@@ -403,11 +406,9 @@ TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, cons
   } else if (g.out_buf >= 0) {
     // k-outer: the partial sums of earlier k-blocks arrive from DRAM, and
     // those of a k-block before the last leave for it, at accumulator width.
-    // The spilled tile is what the final store moves (for backward-data the
-    // input-gradient region its windows sum into, as `psum` moves it).
-    const double spill = out_store_elements(g.w, mt, nt) * ab;
-    const double spill_in = k_outer && !bk.first ? spill : 0;
-    const double spill_out = k_outer && !bk.last ? spill : 0;
+    // The spilled tile is what the final store moves, as `psum` moves it.
+    const double spill_in = k_outer && !bk.first ? out_region * ab : 0;
+    const double spill_out = k_outer && !bk.last ? out_region * ab : 0;
     c.dram_read += spill_in;
     c.dram_write += stored_out * ob + spill_out;
     c.touch(g.out_buf, out_r * ab + final_out * ab + spill_out, out_w * ab + spill_in);
@@ -464,7 +465,6 @@ std::vector<TileClass> gemm_classes(const GemmContext& g, const GemmTiling& t) {
                         [](const TileClass& c) { return !c.is_last || c.is_first; });
   return classes;
 }
-
 
 // Cycles of a schedule under the analytic timing.
 std::int64_t analytic_cycles(const std::vector<TileTiming>& classes, std::int64_t buffering) {
@@ -709,17 +709,17 @@ GemmTiling choose_gemm_tiling(const GemmWork& w, const MachineParams& mp, const 
   const std::vector<std::int64_t> cm_outer(cm.begin(), cm.end() - (cm.size() > 1 ? 1 : 0));
   for (LoopOrder order : {LoopOrder::NMK, LoopOrder::MNK, LoopOrder::NKM}) {
     const bool k_outer = order == LoopOrder::NKM;
+    const auto& cm_order = k_outer ? cm_outer : cm;
     const auto& ck = k_outer ? ck_outer : ck_inner;
     for (auto nt : cn)
       for (auto kt : ck)
-        if (auto mt = largest(k_outer ? cm_outer : cm,
-                              [&](std::int64_t x) { return fits(x, nt, kt); }))
+        if (auto mt = largest(cm_order, [&](std::int64_t x) { return fits(x, nt, kt); }))
           consider(mt, nt, kt, order);
-    for (auto mt : cm)
+    for (auto mt : cm_order)
       for (auto kt : ck)
         if (auto nt = largest(cn, [&](std::int64_t x) { return fits(mt, x, kt); }))
           consider(mt, nt, kt, order);
-    for (auto mt : cm)
+    for (auto mt : cm_order)
       for (auto nt : cn)
         if (auto kt = largest(ck, [&](std::int64_t x) { return fits(mt, nt, x); }))
           consider(mt, nt, kt, order);
