@@ -143,6 +143,11 @@ struct ArchConfig {
   // true = 2, false = 1): how many tiles may be loaded, computed and stored at
   // once; the mapper fits a tile into capacity / buffering.
   std::int64_t buffering = 2;
+  // YAML `output_buffering`: tile slots of a GEMM's output tile (its partial
+  // sums, wherever they live) and of every op's outputs; 0 = `buffering`.
+  // With 1 the next tile starts computing once the last one's stores have
+  // left (docs/simulator.md, "Output slots").
+  std::int64_t output_buffering = 0;
   // YAML `ideal_memory`: DRAM of zero latency and unbounded bandwidth, buffers
   // that hold a whole layer with unbounded ports (docs/architecture.md); for
   // comparing with compute-only tools. Bits are still counted and priced.

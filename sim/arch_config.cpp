@@ -520,6 +520,15 @@ const Section<ArchConfig>& top_section() {
                         *double_buffering ? ">= 2" : "1", *double_buffering));
     };
     s.keys.push_back(std::move(buffering));
+    s.keys.push_back(schema::integer(
+        "output_buffering", &ArchConfig::output_buffering, 1, kMaxBuffering,
+        {.unit = "tiles",
+         .doc = "tile slots of a tile's outputs (a GEMM's partial sums, in the accumulators or "
+                "the output role's buffer): the mapper fits that many output tiles; with 1 a tile "
+                "computes only after the previous tile's stores have left (docs/simulator.md, "
+                "\"Output slots\")",
+         .default_text = "`buffering`"},
+        Need::Optional, Write::IfNotDefault));
     // Read by buffering's parse; written back as `buffering`.
     s.keys.push_back({{.name = "double_buffering",
                        .type = "bool",

@@ -5,6 +5,13 @@
 
 namespace lpsim {
 
+EnergyTable energy_table_for(const ArchConfig& arch) {
+  EnergyTable base =
+      arch.energy_table.empty() ? horowitz45() : load_energy_table(arch.energy_table);
+  if (base.node_nm == arch.node_nm) return base;
+  return scale_to_node(base, arch.node_nm);
+}
+
 EnergyModel make_energy_model(const ArchConfig& arch, const EnergyTable& table, const PeModel& pe) {
   EnergyModel m;
   m.components.push_back("mac");

@@ -49,6 +49,10 @@ inline bool is_static_component(const std::string& name) { return name.rfind("st
 // touches one bank, so its energy is that of an SRAM of this size.
 std::int64_t sram_bank_bytes(const BufferConfig& b);
 
+// The energy table of a design point: the built-in Horowitz table or the
+// arch's override file, scaled to arch.node_nm.
+EnergyTable energy_table_for(const ArchConfig& arch);
+
 EnergyModel make_energy_model(const ArchConfig& arch, const EnergyTable& table, const PeModel& pe);
 
 // Energy of one vector-unit element op whose result has format `f`: one add

@@ -124,14 +124,20 @@ TileTiming timing_of(const TileRun& r, const MachineParams& mp) {
 // tile then computes while DRAM moves its traffic (loads of the next tile
 // and stores of the previous one, charged to the tile itself), and the last
 // tile's stores run alone (epilogue); with one slot each tile loads,
-// computes and stores in turn. `emit(count, cycles, compute_bound)`; compute_bound
-// is true when the engine set the pace of those cycles.
+// computes and stores in turn. With one output slot (and two or more input
+// slots) a tile computes only once the tile before's stores have left: its
+// engine time is its compute plus its own stores, while loads still run
+// ahead. `emit(count, cycles, compute_bound)`; compute_bound is true when the
+// engine set the pace of those cycles (not waiting for memory, its stores
+// included).
 template <class Emit>
-void lay_out(const std::vector<TileTiming>& classes, std::int64_t buffering, Emit&& emit) {
+void lay_out(const std::vector<TileTiming>& classes, std::int64_t buffering,
+             std::int64_t output_buffering, Emit&& emit) {
   auto overlapped = [&](std::int64_t count, std::int64_t compute, std::int64_t dram,
-                        std::int64_t port) {
+                        std::int64_t port, std::int64_t store_wait = 0) {
     if (count <= 0) return;
-    emit(count, std::max({compute, dram, port}), compute >= std::max(dram, port));
+    emit(count, std::max({compute + store_wait, dram, port}),
+         store_wait == 0 && compute >= std::max(dram, port));
   };
   for (const auto& c : classes) {
     if (c.count <= 0) continue;
@@ -139,6 +145,7 @@ void lay_out(const std::vector<TileTiming>& classes, std::int64_t buffering, Emi
       emit(c.count, c.load + c.store + std::max(c.compute, c.port), false);
       continue;
     }
+    const std::int64_t wait = output_buffering < 2 ? c.store : 0;
     std::int64_t remaining = c.count;
     if (c.first) {
       overlapped(1, 0, c.load, 0);
@@ -147,15 +154,15 @@ void lay_out(const std::vector<TileTiming>& classes, std::int64_t buffering, Emi
         overlapped(1, 0, c.store, 0);
         continue;
       }
-      overlapped(1, c.compute, c.store, c.port);
+      overlapped(1, c.compute, c.store, c.port, wait);
       --remaining;
     }
     if (c.last) {
-      overlapped(remaining - 1, c.compute, c.load + c.store, c.port);
+      overlapped(remaining - 1, c.compute, c.load + c.store, c.port, wait);
       overlapped(1, c.compute, c.load, c.port);
       overlapped(1, 0, c.store, 0);
     } else {
-      overlapped(remaining, c.compute, c.load + c.store, c.port);
+      overlapped(remaining, c.compute, c.load + c.store, c.port, wait);
     }
   }
 }
@@ -305,9 +312,10 @@ TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, cons
       const auto fk = ceil_div(bk.size, KR), fn = ceil_div(bn.size, C);
       folds = fk * fn;
       stream = bm.size;
-      // Under NKM the next tile along m keeps the (k, n) block too, but is
-      // charged a new fold (docs/simulator.md, "What is approximate").
-      continues = folds == 1 && nb_k == 1 && !bm.first && (n_outer || nb_n == 1);
+      // Along m the next tile keeps the (k, n) block: with n outer (NMK,
+      // and NKM, whose m loop sits inside each k-block) or a single n-block.
+      continues = folds == 1 && !bm.first &&
+                  (k_outer || (nb_k == 1 && (n_outer || nb_n == 1)));
       lhs_arr = mt * kd * double(fn);
       rhs_arr = continues ? 0 : kd * nt;
       out_w = mt * nt * double(fk);
@@ -422,24 +430,27 @@ TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, cons
   return c;
 }
 
-// Bits one SRAM tile of mt x nt x kt needs in each buffer (one slot).
+// Bits tiles of mt x nt x kt need in each buffer: the operands' tiles times
+// `buffering` slots, the output tile times `output_buffering`.
 void tile_need(const GemmContext& g, std::int64_t mt, std::int64_t nt, std::int64_t kt,
                std::vector<double>& need) {
   need.assign(g.mp.buffers.size(), 0.0);
-  const double kd = double(kt) * g.k_density;
+  const double kd = double(kt) * g.k_density, in = double(g.mp.buffering);
   if (g.lhs_buf >= 0)
-    need[std::size_t(g.lhs_buf)] += lhs_fill_elements(g.w, double(mt), kd) * g.w.lhs.bits;
-  if (g.rhs_buf >= 0) need[std::size_t(g.rhs_buf)] += kd * double(nt) * g.w.rhs.bits;
-  if (g.out_buf >= 0) need[std::size_t(g.out_buf)] += double(mt) * double(nt) * g.acc_bits;
+    need[std::size_t(g.lhs_buf)] += lhs_fill_elements(g.w, double(mt), kd) * g.w.lhs.bits * in;
+  if (g.rhs_buf >= 0) need[std::size_t(g.rhs_buf)] += kd * double(nt) * g.w.rhs.bits * in;
+  if (g.out_buf >= 0)
+    need[std::size_t(g.out_buf)] +=
+        double(mt) * double(nt) * g.acc_bits * double(g.mp.output_buffering);
 }
 
-// Records in `s` the first buffer whose `need` (bits of one slot) times the
-// slots overflows its capacity.
+// Records in `s` the first buffer whose `need` (bits of all its slots)
+// overflows its capacity.
 void check_fit(const std::vector<double>& need, const MachineParams& mp, OpSchedule& s) {
   for (std::size_t b = 0; b < need.size(); ++b)
-    if (need[b] * double(mp.buffering) > mp.buffers[b].capacity_bits) {
+    if (need[b] > mp.buffers[b].capacity_bits) {
       s.overflow_buffer = static_cast<int>(b);
-      s.overflow_bits = need[b] * double(mp.buffering);
+      s.overflow_bits = need[b];
       return;
     }
 }
@@ -467,23 +478,32 @@ std::vector<TileClass> gemm_classes(const GemmContext& g, const GemmTiling& t) {
 }
 
 // Cycles of a schedule under the analytic timing.
-std::int64_t analytic_cycles(const std::vector<TileTiming>& classes, std::int64_t buffering) {
+std::int64_t analytic_cycles(const std::vector<TileTiming>& classes, const MachineParams& mp) {
   std::int64_t cycles = 0;
-  lay_out(classes, buffering,
+  lay_out(classes, mp.buffering, mp.output_buffering,
           [&](std::int64_t count, std::int64_t cyc, bool) { cycles += count * cyc; });
   return cycles;
 }
 
-TilingScore score(const std::vector<TileClass>& classes, std::int64_t buffering) {
+TilingScore score(const std::vector<TileClass>& classes, const MachineParams& mp,
+                  double pj_per_mac) {
+  const auto& p = mp.prices;
   TilingScore s;
   std::vector<TileTiming> timings;
   timings.reserve(classes.size());
   for (const auto& c : classes) {
-    s.dram_bits += double(c.count) * (c.dram_read + c.dram_write);
+    const double n = double(c.count), dram = c.dram_read + c.dram_write;
+    double sram_pj = 0;
+    for (int i = 0; i < c.slots; ++i)
+      sram_pj += (c.slot_read[i] + c.slot_write[i]) *
+                 p.sram_pj_per_bit[static_cast<std::size_t>(c.slot_buffer[i])];
+    s.dram_bits += n * dram;
+    s.energy_pj += n * (c.macs * pj_per_mac + sram_pj + dram * p.dram_pj_per_bit);
     s.tiles += c.count;
     timings.push_back(timing_of(c));
   }
-  s.cycles = analytic_cycles(timings, buffering);
+  s.cycles = analytic_cycles(timings, mp);
+  s.energy_pj += p.static_mw * double(s.cycles) / p.clock_ghz;  // mW x ns = pJ
   return s;
 }
 
@@ -512,6 +532,11 @@ std::vector<std::int64_t> k_outer_candidates(std::int64_t d, std::int64_t g) {
 }  // namespace
 
 MachineParams machine_params(const ArchConfig& arch) {
+  const EnergyTable table = energy_table_for(arch);
+  return machine_params(arch, make_energy_model(arch, table, *make_pe(arch.pe, table)));
+}
+
+MachineParams machine_params(const ArchConfig& arch, const EnergyModel& energy) {
   if (arch.clock_ghz <= 0 || arch.array.rows < 1 || arch.array.cols < 1 ||
       arch.dram.bandwidth_gbps <= 0 || arch.vector.lanes < 1 || arch.dram.latency_ns < 0 ||
       arch.buffering < 1)
@@ -521,6 +546,7 @@ MachineParams machine_params(const ArchConfig& arch) {
   mp.cols = arch.array.cols;
   mp.dataflow = arch.dataflow;
   mp.buffering = arch.buffering;
+  mp.output_buffering = arch.output_buffering > 0 ? arch.output_buffering : arch.buffering;
   mp.pipelined_folds = arch.array.pipelined_folds;
   mp.conv_mapping = arch.array.conv_mapping;
   mp.outputs = arch.dram.outputs;
@@ -552,6 +578,10 @@ MachineParams machine_params(const ArchConfig& arch) {
       if (slot < 0) slot = static_cast<int>(i);
     }
   }
+  if (energy.buffers() != mp.buffers.size() || !(energy.clock_ghz > 0))
+    throw InternalError(fmt::format("design point '{}': energy model of another design", arch.name));
+  mp.prices = {energy.sram_pj_per_bit, energy.dram_pj_per_bit, energy.leakage_mw(),
+               energy.clock_ghz};
   return mp;
 }
 
@@ -639,7 +669,15 @@ OpSchedule schedule_gemm(const GemmWork& w, const GemmTiling& tiling, const Mach
   return s;
 }
 
-bool TilingScore::thriftier_than(const TilingScore& o) const {
+TilingScore score_tiling(const GemmWork& w, const GemmTiling& tiling, const MachineParams& mp,
+                         const PeThroughput& pe, int acc_bits) {
+  const GemmContext g = context_of(mapped_gemm(w, mp, pe), mp, pe, acc_bits);
+  return score(gemm_classes(g, tiling), mp, pe.energy_pj_per_mac);
+}
+
+bool TilingScore::better_than(const TilingScore& o) const {
+  const double a = edp(), b = o.edp();
+  if (std::abs(a - b) > kTilingTie * std::max(a, b)) return a < b;
   if (dram_bits != o.dram_bits) return dram_bits < o.dram_bits;
   if (cycles != o.cycles) return cycles < o.cycles;
   return tiles < o.tiles;
@@ -647,13 +685,9 @@ bool TilingScore::thriftier_than(const TilingScore& o) const {
 
 GemmTiling pick_tiling(const std::vector<std::pair<GemmTiling, TilingScore>>& tried) {
   if (tried.empty()) throw InternalError("pick_tiling: no tiling to pick from");
-  std::int64_t fewest = tried.front().second.cycles;
-  for (const auto& [t, s] : tried) fewest = std::min(fewest, s.cycles);
-  const double bound = double(fewest) * (1 + kTilingCycleSlack);
-  const std::pair<GemmTiling, TilingScore>* best = nullptr;
+  const std::pair<GemmTiling, TilingScore>* best = &tried.front();
   for (const auto& c : tried)
-    if (double(c.second.cycles) <= bound && (!best || c.second.thriftier_than(best->second)))
-      best = &c;
+    if (c.second.better_than(best->second)) best = &c;
   return best->first;
 }
 
@@ -682,12 +716,11 @@ GemmTiling choose_gemm_tiling(const GemmWork& w, const MachineParams& mp, const 
   const GemmContext g = context_of(mg, mp, pe, acc_bits);
   const auto cm = candidates(w.m, gm), cn = candidates(w.n, gn);
   const auto ck_inner = candidates(mg.work.k, gk), ck_outer = k_outer_candidates(mg.work.k, gk);
-  const double db = double(mp.buffering);
   std::vector<double> need(mp.buffers.size());
   auto fits = [&](std::int64_t mt, std::int64_t nt, std::int64_t kt) {
     tile_need(g, mt, nt, kt, need);
     for (std::size_t b = 0; b < need.size(); ++b)
-      if (need[b] * db > mp.buffers[b].capacity_bits) return false;
+      if (need[b] > mp.buffers[b].capacity_bits) return false;
     return true;
   };
 
@@ -697,7 +730,7 @@ GemmTiling choose_gemm_tiling(const GemmWork& w, const MachineParams& mp, const 
     // it is NMK plus a partial-sum round trip between consecutive tiles.
     if (order == LoopOrder::NKM && (kt >= mg.work.k || mt >= w.m)) return;
     const GemmTiling t{mt, nt, kt, order, true};
-    tried.emplace_back(t, score(gemm_classes(g, t), mp.buffering));
+    tried.emplace_back(t, score(gemm_classes(g, t), mp, pe.energy_pj_per_mac));
   };
   // Largest fitting size along one dimension given the other two.
   auto largest = [](const std::vector<std::int64_t>& c, auto&& ok) -> std::int64_t {
@@ -739,20 +772,21 @@ OpSchedule map_vector(const VectorWork& w, const MachineParams& mp) {
   s.buffers = static_cast<std::int64_t>(mp.buffers.size());
   if (w.elements <= 0) return s;
   const double e = double(w.elements);
-  // Bits per output element each buffer stages (reads and writes alike).
+  // Bits per output element each buffer stages over its slots: reads times
+  // `buffering`, writes times `output_buffering`.
   std::vector<double> need(mp.buffers.size(), 0.0);
   bool bounded = false;
   for (const auto* list : {&w.reads, &w.writes})
     for (const auto& a : *list)
       if (int b = mp.buffer_of(a.role); b >= 0 && !a.fused) {
-        need[std::size_t(b)] += double(a.elements) / e * a.format.bits;
+        const double slots = double(list == &w.reads ? mp.buffering : mp.output_buffering);
+        need[std::size_t(b)] += double(a.elements) / e * a.format.bits * slots;
         bounded = true;
       }
   std::int64_t chunk = bounded ? w.elements : std::min(w.elements, kUnbufferedVectorChunk);
-  const double db = double(mp.buffering);
   for (std::size_t b = 0; b < need.size(); ++b)
     if (need[b] > 0) {
-      const double fit = std::floor(mp.buffers[b].capacity_bits / (need[b] * db));
+      const double fit = std::floor(mp.buffers[b].capacity_bits / need[b]);
       if (fit < double(chunk)) chunk = static_cast<std::int64_t>(fit);
     }
   if (chunk < 1) {  // not even one output element's operands fit: record the buffer
@@ -841,7 +875,7 @@ OpStats analytic_stats(const OpSchedule& s, const MachineParams& mp) {
     st.dram_read_bits += n * r.dram_read_bits;
     st.dram_write_bits += n * r.dram_write_bits;
   }
-  lay_out(timings, mp.buffering, [&](std::int64_t count, std::int64_t cyc, bool compute_bound) {
+  lay_out(timings, mp.buffering, mp.output_buffering, [&](std::int64_t count, std::int64_t cyc, bool compute_bound) {
     st.cycles += count * cyc;
     (compute_bound ? st.compute_bound_cycles : st.memory_bound_cycles) += count * cyc;
   });

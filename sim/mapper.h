@@ -14,6 +14,7 @@
 #include "core/precision.h"
 #include "models/training_step.h"
 #include "sim/arch.h"
+#include "sim/energy_model.h"
 #include "sim/pe.h"
 #include "sim/stats.h"
 
@@ -24,6 +25,7 @@ struct MachineParams {
   std::int64_t rows = 0, cols = 0;
   Dataflow dataflow = Dataflow::WeightStationary;
   std::int64_t buffering = 2;  // tile slots per buffer (ArchConfig::buffering)
+  std::int64_t output_buffering = 2;  // slots of output tiles (ArchConfig::output_buffering, resolved)
   bool pipelined_folds = false;  // ArrayConfig::pipelined_folds
   ConvMapping conv_mapping = ConvMapping::Window;  // ArrayConfig::conv_mapping
   OutputTraffic outputs = OutputTraffic::Final;    // DramConfig::outputs
@@ -53,11 +55,24 @@ struct MachineParams {
   int psum_buffer(Role out) const {
     return accumulator_buffer >= 0 ? accumulator_buffer : buffer_of(out);
   }
+  // What the mapper prices a tiling at (docs/simulator.md, "Tile choice"):
+  // the design point's own energy per event (sim/energy_model.h).
+  struct Prices {
+    std::vector<double> sram_pj_per_bit;  // per buffer, as `buffers`
+    double dram_pj_per_bit = 0;
+    double static_mw = 0;  // leakage of the whole design point
+    double clock_ghz = 0;
+  };
+  Prices prices;
   // DRAM cycles of moving `bits` as one transfer: ceil(bits / bits per cycle)
   // (0 for nothing). InputError when the count does not fit the time
   // arithmetic (a bandwidth too low for the op).
   std::int64_t dram_transfer_cycles(double bits) const;
 };
+// The mapper's view of a design point, its prices from `energy` (which
+// make_energy_model built for the same design point).
+MachineParams machine_params(const ArchConfig& arch, const EnergyModel& energy);
+// The same with the energy model of the arch's own table and PE.
 MachineParams machine_params(const ArchConfig& arch);
 
 // A GEMM op reduced to what its cost depends on (the cost-cache key).
@@ -167,8 +182,9 @@ struct OpSchedule {
   std::int64_t vector_chunk = 0;   // Vector: output elements per tile
   PeThroughput pe;                 // MacArray
   double peak_macs_per_cycle = 0;  // MacArray: rows * cols * pe.macs_per_cycle
-  // The first buffer (with the bits it would need) that cannot hold one tile
-  // with `buffering` slots: -1 when every tile fits.
+  // The first buffer (with the bits it would need) that cannot hold its
+  // tiles' slots (`buffering` of the operands', `output_buffering` of the
+  // outputs'): -1 when every tile fits.
   int overflow_buffer = -1;
   double overflow_bits = 0;
 };
@@ -180,19 +196,26 @@ struct OpSchedule {
 OpSchedule schedule_gemm(const GemmWork& work, const GemmTiling& tiling,
                          const MachineParams& machine, const PeThroughput& pe, int acc_bits);
 // How the mapper ranks a tiling it tried: analytic cycles (the closed form
-// of analytic_stats), DRAM bits moved, tiles.
+// of analytic_stats), energy at the design point's prices (MACs, SRAM and
+// DRAM bits, leakage over those cycles), DRAM bits moved, tiles.
 struct TilingScore {
   std::int64_t cycles = 0;
+  double energy_pj = 0;
   double dram_bits = 0;
   std::int64_t tiles = 0;
-  // Fewer DRAM bits, then fewer cycles, then fewer tiles.
-  bool thriftier_than(const TilingScore& o) const;
+  // Energy-delay product, pJ x cycles.
+  double edp() const { return energy_pj * double(cycles); }
+  // Lower energy-delay product; within kTilingTie of each other, fewer DRAM
+  // bits, then fewer cycles, then fewer tiles.
+  bool better_than(const TilingScore& o) const;
 };
-// A tiling at most this much slower than the fastest tried counts as fast
-// (docs/simulator.md, "Tile choice").
-inline constexpr double kTilingCycleSlack = 0.02;
-// Of the tilings tried (not empty), the thriftiest among those within
-// kTilingCycleSlack of the fewest cycles; on a full tie the first tried.
+// Energy-delay products this close (relative) count as equal.
+inline constexpr double kTilingTie = 1e-9;
+// The score of one tiling of a GEMM (what choose_gemm_tiling ranks).
+TilingScore score_tiling(const GemmWork& work, const GemmTiling& tiling,
+                         const MachineParams& machine, const PeThroughput& pe, int acc_bits);
+// Of the tilings tried (not empty), the best (TilingScore::better_than); on
+// a full tie the first tried.
 GemmTiling pick_tiling(const std::vector<std::pair<GemmTiling, TilingScore>>& tried);
 // The tiling the mapper picks (pick_tiling) over tiles that are power-of-two
 // multiples of the array dimensions (or the whole dimension; with k
@@ -211,7 +234,10 @@ OpSchedule map_vector(const VectorWork& work, const MachineParams& machine);
 // scores tilings with, no kernel. With buffering >= 2,
 //   cycles = L_first + sum over tiles of max(compute, L + S, port) + S_last
 // where L and S are a tile's loads and stores as DRAM transfers
-// (latency + ceil(bits / bits per cycle)); with buffering 1,
+// (latency + ceil(bits / bits per cycle)); with one output slot
+// (output_buffering 1) a tile's compute becomes compute + S in that max
+// (the next tile waits for its stores), but for the last tile's; with
+// buffering 1,
 //   cycles = sum over tiles of (L + S + max(compute, port)).
 // Event counts equal the SystemC model's; cycles differ (docs/simulator.md
 // bounds the difference).

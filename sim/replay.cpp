@@ -167,13 +167,6 @@ Timing parse_timing(std::string_view name) {
   throw InputError(fmt::format("--timing = {}: must be one of systemc | analytic", name));
 }
 
-EnergyTable energy_table_for(const ArchConfig& arch) {
-  EnergyTable base =
-      arch.energy_table.empty() ? horowitz45() : load_energy_table(arch.energy_table);
-  if (base.node_nm == arch.node_nm) return base;
-  return scale_to_node(base, arch.node_nm);
-}
-
 namespace {
 
 // The design point and the energy table, as one string: the design point as
@@ -261,9 +254,9 @@ class Replayer {
         timing_(options.timing),
         forward_only_(forward_only),
         cache_((options.cache ? *options.cache : default_cost_cache()).impl()),
-        mp_(machine_params(arch)),
         pe_(make_pe(arch.pe, table)),
-        em_(make_energy_model(arch, table, *pe_)) {
+        em_(make_energy_model(arch, table, *pe_)),
+        mp_(machine_params(arch, em_)) {
     const auto fp = fingerprint(arch, table);
     auto it = cache_.designs.find(fp);
     if (it == cache_.designs.end())
@@ -629,10 +622,15 @@ class Replayer {
     }
     if (const int b = m.schedule.overflow_buffer; b >= 0) {
       const auto& buf = mp_.buffers[static_cast<std::size_t>(b)];
+      const std::string outputs =
+          mp_.output_buffering == mp_.buffering
+              ? std::string()
+              : fmt::format(" (output_buffering {})", mp_.output_buffering);
       throw InputError(fmt::format(
-          "{}: buffer '{}' (capacity {:.0f} bytes) cannot hold one tile with buffering {}: "
+          "{}: buffer '{}' (capacity {:.0f} bytes) cannot hold one tile with buffering {}{}: "
           "needs {:.0f} bytes; enlarge it or lower buffering",
-          where(op), buf.name, buf.capacity_bits / 8, mp_.buffering, m.schedule.overflow_bits / 8));
+          where(op), buf.name, buf.capacity_bits / 8, mp_.buffering, outputs,
+          m.schedule.overflow_bits / 8));
     }
     return m;
   }
@@ -643,9 +641,9 @@ class Replayer {
   Timing timing_;
   bool forward_only_;
   CostCache::Impl& cache_;
-  MachineParams mp_;
   std::unique_ptr<PeModel> pe_;
   EnergyModel em_;
+  MachineParams mp_;  // after em_: priced from it
   int design_ = 0;
   std::map<std::int64_t, std::vector<Op>> ops_;
   std::map<StepKey, std::size_t> steps_;

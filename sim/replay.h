@@ -18,6 +18,7 @@
 #include "models/training_step.h"
 #include "power/energy_table.h"
 #include "sim/arch.h"
+#include "sim/energy_model.h"
 #include "traces/trace.h"
 
 namespace lpsim {
@@ -143,10 +144,6 @@ class CostCache {
   std::unique_ptr<Impl> impl_;
 };
 CostCache& default_cost_cache();
-
-// The energy table of a design point: the built-in Horowitz table or the
-// arch's override file, scaled to arch.node_nm.
-EnergyTable energy_table_for(const ArchConfig& arch);
 
 // Replays a trace over its intervals (traces/intervals.h: split at epoch
 // boundaries, at the short last batch of an epoch and at segment boundaries;

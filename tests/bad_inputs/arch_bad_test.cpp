@@ -163,6 +163,12 @@ TEST_CASE("bad architecture: zero tile slots of buffering") {
   expect_refused("energy-table --arch " + p, {p, "buffering = 0", "1..16"});
 }
 
+TEST_CASE("bad architecture: zero output slots") {
+  const auto p = arch_file("output_buffering0.yaml",
+                           arch_with("double_buffering: true", "double_buffering: true\noutput_buffering: 0"));
+  expect_refused("energy-table --arch " + p, {p, "output_buffering = 0", "1..16"});
+}
+
 TEST_CASE("bad architecture: buffering that contradicts double_buffering") {
   const auto p = arch_file("buffering_conflict.yaml",
                            arch_with("double_buffering: true", "double_buffering: false\nbuffering: 3"));
