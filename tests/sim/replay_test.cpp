@@ -344,10 +344,11 @@ TEST_CASE("AlexNet conv1-5 on the Eyeriss point take 0.8-1.25x the chip's measur
   CHECK(convs == 5);
   // Its DRAM traffic: 15.4 MB in all (Table V); the goal is within 2x. The
   // floor is each tensor moved once uncompressed (the chip run-length codes
-  // its activations, lpsim does not): inputs with padding 3.2 MB (conv1
-  // 4 x 3 x 227^2, conv2 4 x 96 x 31^2, conv3-5 4 x {256, 384, 384} x 15^2),
-  // weights 2.33 M = 4.66 MB, outputs 5.2 MB (4 x {96 x 55^2, 256 x 27^2,
-  // 384 x 13^2, 384 x 13^2, 256 x 13^2}), 2 bytes each.
+  // its activations, lpsim does not): inputs as the topology gives them,
+  // padded, 3.82 MB (conv1 4 x 3 x 227^2, conv2 4 x 96 x 31^2, conv3-5
+  // 4 x {256, 384, 384} x 15^2), weights 2.33 M = 4.66 MB, outputs 5.2 MB
+  // (4 x {96 x 55^2, 256 x 27^2, 384 x 13^2, 384 x 13^2, 256 x 13^2}), 2 bytes
+  // each.
   const double dram_bytes = (r.total.dram_read_bits + r.total.dram_write_bits) / 8;
   CHECK(dram_bytes <= 2 * 15.4e6);
   const double inputs = 4.0 * (3 * 227 * 227 + 96 * 31 * 31 + (256 + 384 + 384) * 15 * 15);
