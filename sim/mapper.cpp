@@ -671,7 +671,8 @@ OpSchedule schedule_gemm(const GemmWork& w, const GemmTiling& tiling, const Mach
 
 TilingScore score_tiling(const GemmWork& w, const GemmTiling& tiling, const MachineParams& mp,
                          const PeThroughput& pe, int acc_bits) {
-  const GemmContext g = context_of(mapped_gemm(w, mp, pe), mp, pe, acc_bits);
+  const MappedGemm mg = mapped_gemm(w, mp, pe);  // g refers to it
+  const GemmContext g = context_of(mg, mp, pe, acc_bits);
   return score(gemm_classes(g, tiling), mp, pe.energy_pj_per_mac);
 }
 
