@@ -51,7 +51,7 @@ std::vector<OpStats> Accelerator::run(const std::vector<StepOp>& ops,
   st.last_completed = -1;
   st.insertions.clear();
   st.input_slots.reset(machine.buffering);
-  st.output_slots.reset(machine.output_buffering);
+  st.output_slots.reset(machine.output_slots());
   for (std::size_t i = 0; i < ops.size(); ++i) {
     const OpSchedule& s = *ops[i].schedule;
     if (static_cast<std::size_t>(s.buffers) != nb)

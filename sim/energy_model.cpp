@@ -66,15 +66,14 @@ std::vector<double> op_energy_pj(const OpStats& s, const EnergyModel& m, double 
                                  double pj_per_vector_op) {
   std::vector<double> e(m.components.size(), 0.0);
   e[m.mac()] = s.macs * pj_per_mac;
-  for (std::size_t b = 0; b < m.sram_pj_per_bit.size(); ++b)
-    e[m.sram(b)] = (s.sram_read_bits[b] + s.sram_write_bits[b]) * m.sram_pj_per_bit[b];
-  e[m.dram()] = (s.dram_read_bits + s.dram_write_bits) * m.dram_pj_per_bit;
+  for (std::size_t b = 0; b < m.buffers(); ++b)
+    e[m.sram(b)] = m.sram_pj(b, s.sram_read_bits[b] + s.sram_write_bits[b]);
+  e[m.dram()] = m.dram_pj(s.dram_read_bits + s.dram_write_bits);
   e[m.vector()] = s.vector_ops * pj_per_vector_op;
-  const double ns = double(s.cycles) / m.clock_ghz;
-  e[m.static_array()] = m.array_leakage_mw * ns;
-  e[m.static_vector()] = m.vector_leakage_mw * ns;
+  e[m.static_array()] = m.static_pj(m.array_leakage_mw, s.cycles);
+  e[m.static_vector()] = m.static_pj(m.vector_leakage_mw, s.cycles);
   for (std::size_t b = 0; b < m.sram_leakage_mw.size(); ++b)
-    e[m.static_sram(b)] = m.sram_leakage_mw[b] * ns;
+    e[m.static_sram(b)] = m.static_pj(m.sram_leakage_mw[b], s.cycles);
   return e;
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,13 @@ struct EnergyModel {
   std::size_t static_vector() const { return 4 + buffers(); }
   std::size_t static_sram(std::size_t buffer) const { return 5 + buffers() + buffer; }
   double leakage_mw() const;  // every static component's power
+
+  // The prices of events, one place for every caller (op_energy_pj, and the
+  // mapper's tile choice): SRAM bits of one buffer, DRAM bits, and a static
+  // power `mw` held for `cycles` (mW x ns = pJ).
+  double sram_pj(std::size_t buffer, double bits) const { return bits * sram_pj_per_bit[buffer]; }
+  double dram_pj(double bits) const { return bits * dram_pj_per_bit; }
+  double static_pj(double mw, std::int64_t cycles) const { return mw * double(cycles) / clock_ghz; }
 };
 
 // Whether a component (as EnergyModel::components names it) is static energy.

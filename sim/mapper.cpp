@@ -31,6 +31,12 @@ std::int64_t analytic_dram_cycles(const MachineParams& mp, double bits) {
   if (bits <= 0) return 0;
   return mp.dram_latency_cycles + mp.dram_transfer_cycles(bits);
 }
+// Stores are posted (as the SystemC store engine posts them): a tile's
+// stores hold the channel, and its output slot, for their transfer only.
+std::int64_t analytic_store_cycles(const MachineParams& mp, double bits) {
+  if (bits <= 0) return 0;
+  return mp.dram_transfer_cycles(bits);
+}
 
 // One dimension cut into blocks of `t`: the first block, the middle ones and
 // the last (possibly short) one, each with its multiplicity.
@@ -96,7 +102,7 @@ struct TileClass {
     for (int i = 0; i < slots; ++i)
       buffer_max = std::max(buffer_max, buffer_cycles(mp, slot_buffer[i]));
     load = analytic_dram_cycles(mp, dram_read);
-    store = analytic_dram_cycles(mp, dram_write);
+    store = analytic_store_cycles(mp, dram_write);
   }
 };
 
@@ -115,7 +121,7 @@ TileTiming timing_of(const TileRun& r, const MachineParams& mp) {
           r.last,
           r.compute_cycles,
           analytic_dram_cycles(mp, r.dram_read_bits),
-          analytic_dram_cycles(mp, r.dram_write_bits),
+          analytic_store_cycles(mp, r.dram_write_bits),
           r.slowest_port_cycles()};
 }
 
@@ -127,16 +133,17 @@ TileTiming timing_of(const TileRun& r, const MachineParams& mp) {
 // computes and stores in turn. With one output slot (and two or more input
 // slots) a tile computes only once the tile before's stores have left: its
 // engine time is its compute plus its own stores, while loads still run
-// ahead. `emit(count, cycles, compute_bound)`; compute_bound is true when the
-// engine set the pace of those cycles (not waiting for memory, its stores
-// included).
+// ahead: max(max(compute, port) + stores, DRAM), as the kernel's engine
+// frees the tile's slot only when its stores have left. `emit(count, cycles,
+// compute_bound)`; compute_bound is true when the engine set the pace of
+// those cycles (not waiting for memory, its stores included).
 template <class Emit>
 void lay_out(const std::vector<TileTiming>& classes, std::int64_t buffering,
              std::int64_t output_buffering, Emit&& emit) {
   auto overlapped = [&](std::int64_t count, std::int64_t compute, std::int64_t dram,
                         std::int64_t port, std::int64_t store_wait = 0) {
     if (count <= 0) return;
-    emit(count, std::max({compute + store_wait, dram, port}),
+    emit(count, std::max(std::max(compute, port) + store_wait, dram),
          store_wait == 0 && compute >= std::max(dram, port));
   };
   for (const auto& c : classes) {
@@ -431,17 +438,28 @@ TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, cons
 }
 
 // Bits tiles of mt x nt x kt need in each buffer: the operands' tiles times
-// `buffering` slots, the output tile times `output_buffering`.
+// `buffering` slots, the output tile times `output_buffering`. A tile whose
+// partial sums arrive from DRAM (`dram.outputs: psum`, or k outer with
+// several k-blocks) loads them ahead, while the tile before still holds its
+// output slot: with one output slot (and loads running ahead) that is a
+// second output tile. With two or more, the slot the tile before last drains
+// takes them, as Bit Fusion's optimizer counts it (docs/simulator.md,
+// "Output slots").
 void tile_need(const GemmContext& g, std::int64_t mt, std::int64_t nt, std::int64_t kt,
-               std::vector<double>& need) {
+               LoopOrder order, std::vector<double>& need) {
   need.assign(g.mp.buffers.size(), 0.0);
   const double kd = double(kt) * g.k_density, in = double(g.mp.buffering);
   if (g.lhs_buf >= 0)
     need[std::size_t(g.lhs_buf)] += lhs_fill_elements(g.w, double(mt), kd) * g.w.lhs.bits * in;
   if (g.rhs_buf >= 0) need[std::size_t(g.rhs_buf)] += kd * double(nt) * g.w.rhs.bits * in;
-  if (g.out_buf >= 0)
-    need[std::size_t(g.out_buf)] +=
-        double(mt) * double(nt) * g.acc_bits * double(g.mp.output_buffering);
+  if (g.out_buf >= 0) {
+    const bool loads_psums = g.mp.outputs == OutputTraffic::Psum ||
+                             (order == LoopOrder::NKM && kt < g.w.k);
+    const std::int64_t out_tiles = loads_psums && g.mp.buffering >= 2
+                                       ? std::max<std::int64_t>(g.mp.output_slots(), 2)
+                                       : g.mp.output_slots();
+    need[std::size_t(g.out_buf)] += double(mt) * double(nt) * g.acc_bits * double(out_tiles);
+  }
 }
 
 // Records in `s` the first buffer whose `need` (bits of all its slots)
@@ -480,14 +498,17 @@ std::vector<TileClass> gemm_classes(const GemmContext& g, const GemmTiling& t) {
 // Cycles of a schedule under the analytic timing.
 std::int64_t analytic_cycles(const std::vector<TileTiming>& classes, const MachineParams& mp) {
   std::int64_t cycles = 0;
-  lay_out(classes, mp.buffering, mp.output_buffering,
+  lay_out(classes, mp.buffering, mp.output_slots(),
           [&](std::int64_t count, std::int64_t cyc, bool) { cycles += count * cyc; });
   return cycles;
 }
 
 TilingScore score(const std::vector<TileClass>& classes, const MachineParams& mp,
                   double pj_per_mac) {
-  const auto& p = mp.prices;
+  const EnergyModel& e = mp.energy;
+  if (e.buffers() != mp.buffers.size() || !(e.clock_ghz > 0))
+    throw InternalError("score: the design point's energy model does not match its buffers");
+  const double leakage_mw = e.leakage_mw();
   TilingScore s;
   std::vector<TileTiming> timings;
   timings.reserve(classes.size());
@@ -495,15 +516,14 @@ TilingScore score(const std::vector<TileClass>& classes, const MachineParams& mp
     const double n = double(c.count), dram = c.dram_read + c.dram_write;
     double sram_pj = 0;
     for (int i = 0; i < c.slots; ++i)
-      sram_pj += (c.slot_read[i] + c.slot_write[i]) *
-                 p.sram_pj_per_bit[static_cast<std::size_t>(c.slot_buffer[i])];
+      sram_pj += e.sram_pj(static_cast<std::size_t>(c.slot_buffer[i]), c.slot_read[i] + c.slot_write[i]);
     s.dram_bits += n * dram;
-    s.energy_pj += n * (c.macs * pj_per_mac + sram_pj + dram * p.dram_pj_per_bit);
+    s.energy_pj += n * (c.macs * pj_per_mac + sram_pj + e.dram_pj(dram));
     s.tiles += c.count;
     timings.push_back(timing_of(c));
   }
   s.cycles = analytic_cycles(timings, mp);
-  s.energy_pj += p.static_mw * double(s.cycles) / p.clock_ghz;  // mW x ns = pJ
+  s.energy_pj += e.static_pj(leakage_mw, s.cycles);
   return s;
 }
 
@@ -546,7 +566,7 @@ MachineParams machine_params(const ArchConfig& arch, const EnergyModel& energy) 
   mp.cols = arch.array.cols;
   mp.dataflow = arch.dataflow;
   mp.buffering = arch.buffering;
-  mp.output_buffering = arch.output_buffering > 0 ? arch.output_buffering : arch.buffering;
+  mp.output_buffering = arch.output_buffering;
   mp.pipelined_folds = arch.array.pipelined_folds;
   mp.conv_mapping = arch.array.conv_mapping;
   mp.outputs = arch.dram.outputs;
@@ -580,8 +600,7 @@ MachineParams machine_params(const ArchConfig& arch, const EnergyModel& energy) 
   }
   if (energy.buffers() != mp.buffers.size() || !(energy.clock_ghz > 0))
     throw InternalError(fmt::format("design point '{}': energy model of another design", arch.name));
-  mp.prices = {energy.sram_pj_per_bit, energy.dram_pj_per_bit, energy.leakage_mw(),
-               energy.clock_ghz};
+  mp.energy = energy;
   return mp;
 }
 
@@ -658,7 +677,7 @@ OpSchedule schedule_gemm(const GemmWork& w, const GemmTiling& tiling, const Mach
     for (const auto& c : classes) s.tiles += c.count;
     s.runs = to_runs(classes, mp);
     std::vector<double> need;
-    tile_need(g, tiling.mt, tiling.nt, tiling.kt, need);
+    tile_need(g, tiling.mt, tiling.nt, tiling.kt, tiling.order, need);
     check_fit(need, mp, s);
   }
   s.buffers = static_cast<std::int64_t>(mp.buffers.size());
@@ -718,8 +737,8 @@ GemmTiling choose_gemm_tiling(const GemmWork& w, const MachineParams& mp, const 
   const auto cm = candidates(w.m, gm), cn = candidates(w.n, gn);
   const auto ck_inner = candidates(mg.work.k, gk), ck_outer = k_outer_candidates(mg.work.k, gk);
   std::vector<double> need(mp.buffers.size());
-  auto fits = [&](std::int64_t mt, std::int64_t nt, std::int64_t kt) {
-    tile_need(g, mt, nt, kt, need);
+  auto fits = [&](std::int64_t mt, std::int64_t nt, std::int64_t kt, LoopOrder order) {
+    tile_need(g, mt, nt, kt, order, need);
     for (std::size_t b = 0; b < need.size(); ++b)
       if (need[b] > mp.buffers[b].capacity_bits) return false;
     return true;
@@ -747,15 +766,15 @@ GemmTiling choose_gemm_tiling(const GemmWork& w, const MachineParams& mp, const 
     const auto& ck = k_outer ? ck_outer : ck_inner;
     for (auto nt : cn)
       for (auto kt : ck)
-        if (auto mt = largest(cm_order, [&](std::int64_t x) { return fits(x, nt, kt); }))
+        if (auto mt = largest(cm_order, [&](std::int64_t x) { return fits(x, nt, kt, order); }))
           consider(mt, nt, kt, order);
     for (auto mt : cm_order)
       for (auto kt : ck)
-        if (auto nt = largest(cn, [&](std::int64_t x) { return fits(mt, x, kt); }))
+        if (auto nt = largest(cn, [&](std::int64_t x) { return fits(mt, x, kt, order); }))
           consider(mt, nt, kt, order);
     for (auto mt : cm_order)
       for (auto nt : cn)
-        if (auto kt = largest(ck, [&](std::int64_t x) { return fits(mt, nt, x); }))
+        if (auto kt = largest(ck, [&](std::int64_t x) { return fits(mt, nt, x, order); }))
           consider(mt, nt, kt, order);
   }
   if (tried.empty()) return {cm.front(), cn.front(), ck_inner.front(), LoopOrder::NMK, false};
@@ -780,7 +799,7 @@ OpSchedule map_vector(const VectorWork& w, const MachineParams& mp) {
   for (const auto* list : {&w.reads, &w.writes})
     for (const auto& a : *list)
       if (int b = mp.buffer_of(a.role); b >= 0 && !a.fused) {
-        const double slots = double(list == &w.reads ? mp.buffering : mp.output_buffering);
+        const double slots = double(list == &w.reads ? mp.buffering : mp.output_slots());
         need[std::size_t(b)] += double(a.elements) / e * a.format.bits * slots;
         bounded = true;
       }
@@ -876,7 +895,7 @@ OpStats analytic_stats(const OpSchedule& s, const MachineParams& mp) {
     st.dram_read_bits += n * r.dram_read_bits;
     st.dram_write_bits += n * r.dram_write_bits;
   }
-  lay_out(timings, mp.buffering, mp.output_buffering, [&](std::int64_t count, std::int64_t cyc, bool compute_bound) {
+  lay_out(timings, mp.buffering, mp.output_slots(), [&](std::int64_t count, std::int64_t cyc, bool compute_bound) {
     st.cycles += count * cyc;
     (compute_bound ? st.compute_bound_cycles : st.memory_bound_cycles) += count * cyc;
   });

@@ -25,7 +25,9 @@ struct MachineParams {
   std::int64_t rows = 0, cols = 0;
   Dataflow dataflow = Dataflow::WeightStationary;
   std::int64_t buffering = 2;  // tile slots per buffer (ArchConfig::buffering)
-  std::int64_t output_buffering = 2;  // slots of output tiles (ArchConfig::output_buffering, resolved)
+  // Slots of output tiles (ArchConfig::output_buffering); 0: as `buffering`.
+  std::int64_t output_buffering = 0;
+  std::int64_t output_slots() const { return output_buffering > 0 ? output_buffering : buffering; }
   bool pipelined_folds = false;  // ArrayConfig::pipelined_folds
   ConvMapping conv_mapping = ConvMapping::Window;  // ArrayConfig::conv_mapping
   OutputTraffic outputs = OutputTraffic::Final;    // DramConfig::outputs
@@ -56,14 +58,10 @@ struct MachineParams {
     return accumulator_buffer >= 0 ? accumulator_buffer : buffer_of(out);
   }
   // What the mapper prices a tiling at (docs/simulator.md, "Tile choice"):
-  // the design point's own energy per event (sim/energy_model.h).
-  struct Prices {
-    std::vector<double> sram_pj_per_bit;  // per buffer, as `buffers`
-    double dram_pj_per_bit = 0;
-    double static_mw = 0;  // leakage of the whole design point
-    double clock_ghz = 0;
-  };
-  Prices prices;
+  // the design point's own energy model (sim/energy_model.h), its buffers
+  // those of `buffers`. Empty in a hand-built MachineParams, which then
+  // cannot choose a tiling (InternalError) but can time a schedule.
+  EnergyModel energy;
   // DRAM cycles of moving `bits` as one transfer: ceil(bits / bits per cycle)
   // (0 for nothing). InputError when the count does not fit the time
   // arithmetic (a bandwidth too low for the op).

@@ -623,9 +623,9 @@ class Replayer {
     if (const int b = m.schedule.overflow_buffer; b >= 0) {
       const auto& buf = mp_.buffers[static_cast<std::size_t>(b)];
       const std::string outputs =
-          mp_.output_buffering == mp_.buffering
+          mp_.output_slots() == mp_.buffering
               ? std::string()
-              : fmt::format(" (output_buffering {})", mp_.output_buffering);
+              : fmt::format(" (output_buffering {})", mp_.output_slots());
       throw InputError(fmt::format(
           "{}: buffer '{}' (capacity {:.0f} bytes) cannot hold one tile with buffering {}{}: "
           "needs {:.0f} bytes; enlarge it or lower buffering",

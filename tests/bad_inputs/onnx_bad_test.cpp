@@ -81,7 +81,7 @@ TEST_CASE("import: no shapes and no --input-shape, or dynamic dimensions without
   CHECK(run("import " + d + out() + " -q --input-shape x=1x3x8x8").code == 0);
 }
 
-TEST_CASE("import --strict: an op lpsim cannot cost is an error; without, one warning line") {
+TEST_CASE("import --strict: an op lpsim cannot cost is an error, without, one warning line") {
   lpsim::test::TinyCnnOptions o;
   o.extra_op = "Elu";
   const std::string p = model("elu.onnx", o);

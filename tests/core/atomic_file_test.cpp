@@ -138,7 +138,7 @@ TEST_CASE("a FIFO is written as a stream: the reader gets every byte and the FIF
   CHECK(S_ISFIFO(st.st_mode));
 }
 
-TEST_CASE("links into /proc and - are streams; only - is standard output by name") {
+TEST_CASE("links into /proc and - are streams, only - is standard output by name") {
   CHECK(resolve_output("-").kind == OutputKind::kStdout);
   CHECK(writes_stdout("-"));
   CHECK(resolve_output("/dev/stdout").kind == OutputKind::kStream);

@@ -139,6 +139,20 @@ TEST_CASE("with two slots a compute-bound op hides every load and store but the 
   CHECK(st.stall_dram_cycles == 30);  // the first tile's load
 }
 
+TEST_CASE("with one output slot a tile holds the engine for its port time plus its stores") {
+  // max(C, P) = 40 on the SRAM port, S = 15 posted (no latency), L = 10:
+  // the next tile computes once this one's stores have left the one output
+  // slot, while its loads run ahead: L + N x (max(C, P) + S). The analytic
+  // timing lays it out the same: max(max(C, P) + S, L + S) per tile.
+  const auto s = tiles_op(10, 20, 10, 15, Engine::MacArray, 40);
+  MachineParams mp = one_bit_dram(2);
+  mp.output_buffering = 1;
+  mp.dram_latency_cycles = 7;  // loads wait for it, posted stores do not
+  const std::int64_t expected = (7 + 10) + 10 * (40 + 15);
+  CHECK(Accelerator::instance().run(s, mp).cycles == expected);
+  CHECK(analytic_stats(s, mp).cycles == expected);
+}
+
 TEST_CASE("a DRAM-bound op is paced by the shared channel: loads and stores queue on it") {
   // L + S = 70 > C = 20: the one channel serves loads and stores in turn, so
   // the op lasts at least N x (L + S) and at most that plus one compute.
@@ -160,7 +174,7 @@ TEST_CASE("a tile slower on its SRAM port than on the array stalls on the port")
   CHECK(st.mac_array_busy_cycles == 4 * 10);
 }
 
-TEST_CASE("an op that depends on the previous one starts after it; an independent one overlaps") {
+TEST_CASE("an op that depends on the previous one starts after it, an independent one overlaps") {
   const MachineParams mp = one_bit_dram(2);
   const auto a = tiles_op(6, 100, 40, 40);                   // compute-bound
   const auto b = tiles_op(6, 10, 60, 0, Engine::Vector);     // DRAM-bound, on the vector unit
@@ -207,7 +221,7 @@ TEST_CASE("long runs simulated as head and tail take exactly the cycles of every
   }
 }
 
-TEST_CASE("the SystemC and analytic timings count the same events; cycles within a bound") {
+TEST_CASE("the SystemC and analytic timings count the same events, cycles within a bound") {
   // The analytic closed form (analytic_stats) charges each tile its DRAM
   // latency and lays loads and stores beside compute one tile at a time; the
   // kernel pipelines the latency and lets loads run ahead by the slots. They

@@ -276,7 +276,7 @@ TEST_CASE("optional keys take their documented defaults", "[arch]") {
   CHECK_FALSE(a.ideal_memory);
 }
 
-TEST_CASE("buffering gives the tile slots; double_buffering true and false mean 2 and 1",
+TEST_CASE("buffering gives the tile slots, double_buffering true and false mean 2 and 1",
           "[arch]") {
   TempDir dir;
   CHECK(load_arch(dir.write("db.yaml", with("double_buffering: true", "double_buffering: false")))

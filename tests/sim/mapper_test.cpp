@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
+#include "core/error.h"
+
 namespace lpsim {
 namespace {
 
@@ -278,25 +280,30 @@ TEST_CASE("the tiler keeps the tiling of the lowest energy-delay product") {
 }
 
 TEST_CASE("a tiling's energy is its events at the design point's prices") {
-  // One tile class, analytic: energy = MACs x pJ/MAC + SRAM bits x the
-  // buffer's pJ/bit + DRAM bits x pJ/bit + leakage mW x cycles / GHz.
+  // One tile class, analytic: the energy the report prices the same events
+  // at (op_energy_pj: MACs x pJ/MAC + SRAM bits x the buffer's pJ/bit + DRAM
+  // bits x pJ/bit + leakage mW x cycles / GHz), the prices the table's.
   const auto arch = test_arch(Dataflow::WeightStationary, 16, 16, 1e9, 1 << 30);
   const auto mp = machine_params(arch);
   const auto w = gemm(256, 64, 128);
   const GemmTiling tiling{256, 64, 128, LoopOrder::NMK, true};
   const OpSchedule s = schedule_gemm(w, tiling, mp, rate(1.0), 24);
   const OpStats st = analytic_stats(s, mp);
-  double pj = st.macs * 0.3 + (st.dram_read_bits + st.dram_write_bits) * mp.prices.dram_pj_per_bit +
-              mp.prices.static_mw * double(st.cycles) / mp.prices.clock_ghz;
-  for (std::size_t b = 0; b < mp.buffers.size(); ++b)
-    pj += (st.sram_read_bits[b] + st.sram_write_bits[b]) * mp.prices.sram_pj_per_bit[b];
   const EnergyTable table = energy_table_for(arch);
-  CHECK(mp.prices.dram_pj_per_bit == table.dram_pj_per_bit());
-  CHECK(mp.prices.sram_pj_per_bit[0] == table.sram_pj_per_bit(1 << 30));
+  const EnergyModel model = make_energy_model(arch, table, *make_pe(arch.pe, table));
+  CHECK(model.dram_pj_per_bit == table.dram_pj_per_bit());
+  CHECK(model.sram_pj_per_bit[0] == table.sram_pj_per_bit(1 << 30));
+  CHECK(model.leakage_mw() > 0);
+  double pj = 0;
+  for (double e : op_energy_pj(st, model, 0.3, 0.0)) pj += e;
   const TilingScore score = score_tiling(w, tiling, mp, rate(1.0), 24);
   CHECK(score.cycles == st.cycles);
   CHECK(score.energy_pj == Approx(pj).epsilon(1e-12));
   CHECK(score.dram_bits == st.dram_read_bits + st.dram_write_bits);
+  // A hand-built design point without its energy model cannot choose.
+  MachineParams bare = mp;
+  bare.energy = EnergyModel{};
+  CHECK_THROWS_AS(score_tiling(w, tiling, bare, rate(1.0), 24), InternalError);
 }
 
 TEST_CASE("one output slot: the tile fits twice the partial sums and waits for its stores") {
@@ -304,7 +311,7 @@ TEST_CASE("one output slot: the tile fits twice the partial sums and waits for i
   auto arch = test_arch(Dataflow::WeightStationary, 16, 16, 10, 64 << 10);
   arch.output_buffering = 1;
   const auto mp = machine_params(arch);
-  CHECK(mp.output_buffering == 1);
+  CHECK(mp.output_slots() == 1);
   CHECK(mp.buffering == 2);
   const auto w = gemm(8192, 512, 1152);
   const int acc = 24;
@@ -319,6 +326,13 @@ TEST_CASE("one output slot: the tile fits twice the partial sums and waits for i
                                                        64 << 10)),
                       rate(1.0), acc)
             .overflow_buffer == 0);
+  // k outer: the next tile's partial sums load ahead while this one holds
+  // the output slot, so the same tile needs a second output tile:
+  // 2 x 64 Kib + 2 x 384 Kib > 512 Kib.
+  CHECK(schedule_gemm(w, {512, 32, 16, LoopOrder::NKM, true}, mp, rate(1.0), acc)
+            .overflow_buffer == 0);
+  CHECK(schedule_gemm(w, {256, 32, 16, LoopOrder::NKM, true}, mp, rate(1.0), acc)
+            .overflow_buffer == -1);
   // Timing: with one output slot every tile but the last holds the engine
   // for its compute plus its stores; loads still overlap.
   auto two = test_arch(Dataflow::WeightStationary, 16, 16, 8, 1 << 30);
@@ -363,7 +377,7 @@ TEST_CASE("the mapper's tiles fit the buffers, halved by double buffering") {
   CHECK(analytic_stats(schedule_gemm(w, t, mp, rate(1.0), acc), mp).macs == 8192.0 * 512 * 1152);
 }
 
-TEST_CASE("double buffering overlaps a tile's memory traffic with compute; without it they add") {
+TEST_CASE("double buffering overlaps a tile's memory traffic with compute, without it they add") {
   // Same tiles both ways. Without: sum over tiles of (dram + compute).
   // With: prologue + sum of max(compute, dram) + epilogue, never more.
   const auto w = gemm(4096, 256, 256);

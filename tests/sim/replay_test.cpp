@@ -88,7 +88,7 @@ TEST_CASE("simulating a trace twice hits the cache and gives identical results")
   CHECK(cache.size() == std::size_t(a.cache.unique_ops));
 }
 
-TEST_CASE("the SystemC and the analytic replay count the same work; their cycles differ") {
+TEST_CASE("the SystemC and the analytic replay count the same work, their cycles differ") {
   // The events (and so BitOPs and every energy component but leakage) come
   // from the mapper; the cycles from the kernel (ops overlapping, latency
   // pipelined) or from the closed form (each op alone).
@@ -368,7 +368,7 @@ Graph topology_graph(const std::string& rows) {
 }
 }  // namespace
 
-TEST_CASE("pe.psum_bits sets the width partial sums keep; unset, it is the table's accumulator") {
+TEST_CASE("pe.psum_bits sets the width partial sums keep, unset, it is the table's accumulator") {
   // 16 x 16-bit integer MACs: the energy table's accumulator is 16 + 16 + 8 =
   // 40 bits (docs/energy.md), so psum_bits 40 must give the same report as
   // leaving it unset; 16 (the Eyeriss chip's psum width) moves fewer bits.

@@ -24,7 +24,7 @@ TEST_CASE("plan_compare: nothing named is the main job, ResNet-74 synthesized an
   CHECK(studies[1].schedules == study::split_schedules(study::kTrainSchedules));
 }
 
-TEST_CASE("plan_compare: a named model runs alone on its own dataset; --train alone is LeNet-5") {
+TEST_CASE("plan_compare: a named model runs alone on its own dataset, --train alone is LeNet-5") {
   study::CompareChoice choice;
   choice.model = "lenet5";
   auto studies = study::plan_compare(choice);

@@ -87,7 +87,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "static 4/4 costs a quarter of the BitOPs of 8/8; INT8 MACs cost the same at 4 bits, "
+    "static 4/4 costs a quarter of the BitOPs of 8/8, INT8 MACs cost the same at 4 bits, "
     "Bit Fusion's a quarter") {
   Result r =
       run("compare --model resnet20 --dataset cifar10 --epochs 1 "

@@ -121,7 +121,7 @@ TEST_CASE("compare --model and explore take a graph file") {
   CHECK(fs::exists(csv));
 }
 
-TEST_CASE("a graph file that fits no dataset needs one named; an ONNX file is pointed to import") {
+TEST_CASE("a graph file that fits no dataset needs one named, an ONNX file is pointed to import") {
   const fs::path odd = scratch() / "odd.json";
   std::string net = kNet;
   net.replace(net.find("[3,32,32]"), 9, "[3,40,40]");

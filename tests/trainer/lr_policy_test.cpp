@@ -167,7 +167,7 @@ TEST_CASE("every policy prints a canonical spec that parses back to itself") {
   }
 }
 
-TEST_CASE("keys may come in any order; the canonical spec orders them and drops POLY's defaults") {
+TEST_CASE("keys may come in any order, the canonical spec orders them and drops POLY's defaults") {
   CHECK(to_string(parse_lr_policy("tri:l=10,k1=0.2,k0=0.1")) == "tri:k0=0.1,k1=0.2,l=10");
   CHECK(to_string(parse_lr_policy("poly:p=2,k1=0,k0=0.1")) == "poly:k0=0.1,p=2");
   CHECK(lr_function_name(parse_lr_policy("cosexp:k0=0,k1=1,gamma=1,l=1").function) == "cosexp");
