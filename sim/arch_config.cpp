@@ -524,9 +524,9 @@ const Section<ArchConfig>& top_section() {
         "output_buffering", &ArchConfig::output_buffering, 1, kMaxBuffering,
         {.unit = "tiles",
          .doc = "tile slots of a tile's outputs (a GEMM's partial sums, in the accumulators or "
-                "the output role's buffer): the mapper fits that many output tiles; with 1 a tile "
-                "computes only after the previous tile's stores have left (docs/simulator.md, "
-                "\"Output slots\")",
+                "the output role's buffer): the mapper fits that many output tiles (two with 1, "
+                "for a tile that loads its partial sums ahead); with 1 a tile computes only after "
+                "the previous tile's stores have left (docs/simulator.md, \"Output slots\")",
          .default_text = "`buffering`"},
         Need::Optional, Write::IfNotDefault));
     // Read by buffering's parse; written back as `buffering`.

@@ -181,8 +181,9 @@ struct OpSchedule {
   PeThroughput pe;                 // MacArray
   double peak_macs_per_cycle = 0;  // MacArray: rows * cols * pe.macs_per_cycle
   // The first buffer (with the bits it would need) that cannot hold its
-  // tiles' slots (`buffering` of the operands', `output_buffering` of the
-  // outputs'): -1 when every tile fits.
+  // tiles' slots (`buffering` of the operands', output_slots() of the
+  // outputs', at least 2 when a tile loads its partial sums ahead; see
+  // tile_need in mapper.cpp): -1 when every tile fits.
   int overflow_buffer = -1;
   double overflow_bits = 0;
 };
@@ -231,11 +232,11 @@ OpSchedule map_vector(const VectorWork& work, const MachineParams& machine);
 // The analytic timing (`--timing analytic`): the closed form the mapper also
 // scores tilings with, no kernel. With buffering >= 2,
 //   cycles = L_first + sum over tiles of max(compute, L + S, port) + S_last
-// where L and S are a tile's loads and stores as DRAM transfers
-// (latency + ceil(bits / bits per cycle)); with one output slot
-// (output_buffering 1) a tile's compute becomes compute + S in that max
-// (the next tile waits for its stores), but for the last tile's; with
-// buffering 1,
+// where L is a tile's loads as one DRAM transfer (latency + ceil(bits /
+// bits per cycle)) and S its stores, posted (ceil(bits / bits per cycle));
+// with one output slot (output_buffering 1) each tile but the last takes
+// max(max(compute, port) + S, L + S) (the next tile waits for its stores);
+// with buffering 1,
 //   cycles = sum over tiles of (L + S + max(compute, port)).
 // Event counts equal the SystemC model's; cycles differ (docs/simulator.md
 // bounds the difference).

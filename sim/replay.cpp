@@ -622,10 +622,16 @@ class Replayer {
     }
     if (const int b = m.schedule.overflow_buffer; b >= 0) {
       const auto& buf = mp_.buffers[static_cast<std::size_t>(b)];
+      // The smallest tiling is k-inner, so only psum outputs load partial
+      // sums ahead and take a second output tile (tile_need, mapper.cpp).
+      const bool second = mp_.output_slots() == 1 && mp_.buffering >= 2 &&
+                          mp_.outputs == OutputTraffic::Psum;
       const std::string outputs =
           mp_.output_slots() == mp_.buffering
               ? std::string()
-              : fmt::format(" (output_buffering {})", mp_.output_slots());
+              : fmt::format(" (output_buffering {}{})", mp_.output_slots(),
+                            second ? ", and a second output tile for the partial sums it loads"
+                                   : "");
       throw InputError(fmt::format(
           "{}: buffer '{}' (capacity {:.0f} bytes) cannot hold one tile with buffering {}{}: "
           "needs {:.0f} bytes; enlarge it or lower buffering",

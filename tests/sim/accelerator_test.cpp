@@ -222,8 +222,8 @@ TEST_CASE("long runs simulated as head and tail take exactly the cycles of every
 }
 
 TEST_CASE("the SystemC and analytic timings count the same events, cycles within a bound") {
-  // The analytic closed form (analytic_stats) charges each tile its DRAM
-  // latency and lays loads and stores beside compute one tile at a time; the
+  // The analytic closed form (analytic_stats) charges each tile's loads their
+  // DRAM latency (stores are posted) and lays loads and stores beside compute one tile at a time; the
   // kernel pipelines the latency and lets loads run ahead by the slots. They
   // agree on every count and, on these ops, on cycles within 10%; the kernel
   // is never below its busiest module. Output slots: as many as input slots
