@@ -438,13 +438,9 @@ TileClass gemm_tile(const GemmContext& g, const Block& bm, const Block& bn, cons
 }
 
 // Bits tiles of mt x nt x kt need in each buffer: the operands' tiles times
-// `buffering` slots, the output tile times `output_buffering`. A tile whose
-// partial sums arrive from DRAM (`dram.outputs: psum`, or k outer with
-// several k-blocks) loads them ahead, while the tile before still holds its
-// output slot: with one output slot (and loads running ahead) that is a
-// second output tile. With two or more, the slot the tile before last drains
-// takes them, as Bit Fusion's optimizer counts it (docs/simulator.md,
-// "Output slots").
+// `buffering` slots, the output tile times MachineParams::output_tiles (a
+// tile whose partial sums arrive from DRAM loads them ahead;
+// docs/simulator.md, "Output slots").
 void tile_need(const GemmContext& g, std::int64_t mt, std::int64_t nt, std::int64_t kt,
                LoopOrder order, std::vector<double>& need) {
   need.assign(g.mp.buffers.size(), 0.0);
@@ -455,10 +451,8 @@ void tile_need(const GemmContext& g, std::int64_t mt, std::int64_t nt, std::int6
   if (g.out_buf >= 0) {
     const bool loads_psums = g.mp.outputs == OutputTraffic::Psum ||
                              (order == LoopOrder::NKM && kt < g.w.k);
-    const std::int64_t out_tiles = loads_psums && g.mp.buffering >= 2
-                                       ? std::max<std::int64_t>(g.mp.output_slots(), 2)
-                                       : g.mp.output_slots();
-    need[std::size_t(g.out_buf)] += double(mt) * double(nt) * g.acc_bits * double(out_tiles);
+    need[std::size_t(g.out_buf)] +=
+        double(mt) * double(nt) * g.acc_bits * double(g.mp.output_tiles(loads_psums));
   }
 }
 
@@ -506,7 +500,7 @@ std::int64_t analytic_cycles(const std::vector<TileTiming>& classes, const Machi
 TilingScore score(const std::vector<TileClass>& classes, const MachineParams& mp,
                   double pj_per_mac) {
   const EnergyModel& e = mp.energy;
-  if (e.buffers() != mp.buffers.size() || !(e.clock_ghz > 0))
+  if (!mp.energy_matches())
     throw InternalError("score: the design point's energy model does not match its buffers");
   const double leakage_mw = e.leakage_mw();
   TilingScore s;
@@ -598,9 +592,9 @@ MachineParams machine_params(const ArchConfig& arch, const EnergyModel& energy) 
       if (slot < 0) slot = static_cast<int>(i);
     }
   }
-  if (energy.buffers() != mp.buffers.size() || !(energy.clock_ghz > 0))
-    throw InternalError(fmt::format("design point '{}': energy model of another design", arch.name));
   mp.energy = energy;
+  if (!mp.energy_matches())
+    throw InternalError(fmt::format("design point '{}': energy model of another design", arch.name));
   return mp;
 }
 

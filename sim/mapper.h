@@ -5,6 +5,7 @@
 // Every formula is in docs/simulator.md.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
@@ -28,6 +29,15 @@ struct MachineParams {
   // Slots of output tiles (ArchConfig::output_buffering); 0: as `buffering`.
   std::int64_t output_buffering = 0;
   std::int64_t output_slots() const { return output_buffering > 0 ? output_buffering : buffering; }
+  // Output tiles a GEMM tile needs room for: output_slots(), and at least 2
+  // when the tile loads its partial sums ahead (`loads_psums`: psum outputs,
+  // or k outer with several k-blocks) while the tile before holds its slot
+  // (loads run ahead with buffering >= 2). With two or more slots the one
+  // whose stores have left takes them, as Bit Fusion's optimizer counts it.
+  std::int64_t output_tiles(bool loads_psums) const {
+    return loads_psums && buffering >= 2 ? std::max<std::int64_t>(output_slots(), 2)
+                                         : output_slots();
+  }
   bool pipelined_folds = false;  // ArrayConfig::pipelined_folds
   ConvMapping conv_mapping = ConvMapping::Window;  // ArrayConfig::conv_mapping
   OutputTraffic outputs = OutputTraffic::Final;    // DramConfig::outputs
@@ -62,6 +72,9 @@ struct MachineParams {
   // those of `buffers`. Empty in a hand-built MachineParams, which then
   // cannot choose a tiling (InternalError) but can time a schedule.
   EnergyModel energy;
+  bool energy_matches() const {
+    return energy.buffers() == buffers.size() && energy.clock_ghz > 0;
+  }
   // DRAM cycles of moving `bits` as one transfer: ceil(bits / bits per cycle)
   // (0 for nothing). InputError when the count does not fit the time
   // arithmetic (a bandwidth too low for the op).

@@ -623,9 +623,9 @@ class Replayer {
     if (const int b = m.schedule.overflow_buffer; b >= 0) {
       const auto& buf = mp_.buffers[static_cast<std::size_t>(b)];
       // The smallest tiling is k-inner, so only psum outputs load partial
-      // sums ahead and take a second output tile (tile_need, mapper.cpp).
-      const bool second = mp_.output_slots() == 1 && mp_.buffering >= 2 &&
-                          mp_.outputs == OutputTraffic::Psum;
+      // sums ahead and take a second output tile.
+      const bool second =
+          mp_.output_tiles(mp_.outputs == OutputTraffic::Psum) > mp_.output_slots();
       const std::string outputs =
           mp_.output_slots() == mp_.buffering
               ? std::string()
